@@ -1,0 +1,21 @@
+"""Errors a user can act on. Delivery layers show ``str(error)`` as one line."""
+
+
+class StudioError(Exception):
+    """Base for every error that is the user's to fix (bad input, missing engine, ...)."""
+
+
+class InputError(StudioError):
+    """The script, a path or a setting the user gave is unusable."""
+
+
+class EngineUnavailable(StudioError):
+    """An engine or voice was asked for that is not installed or does not exist."""
+
+
+class JobBusy(StudioError):
+    """Another process is already running this job."""
+
+
+class JobNotFound(StudioError):
+    """No job with that id."""
