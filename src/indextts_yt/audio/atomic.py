@@ -1,0 +1,106 @@
+"""Atomic file replacement: a file appears complete at its final path, or not at all.
+
+Every audio and subtitle file of the studio is written to ``<final>.tmp-<pid>`` next to its
+final path, fsynced, renamed over the final path, and the directory is fsynced, so that a
+crash at any moment leaves either the old file or the new one (DESIGN.md, Storage).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+TEMP_MARK = ".tmp-"
+# The pid in the name lets a sweep tell a crashed writer's leftovers from live work.
+_TEMP_NAME = re.compile(re.escape(TEMP_MARK) + r"(\d+)$")
+
+
+def temp_path(final: Path) -> Path:
+    """The temp file for ``final``: same directory, so the rename never crosses filesystems.
+
+    One writer per final path per process: two threads of one process writing the same
+    final path would share this name.
+    """
+    final = Path(final)
+    return final.with_name(f"{final.name}{TEMP_MARK}{os.getpid()}")
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (the rename lives in the directory's entries)."""
+    if not hasattr(os, "O_DIRECTORY"):  # Windows cannot open a directory; NTFS journals it.
+        return
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_file(final: Path) -> Iterator[BinaryIO]:
+    """Yield a binary file open on the temp path; on a clean exit it replaces ``final``.
+
+    If the body raises, the temp file is removed and the error propagates; ``final`` is
+    left as it was (absent, or its previous complete content).
+    """
+    final = Path(final)
+    tmp = temp_path(final)
+    f = open(tmp, "w+b")  # w+b: the wave module seeks back to patch the header
+    try:
+        yield f
+        f.flush()
+        os.fsync(f.fileno())
+        f.close()
+        os.replace(tmp, final)
+    except BaseException:
+        f.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(final.parent)
+
+
+def write_text_atomic(final: Path, text: str) -> None:
+    with atomic_file(final) as f:
+        f.write(text.encode("utf-8"))
+
+
+def _writer_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # our own temp files are in flight, never orphans
+    if os.name != "posix":
+        # os.kill(pid, 0) would send CTRL_C on Windows; there an open file cannot be
+        # deleted anyway, so the unlink below fails for live writers and we skip them.
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def sweep_temp_files(root: Path) -> int:
+    """Remove ``*.tmp-<pid>`` files under ``root`` whose writer process is gone.
+
+    Returns how many were removed. Files of a live pid are kept (they may be in flight); a
+    pid reused by an unrelated process only delays the sweep of that file, never loses work.
+    Names that do not end in ``.tmp-<digits>`` are not ours and are left alone.
+    """
+    removed = 0
+    for path in Path(root).rglob(f"*{TEMP_MARK}*"):
+        match = _TEMP_NAME.search(path.name)
+        if match is None or not path.is_file() or _writer_alive(int(match.group(1))):
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue  # another sweeper got it first
+        except PermissionError:
+            continue  # still open by a live writer (Windows)
+        removed += 1
+    return removed

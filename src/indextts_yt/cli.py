@@ -1,0 +1,226 @@
+"""The `indextts-yt` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import InputError, StudioError
+
+app = typer.Typer(
+    name="indextts-yt",
+    help="Long-form narration studio: a script and a voice in, a narration out.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Studio data folder "
+                    "(default: $INDEXTTS_YT_DATA_DIR or the user data dir).")]
+EngineOpt = Annotated[str, typer.Option("--engine", "-e", help="Engine name, or 'auto' to pick "
+                      "one per segment by language.")]
+VoiceOpt = Annotated[Optional[str], typer.Option("--voice", "-v", help="Voice id (see `voices`).")]
+SpeedOpt = Annotated[Optional[float], typer.Option("--speed", help="Speaking rate, 1.0 = normal.")]
+OptionOpt = Annotated[Optional[list[str]], typer.Option("--option", "-O", metavar="NAME=VALUE",
+                      help="Engine option, e.g. -O noise_scale=0.5 (repeatable).")]
+MaxCharsOpt = Annotated[Optional[int], typer.Option("--max-chars", min=20, max=2000,
+                        help="Longest segment in characters (default: the engine's).")]
+
+
+def _store(data_dir: Path | None):
+    from .jobs.runner import sweep_stale
+    from .jobs.store import Store
+    from .paths import data_dir as resolve
+
+    store = Store(resolve(data_dir))
+    sweep_stale(store)
+    return store
+
+
+def _options(speed: float | None, option: list[str] | None) -> dict[str, float]:
+    options: dict[str, float] = {}
+    for item in option or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"engine option {item!r} must look like NAME=VALUE")
+        try:
+            options[name.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"engine option {name.strip()!r} must be a number, got {value!r}") from None
+    if speed is not None:
+        options["speed"] = speed
+    return options
+
+
+def _plan(script: str, engine: str, voice: str | None, options: dict, max_chars: int | None):
+    from .jobs.plan import Choice, plan
+    from .script_input import read_script
+
+    text, title = read_script(script)
+    return plan(text, Choice(engine, voice), options, max_chars), title
+
+
+def _run(store, job_id: str) -> None:
+    from .cli_progress import render
+    from .jobs.runner import run_job
+
+    try:
+        last = render(run_job(store, job_id))
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; continue with: indextts-yt resume {job_id}", err=True)
+        raise typer.Exit(130) from None
+    if last is None or last.state != "done":
+        raise typer.Exit(1)
+
+
+@app.command()
+def narrate(
+    script: Annotated[str, typer.Argument(help="Script file (.txt or .md), or - for stdin.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Audio file to write (.wav).")],
+    srt: Annotated[Optional[Path], typer.Option("--srt", help="Also write subtitles (.srt).")] = None,
+    engine: EngineOpt = "auto",
+    voice: VoiceOpt = None,
+    speed: SpeedOpt = None,
+    option: OptionOpt = None,
+    sentence_pause: Annotated[Optional[float], typer.Option(min=0, max=10, help="Seconds after a sentence.")] = None,
+    paragraph_pause: Annotated[Optional[float], typer.Option(min=0, max=10, help="Seconds after a paragraph.")] = None,
+    heading_pause: Annotated[Optional[float], typer.Option(min=0, max=10, help="Seconds after a heading.")] = None,
+    max_chars: MaxCharsOpt = None,
+    batch: Annotated[bool, typer.Option("--batch", help="Write the output once at the end "
+                     "instead of growing it (playable) while segments finish.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Narrate SCRIPT to an audio file, resuming an identical unfinished run if there is one."""
+    from .audio import PauseSettings
+    from .jobs.plan import fingerprint
+    from .outputs import AUDIO_SUFFIXES, check_writable
+
+    out = check_writable(output, AUDIO_SUFFIXES, "output")
+    srt_path = check_writable(srt, (".srt",), "subtitle file") if srt else None
+    options = _options(speed, option)
+    segments, title = _plan(script, engine, voice, options, max_chars)
+    pause_fields = {"sentence": sentence_pause, "paragraph": paragraph_pause, "heading": heading_pause}
+    pauses = {k: v for k, v in pause_fields.items() if v is not None}
+    PauseSettings(**pauses)  # reject bad values before a job exists
+    extra = {"output": str(out), "srt": str(srt_path or ""), "streaming": not batch, "pauses": pauses}
+    fp = fingerprint(segments, extra)
+
+    store = _store(data_dir)
+    job = store.find_unfinished(fp)
+    if job is not None:
+        typer.echo(f"resuming unfinished job {job.id}", err=True)
+    else:
+        job = store.create_job(title=title, fingerprint=fp, engine=engine, voice=voice,
+                               settings={"options": options, "pauses": pauses},
+                               output_path=str(out), srt_path=str(srt_path) if srt_path else None,
+                               streaming=not batch, segments=segments)
+    _run(store, job.id)
+
+
+@app.command()
+def resume(job_id: Annotated[str, typer.Argument(help="Job id (see `jobs`).")],
+           data_dir: DataDir = None) -> None:
+    """Continue a job that was interrupted, paused or failed."""
+    from .jobs import store as st
+
+    store = _store(data_dir)
+    job = store.get_job(job_id)
+    if job.state == st.DONE:
+        typer.echo(f"job {job_id} is already done -> {job.output_path}", err=True)
+        return
+    _run(store, job_id)
+
+
+@app.command()
+def jobs(json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+         data_dir: DataDir = None) -> None:
+    """List jobs, newest first."""
+    store = _store(data_dir)
+    rows = []
+    for job in store.list_jobs():
+        segs = store.segments(job.id)
+        rows.append({"id": job.id, "state": job.state, "title": job.title,
+                     "done": sum(s.has_valid_audio for s in segs), "total": len(segs),
+                     "audio_seconds": round(sum(s.audio_seconds or 0 for s in segs), 2),
+                     "output": job.output_path, "error": job.error})
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("no jobs yet")
+        return
+    for r in rows:
+        typer.echo(f"{r['id']}  {r['state']:<11} {r['done']:>4}/{r['total']:<4} "
+                   f"{r['title']}  -> {r['output']}" + (f"  ({r['error']})" if r["error"] else ""))
+
+
+@app.command()
+def voices(engine: Annotated[Optional[str], typer.Option("--engine", "-e")] = None,
+           json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the voices each engine offers and whether it can clone."""
+    from .engines import registry
+
+    names = [registry.get_engine(engine).name] if engine else registry.engine_names()
+    rows = []
+    for name in names:
+        eng = registry.get_engine(name)
+        for v in eng.voices():
+            rows.append({"engine": name, "voice": v.id, "name": v.name, "language": v.language,
+                         "cloning": eng.capabilities.cloning, "description": v.description})
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        clone = "can clone" if r["cloning"] else "no cloning"
+        typer.echo(f"{r['engine']:<8} {r['voice']:<10} {r['language']:<4} {clone:<10} {r['name']}")
+
+
+@app.command()
+def segments(
+    script: Annotated[str, typer.Argument(help="Script file, or - for stdin.")],
+    engine: EngineOpt = "auto",
+    voice: VoiceOpt = None,
+    max_chars: MaxCharsOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Stable JSON (see README).")] = False,
+) -> None:
+    """Preview how SCRIPT will be split, without synthesising anything."""
+    from .jobs.plan import describe
+
+    planned, _ = _plan(script, engine, voice, {}, max_chars)
+    rows = describe(planned)
+    if json_out:
+        typer.echo(json.dumps({"version": 1, "segments": rows}, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        chapter = f"[{r['chapter']}] " if r["chapter"] else ""
+        typer.echo(f"{r['index']:>4}  {r['engine']}/{r['voice']}/{r['language']}  "
+                   f"{r['pause_after']:<9} {chapter}{r['text']}")
+    typer.echo(f"{len(rows)} segments, {sum(r['chars'] for r in rows)} characters", err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"indextts-yt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False) -> None:
+    pass
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except StudioError as exc:
+        print(f"indextts-yt: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

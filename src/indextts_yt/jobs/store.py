@@ -1,0 +1,319 @@
+"""The job store: SQLite (WAL) holding jobs, their segments and settings.
+
+The store is the single source of truth. It knows nothing of engines, HTTP or the CLI; it
+only records what was asked for and what is finished. Audio lives in files beside it and a
+segment row is marked done only after its file is on disk (see runner.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import JobNotFound
+
+# Job states. "interrupted": its process died mid-run (found on start-up); resumable.
+QUEUED, RUNNING, PAUSED, INTERRUPTED, DONE, FAILED, CANCELLED = (
+    "queued", "running", "paused", "interrupted", "done", "failed", "cancelled",
+)
+RESUMABLE = (QUEUED, PAUSED, INTERRUPTED, FAILED)
+# Segment states.
+PENDING, SEG_RUNNING, SEG_DONE, SEG_FAILED = "pending", "running", "done", "failed"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id           TEXT PRIMARY KEY,
+    created_at   REAL NOT NULL,
+    updated_at   REAL NOT NULL,
+    state        TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,   -- what the job renders: all segment keys + output options
+    engine       TEXT NOT NULL,   -- as requested: an engine name or 'auto'
+    voice        TEXT,            -- as requested, or NULL for each engine's default
+    settings     TEXT NOT NULL,   -- JSON: engine options, pauses
+    output_path  TEXT NOT NULL,
+    srt_path     TEXT,
+    streaming    INTEGER NOT NULL,
+    total_chars  INTEGER NOT NULL,
+    runner_pid   INTEGER,
+    error        TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_fingerprint ON jobs(fingerprint);
+CREATE TABLE IF NOT EXISTS segments (
+    job_id          TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    idx             INTEGER NOT NULL,
+    text            TEXT NOT NULL,
+    chapter         TEXT,
+    pause_after     TEXT NOT NULL,
+    language        TEXT NOT NULL,
+    engine          TEXT NOT NULL,
+    voice           TEXT NOT NULL,
+    settings        TEXT NOT NULL,  -- JSON: the resolved engine settings for this segment
+    key             TEXT NOT NULL,  -- hash of everything the audio depends on
+    state           TEXT NOT NULL,
+    audio_path      TEXT,
+    audio_key       TEXT,           -- the key the file on disk was made from
+    sample_rate     INTEGER,
+    audio_seconds   REAL,
+    compute_seconds REAL,
+    reused          INTEGER NOT NULL DEFAULT 0,  -- audio taken from an identical earlier segment
+    finished_at     REAL,
+    error           TEXT,
+    PRIMARY KEY (job_id, idx)
+);
+CREATE INDEX IF NOT EXISTS segments_key ON segments(key, state);
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    created_at: float
+    updated_at: float
+    state: str
+    title: str
+    fingerprint: str
+    engine: str
+    voice: str | None
+    settings: dict[str, Any]
+    output_path: str
+    srt_path: str | None
+    streaming: bool
+    total_chars: int
+    runner_pid: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    job_id: str
+    idx: int
+    text: str
+    chapter: str | None
+    pause_after: str
+    language: str
+    engine: str
+    voice: str
+    settings: dict[str, float]
+    key: str
+    state: str
+    audio_path: str | None
+    audio_key: str | None
+    sample_rate: int | None
+    audio_seconds: float | None
+    compute_seconds: float | None
+    reused: bool
+    finished_at: float | None
+    error: str | None
+
+    @property
+    def has_valid_audio(self) -> bool:
+        """Done, made from exactly this text and these settings, and the file is there."""
+        return (
+            self.state == SEG_DONE
+            and self.audio_key == self.key
+            and self.audio_path is not None
+            and os.path.exists(self.audio_path)
+        )
+
+
+@dataclass(frozen=True)
+class NewSegment:
+    """A segment as the planner hands it to the store."""
+
+    text: str
+    chapter: str | None
+    pause_after: str
+    language: str
+    engine: str
+    voice: str
+    settings: dict[str, float]
+    key: str
+
+
+def _job(row: sqlite3.Row) -> Job:
+    data = dict(row)
+    data["settings"] = json.loads(data["settings"])
+    data["streaming"] = bool(data["streaming"])
+    return Job(**data)
+
+
+def _segment(row: sqlite3.Row) -> SegmentRow:
+    data = dict(row)
+    data["settings"] = json.loads(data["settings"])
+    data["reused"] = bool(data["reused"])
+    return SegmentRow(**data)
+
+
+class Store:
+    """One data directory: ``studio.sqlite3`` plus ``jobs/<id>/`` folders of segment audio."""
+
+    def __init__(self, data_dir: Path | str):
+        self.data_dir = Path(data_dir)
+        self.jobs_dir = self.data_dir / "jobs"
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.data_dir / "studio.sqlite3"
+        # Autocommit mode; writes that belong together go through transaction().
+        self._db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across process crashes in WAL mode; only power loss can drop the
+        # last commits, and then the rows merely claim less than the disk has.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.jobs_dir / job_id
+
+    def create_job(
+        self,
+        *,
+        title: str,
+        fingerprint: str,
+        engine: str,
+        voice: str | None,
+        settings: dict[str, Any],
+        output_path: str | None,
+        srt_path: str | None,
+        streaming: bool,
+        segments: Iterable[NewSegment],
+    ) -> Job:
+        job_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        job_dir = self.job_dir(job_id)
+        job_dir.mkdir(parents=True)
+        output = output_path or str(job_dir / "narration.wav")
+        now = time.time()
+        segments = list(segments)
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO jobs (id, created_at, updated_at, state, title, fingerprint, engine,"
+                " voice, settings, output_path, srt_path, streaming, total_chars)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (job_id, now, now, QUEUED, title, fingerprint, engine, voice,
+                 json.dumps(settings, sort_keys=True), output, srt_path, int(streaming),
+                 sum(len(s.text) for s in segments)),
+            )
+            db.executemany(
+                "INSERT INTO segments (job_id, idx, text, chapter, pause_after, language, engine,"
+                " voice, settings, key, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(job_id, i, s.text, s.chapter, s.pause_after, s.language, s.engine, s.voice,
+                  json.dumps(s.settings, sort_keys=True), s.key, PENDING)
+                 for i, s in enumerate(segments)],
+            )
+        return self.get_job(job_id)
+
+    def get_job(self, job_id: str) -> Job:
+        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(f"no job {job_id!r}; `indextts-yt jobs` lists them")
+        return _job(row)
+
+    def list_jobs(self) -> list[Job]:
+        rows = self._db.execute("SELECT * FROM jobs ORDER BY created_at DESC, id DESC")
+        return [_job(r) for r in rows]
+
+    def find_unfinished(self, fingerprint: str) -> Job | None:
+        """The newest job rendering exactly this that has not finished, to continue it."""
+        row = self._db.execute(
+            f"SELECT * FROM jobs WHERE fingerprint = ? AND state IN"
+            f" ({','.join('?' * (len(RESUMABLE) + 1))}) ORDER BY created_at DESC LIMIT 1",
+            (fingerprint, *RESUMABLE, RUNNING),
+        ).fetchone()
+        return _job(row) if row else None
+
+    def set_job_state(self, job_id: str, state: str, *, error: str | None = None,
+                      runner_pid: int | None = None) -> None:
+        self._db.execute(
+            "UPDATE jobs SET state = ?, error = ?, runner_pid = ?, updated_at = ? WHERE id = ?",
+            (state, error, runner_pid, time.time(), job_id),
+        )
+
+    def job_state(self, job_id: str) -> str:
+        row = self._db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(f"no job {job_id!r}")
+        return row[0]
+
+    # -- segments ---------------------------------------------------------------------------
+
+    def segments(self, job_id: str) -> list[SegmentRow]:
+        rows = self._db.execute(
+            "SELECT * FROM segments WHERE job_id = ? ORDER BY idx", (job_id,)
+        )
+        return [_segment(r) for r in rows]
+
+    def segment(self, job_id: str, idx: int) -> SegmentRow:
+        row = self._db.execute(
+            "SELECT * FROM segments WHERE job_id = ? AND idx = ?", (job_id, idx)
+        ).fetchone()
+        if row is None:
+            raise JobNotFound(f"job {job_id!r} has no segment {idx}")
+        return _segment(row)
+
+    def mark_segment_running(self, job_id: str, idx: int) -> None:
+        self._db.execute(
+            "UPDATE segments SET state = ?, error = NULL WHERE job_id = ? AND idx = ?",
+            (SEG_RUNNING, job_id, idx),
+        )
+
+    def mark_segment_done(self, job_id: str, idx: int, *, key: str, audio_path: str,
+                          sample_rate: int, audio_seconds: float, compute_seconds: float,
+                          reused: bool = False) -> None:
+        """Record finished audio. Call only after the file is durably on disk."""
+        self._db.execute(
+            "UPDATE segments SET state = ?, audio_path = ?, audio_key = ?, sample_rate = ?,"
+            " audio_seconds = ?, compute_seconds = ?, reused = ?, finished_at = ?, error = NULL"
+            " WHERE job_id = ? AND idx = ? AND key = ?",
+            (SEG_DONE, audio_path, key, sample_rate, audio_seconds, compute_seconds,
+             int(reused), time.time(), job_id, idx, key),
+        )
+
+    def mark_segment_failed(self, job_id: str, idx: int, error: str) -> None:
+        self._db.execute(
+            "UPDATE segments SET state = ?, error = ? WHERE job_id = ? AND idx = ?",
+            (SEG_FAILED, error, job_id, idx),
+        )
+
+    def reset_running_segments(self, job_id: str) -> None:
+        self._db.execute(
+            "UPDATE segments SET state = ? WHERE job_id = ? AND state = ?",
+            (PENDING, job_id, SEG_RUNNING),
+        )
+
+    def find_audio_for_key(self, key: str) -> SegmentRow | None:
+        """A finished segment anywhere in the store whose audio was made from exactly ``key``."""
+        rows = self._db.execute(
+            "SELECT * FROM segments WHERE key = ? AND state = ? AND audio_key = key"
+            " ORDER BY finished_at DESC LIMIT 5",
+            (key, SEG_DONE),
+        )
+        for row in rows:
+            seg = _segment(row)
+            if seg.has_valid_audio:
+                return seg
+        return None

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+POOH = REPO.parent / "shared" / "texts" / "winnie-the-pooh.txt"
+
+SHORT_SCRIPT = """# Chapter One
+
+The studio reads long scripts. It splits them into segments and renders each one.
+
+Every finished segment is kept on disk. A killed run picks up where it stopped.
+"""
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def short_script(tmp_path: Path) -> Path:
+    path = tmp_path / "short.md"
+    path.write_text(SHORT_SCRIPT, encoding="utf-8")
+    return path
+
+
+def cli(*args: str, input: bytes | None = None, env: dict | None = None,
+        timeout: float = 240) -> subprocess.CompletedProcess:
+    """Run the real command line in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "indextts_yt", *args],
+        input=input, capture_output=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def pooh_paragraphs(n_chars: int) -> str:
+    """The book from its introduction, cut at a paragraph break near ``n_chars`` characters."""
+    text = POOH.read_text(encoding="utf-8")
+    text = text[text.index("If you happen to have read"):]
+    cut = text.find("\n\n", n_chars)
+    return text[: cut if cut > 0 else len(text)]

@@ -1,0 +1,463 @@
+"""The real engines (no mocks): piper with the bundled voice, eSpeak NG, and the registry."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from indextts_yt.engines import (
+    Engine,
+    EngineEntry,
+    default_voice,
+    engine_for_language,
+    engine_names,
+    get_engine,
+    has_voice,
+    normalize_language,
+    voice_info,
+)
+from indextts_yt.engines import registry
+from indextts_yt.engines.espeak_engine import EspeakEngine
+from indextts_yt.engines.piper_engine import OUTPUT_GAIN, PiperEngine
+from indextts_yt.errors import EngineUnavailable, InputError
+
+ENGLISH = "The quick brown fox jumps over the lazy dog near the quiet river bank."  # 14 words
+MANDARIN = "你好，欢迎收听今天的节目。"
+
+
+def render(engine: Engine, text: str, voice: str, **settings: float) -> np.ndarray:
+    chunks = list(engine.synthesize(text, engine.prepare_voice(voice), settings))
+    for chunk in chunks:
+        assert isinstance(chunk, np.ndarray)
+        assert chunk.dtype == np.float32
+        assert chunk.ndim == 1
+    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+
+def rms(audio: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+
+
+def median_f0(audio: np.ndarray, sample_rate: int) -> float:
+    """Crude pitch: autocorrelation peak over loud frames, median across frames."""
+    frame, estimates = 1024, []
+    lo, hi = sample_rate // 400, sample_rate // 60
+    for start in range(0, audio.size - frame, frame // 2):
+        x = audio[start : start + frame].astype(np.float64)
+        if np.sqrt(np.mean(x**2)) < 0.05:
+            continue
+        x -= x.mean()
+        corr = np.correlate(x, x, "full")[frame - 1 :]
+        estimates.append(sample_rate / (lo + int(np.argmax(corr[lo:hi]))))
+    return float(np.median(estimates))
+
+
+@pytest.fixture(scope="module")
+def piper() -> Engine:
+    return get_engine("piper")
+
+
+@pytest.fixture(scope="module")
+def espeak() -> Engine:
+    return get_engine("espeak")
+
+
+# -- piper ----------------------------------------------------------------------------------
+
+
+def test_piper_describes_itself(piper: Engine) -> None:
+    assert isinstance(piper, Engine)
+    assert piper.name == "piper"
+    assert piper.sample_rate == 22050
+    assert piper.capabilities.languages == ("en",)
+    assert piper.capabilities.cloning is False
+    assert piper.version.startswith("piper-1.") and "joe-medium" in piper.version
+    [voice] = piper.voices()
+    assert (voice.id, voice.language, voice.engine, voice.read_only) == ("joe", "en", "piper", True)
+    specs = {s.name: s for s in piper.settings}
+    assert set(specs) == {"speed", "noise_scale", "noise_w"}
+    assert (specs["speed"].default, specs["speed"].minimum, specs["speed"].maximum) == (1.0, 0.5, 2.0)
+    # defaults come from the voice's config
+    assert specs["noise_scale"].default == pytest.approx(0.667)
+    assert specs["noise_w"].default == pytest.approx(0.8)
+
+
+def test_piper_speaks_english(piper: Engine) -> None:
+    audio = render(piper, ENGLISH, "joe")
+    seconds = audio.size / piper.sample_rate
+    assert 1.5 <= seconds <= 6.0, seconds
+    assert rms(audio) > 0.02  # speech, not silence (typical speech RMS here is about 0.07)
+    assert np.abs(audio).max() <= 1.0
+    assert np.isfinite(audio).all()
+
+
+def test_piper_streams_one_chunk_per_sentence(piper: Engine) -> None:
+    chunks = list(piper.synthesize("First sentence here. And a second one!", "joe", {}))
+    assert len(chunks) == 2
+    assert all(c.size > 0.3 * piper.sample_rate for c in chunks)
+
+
+def test_piper_uses_fixed_gain_not_per_sentence_normalisation(piper: Engine) -> None:
+    # piper's own normalize_audio would push every sentence's peak to exactly 1.0
+    sentences = ["Yes.", "She sells sea shells by the sea shore.", "Whispering softly, he closed the door."]
+    peaks = [float(np.abs(render(piper, s, "joe")).max()) for s in sentences]
+    assert all(0.3 < p < 0.999 for p in peaks), peaks
+    assert OUTPUT_GAIN == pytest.approx(1.25)
+
+
+def test_piper_speed_changes_duration(piper: Engine) -> None:
+    normal = render(piper, ENGLISH, "joe", speed=1.0, noise_w=0.0)
+    fast = render(piper, ENGLISH, "joe", speed=2.0, noise_w=0.0)
+    slow = render(piper, ENGLISH, "joe", speed=0.5, noise_w=0.0)
+    assert fast.size < 0.65 * normal.size
+    assert slow.size > 1.5 * normal.size
+
+
+def test_piper_is_deterministic_without_noise(piper: Engine) -> None:
+    a = render(piper, "Same words twice.", "joe", noise_scale=0.0, noise_w=0.0)
+    b = render(piper, "Same words twice.", "joe", noise_scale=0.0, noise_w=0.0)
+    assert a.size == b.size
+    np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "settings, field",
+    [
+        ({"speed": 3.0}, "speed"),
+        ({"speed": 0.1}, "speed"),
+        ({"noise_scale": -0.1}, "noise_scale"),
+        ({"noise_w": "lots"}, "noise_w"),
+        ({"volume": 1.0}, "volume"),
+    ],
+)
+def test_piper_bad_settings_name_the_field(piper: Engine, settings: dict, field: str) -> None:
+    # raised when synthesize() is called, before any audio is asked for
+    with pytest.raises(InputError, match=field):
+        piper.synthesize(ENGLISH, "joe", settings)
+
+
+def test_piper_unknown_voice(piper: Engine) -> None:
+    with pytest.raises(EngineUnavailable, match=r"unknown voice 'anna' for engine 'piper'; available: joe"):
+        piper.prepare_voice("anna")
+    with pytest.raises(EngineUnavailable):
+        piper.synthesize(ENGLISH, "anna", {})
+
+
+def test_piper_empty_text_gives_no_audio(piper: Engine) -> None:
+    assert list(piper.synthesize("   ", "joe", {})) == []
+
+
+def test_piper_model_loads_once_per_process(piper: Engine) -> None:
+    engines = [PiperEngine() for _ in range(4)]
+    loaded: list[object] = []
+    threads = [threading.Thread(target=lambda e=e: loaded.append(e._load())) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loaded) == 4 and all(v is loaded[0] for v in loaded)
+    assert piper._load() is loaded[0]  # type: ignore[attr-defined]
+
+
+def test_piper_concurrent_synthesis(piper: Engine) -> None:
+    results: dict[int, int] = {}
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            results[i] = render(piper, f"Thread number {i} is speaking now.", "joe").size
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all(size > piper.sample_rate for size in results.values())
+
+
+def test_piper_real_time_factor(piper: Engine) -> None:
+    """A loose guard only (machine-dependent): RTF measured here is about 0.11 on 2 cores."""
+    paragraph = (
+        "The old lighthouse stood at the edge of the cliff, its white paint peeling after decades "
+        "of salt and wind. Every evening, the keeper climbed the spiral stairs to light the great "
+        "lamp. Ships passing in the night relied on its steady beam to guide them past the rocks."
+    )
+    render(piper, "Warm up.", "joe")
+    start = time.perf_counter()
+    audio = render(piper, paragraph, "joe")
+    rtf = (time.perf_counter() - start) / (audio.size / piper.sample_rate)
+    assert rtf < 1.0, rtf
+
+
+# -- espeak ---------------------------------------------------------------------------------
+
+
+def test_espeak_describes_itself(espeak: Engine) -> None:
+    assert isinstance(espeak, Engine)
+    assert espeak.name == "espeak"
+    assert espeak.sample_rate == 22050
+    assert espeak.capabilities.cloning is False
+    voices = {v.id: v for v in espeak.voices()}
+    assert voices["cmn"].language == "zh"
+    assert voices["en-us"].language == "en"
+    assert {"de", "fr", "es", "ja"} <= set(voices)
+    assert {"zh", "en", "de", "fr", "es", "ja"} <= set(espeak.capabilities.languages)
+    assert {s.name for s in espeak.settings} == {"speed", "pitch"}
+
+
+def test_espeak_speaks_mandarin(espeak: Engine) -> None:
+    audio = render(espeak, MANDARIN, "cmn")
+    seconds = audio.size / espeak.sample_rate
+    assert 1.5 <= seconds <= 8.0, seconds
+    assert rms(audio) > 0.02
+    assert np.abs(audio).max() <= 1.0
+    # Read as Mandarin, not spelled out as "Chinese letter ..." the way en-us would.
+    spelled = render(espeak, MANDARIN, "en-us")
+    assert audio.size < 0.7 * spelled.size
+
+
+@pytest.mark.parametrize("voice", ["en-us", "en-gb", "de", "fr", "es", "ja"])
+def test_espeak_every_listed_voice_loads(espeak: Engine, voice: str) -> None:
+    text = "こんにちは、げんきですか。" if voice == "ja" else "Hello, this is a test."
+    audio = render(espeak, text, voice)
+    assert audio.size > 0.5 * espeak.sample_rate and rms(audio) > 0.02
+
+
+def test_espeak_all_voices_load(espeak: Engine) -> None:
+    for voice in espeak.voices():
+        espeak.prepare_voice(voice.id)
+
+
+def test_espeak_speed_and_pitch(espeak: Engine) -> None:
+    normal = render(espeak, MANDARIN, "cmn")
+    fast = render(espeak, MANDARIN, "cmn", speed=2.0)
+    slow = render(espeak, MANDARIN, "cmn", speed=0.5)
+    assert fast.size < 0.65 * normal.size
+    assert slow.size > 1.5 * normal.size
+    text = "Hello there, how are you today? This is a test of pitch."
+    low_f0 = median_f0(render(espeak, text, "en-us", pitch=10), espeak.sample_rate)
+    high_f0 = median_f0(render(espeak, text, "en-us", pitch=90), espeak.sample_rate)
+    assert high_f0 > 1.3 * low_f0, (low_f0, high_f0)  # measured: about 85 Hz vs 149 Hz
+
+
+@pytest.mark.parametrize(
+    "settings, field",
+    [({"pitch": 120}, "pitch"), ({"speed": 0.0}, "speed"), ({"noise_w": 0.5}, "noise_w")],
+)
+def test_espeak_bad_settings_name_the_field(espeak: Engine, settings: dict, field: str) -> None:
+    with pytest.raises(InputError, match=field):
+        espeak.synthesize(MANDARIN, "cmn", settings)
+
+
+def test_espeak_unknown_voice(espeak: Engine) -> None:
+    with pytest.raises(EngineUnavailable, match=r"unknown voice 'klingon' for engine 'espeak'; available: cmn"):
+        espeak.prepare_voice("klingon")
+
+
+def test_espeak_empty_text_gives_no_audio(espeak: Engine) -> None:
+    assert list(espeak.synthesize(" \n ", "cmn", {})) == []
+
+
+def test_espeak_is_serialised_across_threads(espeak: Engine) -> None:
+    sizes: dict[str, list[int]] = {"cmn": [], "en-us": []}
+    errors: list[BaseException] = []
+
+    def work(voice: str, text: str) -> None:
+        try:
+            for _ in range(3):
+                sizes[voice].append(render(espeak, text, voice).size)
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=work, args=("cmn", MANDARIN)),
+        threading.Thread(target=work, args=("en-us", "Hello there, how are you today?")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    # Interleaved calls must not leak samples or voices into each other. (eSpeak's lengths
+    # drift by a few ms from call to call, as some waveform state carries over: allow 1%.)
+    cmn = render(espeak, MANDARIN, "cmn").size
+    en = render(espeak, "Hello there, how are you today?", "en-us").size
+    assert all(abs(n - cmn) < 0.01 * cmn for n in sizes["cmn"]), (cmn, sizes)
+    assert all(abs(n - en) < 0.01 * en for n in sizes["en-us"]), (en, sizes)
+
+
+# -- both engines in one process ------------------------------------------------------------
+
+_PROBE = r"""
+import json, os, sys
+import numpy as np
+steps = sys.argv[1]
+if "global" in sys.argv[2:]:
+    # worst case: piper's espeakbridge (its own eSpeak copy) lands in the global symbol scope
+    sys.setdlopenflags(os.RTLD_GLOBAL | os.RTLD_NOW)
+out = []
+for step in steps:
+    if step == "p":
+        from piper import espeakbridge  # noqa: F401  (imported under the flags above)
+        from indextts_yt.engines.piper_engine import PiperEngine
+        e = PiperEngine()
+        voice = e._load()
+        phonemes = voice.phonemize("Hello world. The cat sat on the mat.")
+        audio = np.concatenate(list(e.synthesize("Hello world.", "joe", {"noise_scale": 0, "noise_w": 0})))
+        out.append({"engine": "piper", "phonemes": phonemes, "samples": int(audio.size),
+                    "rms": float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))})
+    else:
+        from indextts_yt.engines.espeak_engine import EspeakEngine
+        e = EspeakEngine()
+        zh = np.concatenate(list(e.synthesize("你好，欢迎收听今天的节目。", "cmn", {})))
+        en = np.concatenate(list(e.synthesize("Hello world.", "en-us", {})))
+        out.append({"engine": "espeak", "zh": int(zh.size), "en": int(en.size),
+                    "zh_rms": float(np.sqrt(np.mean(zh.astype(np.float64) ** 2)))})
+print(json.dumps(out))
+"""
+
+
+def _probe(steps: str, *flags: str) -> list[dict]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, steps, *flags],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def alone() -> dict[str, dict]:
+    """Each engine by itself in a fresh process: the reference."""
+    return {"piper": _probe("p")[0], "espeak": _probe("e")[0]}
+
+
+def _assert_same(result: dict, reference: dict) -> None:
+    if result["engine"] == "piper":
+        assert result["phonemes"] == reference["phonemes"]
+        assert result["samples"] == reference["samples"]
+        assert result["rms"] == pytest.approx(reference["rms"], rel=1e-3)
+    else:
+        # eSpeak's output is not bit-exact from call to call: allow a few ms of drift
+        assert result["zh"] == pytest.approx(reference["zh"], rel=0.01)
+        assert result["en"] == pytest.approx(reference["en"], rel=0.01)
+        assert result["zh_rms"] == pytest.approx(reference["zh_rms"], rel=0.02)
+        assert result["zh_rms"] > 0.02
+
+
+@pytest.mark.parametrize("steps", ["pe", "ep", "pep"])
+def test_both_engines_in_one_process(alone: dict[str, dict], steps: str) -> None:
+    for result in _probe(steps):
+        _assert_same(result, alone[result["engine"]])
+
+
+@pytest.mark.skipif(not hasattr(os, "RTLD_DEEPBIND"), reason="needs RTLD_DEEPBIND (glibc)")
+def test_espeak_survives_piper_copy_in_global_scope(alone: dict[str, dict]) -> None:
+    # Without RTLD_DEEPBIND this case gives no eSpeak audio at all (checked by hand).
+    for result in _probe("pe", "global"):
+        _assert_same(result, alone[result["engine"]])
+
+
+# -- registry -------------------------------------------------------------------------------
+
+
+def test_registry_names_and_caching() -> None:
+    assert engine_names()[:2] == ["piper", "espeak"]
+    assert engine_names(builtin_only=True) == ["piper", "espeak"]
+    assert get_engine("piper") is get_engine("piper")
+    assert get_engine("espeak") is get_engine("espeak")
+    assert isinstance(get_engine("piper"), PiperEngine)
+    assert isinstance(get_engine("espeak"), EspeakEngine)
+
+
+def test_registry_is_thread_safe() -> None:
+    name = "espeak-copy-for-test"
+    registry.register_engine(name, EngineEntry("indextts_yt.engines.espeak_engine", "EspeakEngine"))
+    try:
+        barrier = threading.Barrier(8)
+        got: list[object] = []
+
+        def work() -> None:
+            barrier.wait()
+            got.append(get_engine(name))
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(got) == 8 and all(g is got[0] for g in got)
+    finally:
+        registry._ENGINES.pop(name, None)
+        registry._instances.pop(name, None)
+
+
+def test_registry_unknown_engine() -> None:
+    with pytest.raises(EngineUnavailable) as info:
+        get_engine("festival")
+    message = str(info.value)
+    assert message.startswith("unknown engine 'festival'; known engines: piper, espeak")
+    assert "\n" not in message
+
+
+def test_registry_optional_engine_that_is_not_installed() -> None:
+    name = "not-installed-for-test"
+    registry.register_engine(
+        name, EngineEntry("indextts_yt.engines.no_such_engine", "Nope", "pip install 'indextts-yt[nope]'")
+    )
+    try:
+        assert name in engine_names() and name not in engine_names(builtin_only=True)
+        with pytest.raises(EngineUnavailable, match=r"not installed.*pip install 'indextts-yt\[nope\]'"):
+            get_engine(name)
+        assert has_voice(name, "x") is False
+    finally:
+        registry._ENGINES.pop(name, None)
+
+
+def test_registry_voices() -> None:
+    assert voice_info("piper", "joe").language == "en"
+    assert voice_info(get_engine("espeak"), "cmn").language == "zh"
+    with pytest.raises(EngineUnavailable) as info:
+        voice_info("piper", "x")
+    assert str(info.value) == "unknown voice 'x' for engine 'piper'; available: joe"
+    assert has_voice("piper", "joe") and has_voice("espeak", "cmn")
+    assert not has_voice("piper", "cmn") and not has_voice("festival", "joe")
+
+
+def test_registry_language_defaults() -> None:
+    assert engine_for_language("en") == "piper"
+    assert engine_for_language("en-US") == "piper"
+    assert engine_for_language("zh") == "espeak"
+    assert engine_for_language("zh-CN") == "espeak"
+    assert engine_for_language("de") == "espeak"
+    assert default_voice("espeak", "zh") == "cmn"
+    assert default_voice("espeak", "cmn") == "cmn"
+    assert default_voice("espeak", "en") == "en-us"
+    assert default_voice("espeak", "de") == "de"
+    assert default_voice("piper", "en") == "joe"
+    with pytest.raises(EngineUnavailable, match="no voice for language 'zh'"):
+        default_voice("piper", "zh")
+    assert normalize_language("zh_Hans") == "zh" and normalize_language("EN-gb") == "en"
+
+
+def test_importing_engines_imports_no_engine() -> None:
+    code = (
+        "import sys, indextts_yt.engines as e; e.engine_names();"
+        "bad = [m for m in ('piper', 'onnxruntime', 'indextts_yt.engines.piper_engine',"
+        " 'indextts_yt.engines.espeak_engine') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
