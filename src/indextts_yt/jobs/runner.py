@@ -186,8 +186,7 @@ def _run_locked(store: Store, job: st.Job) -> Iterator[ProgressEvent]:
 
     remaining_chars = sum(len(s.text) for s in segments if not s.has_valid_audio)
     spoken_chars = 0
-    run_compute = run_audio = 0.0
-    render_started = time.monotonic()
+    run_compute = run_audio = run_wall = 0.0
     conditioning: dict[tuple[str, str], object] = {}
     try:
         if streamer:
@@ -204,11 +203,13 @@ def _run_locked(store: Store, job: st.Job) -> Iterator[ProgressEvent]:
             yield event("segment_started", st.RUNNING, seg)
 
             engine = registry.get_engine(seg.engine)
-            t0 = time.monotonic()
             try:
+                # Voice analysis (and the model load it triggers) happens once per run and is
+                # kept out of the segment's timing, so RTF and ETA describe synthesis alone.
                 cond_key = (seg.engine, seg.voice)
                 if cond_key not in conditioning:
                     conditioning[cond_key] = engine.prepare_voice(seg.voice)
+                t0 = time.monotonic()
                 path = _segment_path(store, seg)
                 audio_s = write_segment(path, engine.synthesize(seg.text, conditioning[cond_key],
                                                                 seg.settings), engine.sample_rate)
@@ -230,9 +231,11 @@ def _run_locked(store: Store, job: st.Job) -> Iterator[ProgressEvent]:
             remaining_chars -= len(seg.text)
             run_compute += compute
             run_audio += audio_s
-            chars_per_s = spoken_chars / max(time.monotonic() - render_started, 1e-9)
             if streamer:
                 stream_ready()
+            # The rate includes writing and assembly, so the ETA is wall-clock honest.
+            run_wall += time.monotonic() - t0
+            chars_per_s = spoken_chars / max(run_wall, 1e-9)
             yield event("segment_done", st.RUNNING, seg, segment_compute_s=compute,
                         segment_audio_s=audio_s, segment_rtf=compute / max(audio_s, 1e-9),
                         cumulative_rtf=run_compute / max(run_audio, 1e-9),
