@@ -11,6 +11,9 @@ from indextts_yt.text import detect_language
         # A Chinese sentence with an English word is still Chinese...
         ("我们用 Python 3.11 写代码。", "zh"),
         ("这个 API 很好用", "zh"),
+        # Ideographs weigh three letters each: 4 × 3 = 12 ≥ 10 letters of "JavaScript".
+        ("这个 JavaScript 框架", "zh"),
+        ("这 JavaScript 框架", "en"),
         # ...and an English sentence with a Chinese word is still English.
         ("It works! 好的。", "en"),
         ("The word for bear is 熊.", "en"),

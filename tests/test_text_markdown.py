@@ -90,6 +90,9 @@ def blocks(text):
         ("[^1]: The note itself.", [Paragraph(("The note itself.",))]),
         # Fenced code: fences go, the contents are kept verbatim (no Markdown inside).
         ("```python\n# not a heading\nx = a*b*c\n```", [Paragraph(("# not a heading x = a*b*c",))]),
+        ("~~~\n*kept*\n~~~\nAfter.", [Paragraph(("*kept*",)), Paragraph(("After.",))]),
+        # Three backticks with more backticks on the line are inline code, not a fence.
+        ("```inline``` code here.", [Paragraph(("inline code here.",))]),
         # Nothing but markup: nothing to read.
         ("---\n\n<!-- note -->\n\n#", []),
     ],

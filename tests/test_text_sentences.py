@@ -68,6 +68,9 @@ from indextts_yt.text.sentences import sentence_breaks, split_sentences
         ("真的吗？！太好了。", ["真的吗？！", "太好了。"]),
         ("他说：“你好。”然后走了。", ["他说：“你好。”", "然后走了。"]),
         ("“你好吗？”她问。“我很好。”他回答。", ["“你好吗？”她问。", "“我很好。”他回答。"]),
+        ("“哦，不！”他叫道。", ["“哦，不！”他叫道。"]),
+        ("“我来了！”小明推开门走了进来。", ["“我来了！”", "小明推开门走了进来。"]),
+        ("“好的。”然后他走了。", ["“好的。”", "然后他走了。"]),
         ("她说：「走吧！」我们就走了。", ["她说：「走吧！」", "我们就走了。"]),
         ("「你好！」他说。『再见。』", ["「你好！」他说。", "『再见。』"]),
         ("“这是真的吗？”“当然！”", ["“这是真的吗？”", "“当然！”"]),
@@ -106,6 +109,9 @@ def test_ellipsis_that_continues_is_a_clause_break():
         ("an emoticon :) and (a pair)", ["(a pair)"]),
         ("don't 'quote' me", ["'quote'"]),
         ("“never closed", []),
+        # A quote that opens while another never closed replaces it, so a later stray
+        # closing quote cannot reach back and swallow everything in between.
+        ('"a. "b" c. d" e', ['"b"']),
     ],
 )
 def test_enclosed_spans(text, pairs):

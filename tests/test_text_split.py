@@ -365,3 +365,26 @@ def test_random_plain_text_round_trips_against_normalize_alone(seed):
     assert squash("".join(texts(segments))) == squash(normalize(script))
     assert all(len(s.text) <= max_chars for s in segments)
     assert sum(s.pause_after == "paragraph" for s in segments) == len(paragraphs)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "script",
+    [
+        "a" * 200_000,
+        "中" * 200_000,
+        ". " * 50_000,
+        "*a " * 30_000,
+        "_a " * 15_000 + "a* " * 15_000,
+        "``a " * 30_000,
+        "(" * 50_000 + "”" * 50_000,
+        "word, " * 50_000,
+        "a@" * 50_000,
+    ],
+    ids=["word", "ideographs", "dots", "stars", "underscores", "backticks", "brackets", "commas", "at-signs"],
+)
+def test_pathological_input_finishes_and_keeps_everything(script):
+    # Each of these once took minutes (a pattern rescanned from every position); the
+    # timeout turns a return of quadratic behaviour into a failure.
+    segments = split_script(script)
+    check_invariants(script, segments, 300)

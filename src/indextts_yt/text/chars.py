@@ -68,16 +68,7 @@ NO_BREAK_BEFORE = frozenset("，。、；：！？…‥）」』”’》〉】
 # Characters that must not end a piece: an opening bracket belongs with what follows.
 NO_BREAK_AFTER = frozenset("（「『“‘《〈【［｛〔〖｢([{\"'＄$￥£€#@")
 
-
-def is_han(ch: str) -> bool:
-    """A Han ideograph (a Chinese character, also used in Japanese and Korean)."""
-    code = ord(ch)
-    if code < 0x3007:  # fast path: everything before the CJK blocks (all of Latin)
-        return False
-    return code == 0x3007 or any(lo <= code <= hi for lo, hi in _HAN_RANGES)
-
-
-# The same ranges as a regex character class, for counting in bulk.
+# The Han ranges as a regex character class, for counting ideographs in bulk.
 HAN_CLASS = "〇" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _HAN_RANGES)
 
 
@@ -123,7 +114,7 @@ def ends_with_punctuation(text: str) -> bool:
     A piece that ends without punctuation (a list item, a hard-wrapped fragment) gives
     the engine no cue for a pause, so it must not be run together with what follows.
     """
-    stripped = text.rstrip()
-    while stripped and stripped[-1] in CLOSERS:
-        stripped = stripped[:-1]
-    return bool(stripped) and is_punct(stripped[-1]) and stripped[-1] not in OPENERS
+    i = len(text) - 1
+    while i >= 0 and (text[i].isspace() or text[i] in CLOSERS):
+        i -= 1
+    return i >= 0 and is_punct(text[i]) and text[i] not in OPENERS

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .chars import joiner
+from .chars import is_wide, joiner
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,9 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # "#" then a space (CommonMark: "#hashtag" and "#5" are not headings), the title, and an
 # optional closing run of #'s that must be preceded by a space ("# C#" keeps its #).
 _ATX = re.compile(r"^#{1,6}(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_FENCE_OPEN = re.compile(r"^(`{3,}|~{3,})")
+# A code fence; a backtick fence's info string has no backticks (else "```x``` y" is
+# inline code, not a fence).
+_FENCE_OPEN = re.compile(r"^(?:(`{3,})[^`]*|(~{3,}).*)$")
 _HR = re.compile(r"^(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}|={3,})$")
 _QUOTE = re.compile(r"^(?:>[ \t]?)+")
 _BULLET = re.compile(r"^[-*+](?:[ \t]+|$)")
@@ -101,7 +103,7 @@ def parse_blocks(text: str) -> list[Block]:
             continue
         if match := _FENCE_OPEN.match(line):
             flush()
-            fence = match.group(1)
+            fence = match.group(1) or match.group(2)
             continue
         if match := _ATX.match(line):
             flush()
@@ -123,8 +125,8 @@ def parse_blocks(text: str) -> list[Block]:
             units.append(_Unit(lines=[item], is_item=True))
             continue
         match = _ORDERED.match(line)
-        # CommonMark's rule, for the same reason: a wrapped line that happens to start
-        # with "12. " continues the paragraph unless a list is already under way.
+        # As in CommonMark, only item 1 may interrupt a paragraph: a wrapped line that
+        # happens to start with "12. " continues the prose unless a list is under way.
         if match and (not units or units[-1].is_item or int(match.group(1)) == 1):
             units.append(_Unit(lines=[line[match.end():]], is_item=True))
             continue
@@ -145,18 +147,20 @@ def strip_markdown(text: str) -> str:
 
 
 def _join_lines(lines: list[str]) -> str:
-    out = ""
+    parts: list[str] = []
     for line in lines:
-        if not line:
-            continue
-        out = out + joiner(out, line) + line if out else line
-    return out
+        if line:
+            if parts:
+                parts.append(joiner(parts[-1], line))
+            parts.append(line)
+    return "".join(parts)
 
 
 # --- inline markup ---------------------------------------------------------------------
 
-# A backslash escape, or a code span (any run of backticks closed by the same run).
-_ESCAPE_OR_CODE = re.compile(r"\\([!-/:-@\[-`{-~])|(?<!`)(`+)(?!`)(.+?)(?<!`)\2(?!`)")
+# A backslash escape, or a run of backticks (a code span opens with one run and closes
+# with the next run of the same length).
+_ESCAPE_OR_TICKS = re.compile(r"\\[!-/:-@\[-`{-~]|`+")
 _LINK = re.compile(
     r"!?\[([^\[\]]*)\]\(\s*(?:<[^<>]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
     r"""(?:\s+(?:"[^"]*"|'[^']*'|\([^()]*\)))?\s*\)"""
@@ -165,17 +169,12 @@ _REF_LINK = re.compile(r"!?\[([^\[\]]+)\]\[[^\[\]]*\]")
 _FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\s]+\]")
 _AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>@]+)>")
 # Bare URLs and e-mail addresses are shielded so their "_" and "*" are not emphasis.
-_BARE_URL = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]{1,31}://|www\.)[^\s<>]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-# Emphasis markers must not touch a Latin letter or digit on their outer side, so that
-# snake_case_names and 2*3*4 keep their symbols; Chinese text, which has no spaces,
-# may touch them ("这是**重点**"), as CommonMark allows for "*".
-_NOT_LATIN_WORD = r"[^\W\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]"
-_EMPHASIS = [
-    re.compile(rf"(?<!{_NOT_LATIN_WORD})(?<![*])(\*{{1,3}})(?=[^\s*])(.+?)(?<=[^\s*])\1(?![*])(?!{_NOT_LATIN_WORD})"),
-    re.compile(rf"(?<!{_NOT_LATIN_WORD})(?<![_])(_{{1,3}})(?=[^\s_])(.+?)(?<=[^\s_])\1(?![_])(?!{_NOT_LATIN_WORD})"),
-    re.compile(r"(?<!~)(~~)(?=\S)(.+?)(?<=\S)~~(?!~)"),
-]
+# The e-mail part may only start where a run of address characters starts: without
+# that lookbehind, a long run with no "@" would be rescanned from every position.
+_BARE_URL = re.compile(
+    r"(?:[a-zA-Z][a-zA-Z0-9+.-]{1,31}://|www\.)[^\s<>]+|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+)
+_DELIMITER_RUN = re.compile(r"\*+|_+|~+")
 
 
 def strip_inline(text: str) -> str:
@@ -190,25 +189,90 @@ def strip_inline(text: str) -> str:
         saved[placeholder] = literal
         return placeholder
 
-    text = _ESCAPE_OR_CODE.sub(
-        lambda m: hide(m.group(1) if m.group(1) is not None else m.group(3).strip()), text
-    )
+    text = _hide_escapes_and_code(text, hide)
     text = _LINK.sub(r"\1", text)
     text = _REF_LINK.sub(r"\1", text)
     text = _FOOTNOTE_REF.sub("", text)
     text = _AUTOLINK.sub(lambda m: hide(m.group(1)), text)
     text = _BARE_URL.sub(lambda m: hide(m.group(0)), text)
-    # Nested emphasis (***a** b*) peels one layer per pass.
-    for _ in range(6):
-        before = text
-        for pattern in _EMPHASIS:
-            text = pattern.sub(r"\2", text)
-        if text == before:
-            break
+    text = _strip_emphasis(text)
     # A hidden URL may itself contain a hidden escape, so restore until none is left.
     while saved and any(ch in saved for ch in text):
         text = "".join(saved.get(ch, ch) for ch in text)
     return text
+
+
+def _hide_escapes_and_code(text: str, hide) -> str:
+    tokens = list(_ESCAPE_OR_TICKS.finditer(text))
+    # For each backtick run, the next run of the same length (its closer), found in one
+    # backward pass so that many unmatched runs cost linear time, not quadratic.
+    closer: dict[int, int | None] = {}
+    latest: dict[int, int] = {}
+    for k in range(len(tokens) - 1, -1, -1):
+        run = tokens[k].group()
+        if run[0] == "`":
+            closer[k] = latest.get(len(run))
+            latest[len(run)] = k
+    out = []
+    pos = 0
+    k = 0
+    while k < len(tokens):
+        token = tokens[k]
+        if token.group()[0] == "\\":
+            out += [text[pos : token.start()], hide(token.group()[1])]
+            pos = token.end()
+        elif (j := closer[k]) is not None:
+            # Code: its contents are literal, escapes and emphasis markers included.
+            out += [text[pos : token.start()], hide(text[token.end() : tokens[j].start()].strip())]
+            pos = tokens[j].end()
+            k = j
+        k += 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _strip_emphasis(text: str) -> str:
+    """Drop matched emphasis markers (``*``, ``_`` runs and ``~~``).
+
+    A run can open when text follows it and no Latin letter or digit precedes it, and
+    close when text precedes it and no Latin letter or digit follows: so
+    snake_case_names and 2*3*4 keep their symbols, while Chinese, written without
+    spaces, may touch the markers ("这是**重点**"). A closer takes markers from the
+    nearest open run of the same character, innermost first, so nesting (**a *b* c**)
+    and uneven runs (***a** b*) work. Runs are visited once: linear time.
+    """
+    drop = bytearray(len(text))
+    open_runs: dict[str, list[list[int]]] = {"*": [], "_": [], "~": []}
+    last = len(text)
+    for match in _DELIMITER_RUN.finditer(text):
+        start, end = match.span()
+        mark = text[start]
+        if mark == "~" and end - start != 2:
+            continue  # only ~~ is strikethrough
+        before = text[start - 1] if start else " "
+        after = text[end] if end < last else " "
+        can_open = not after.isspace() and not _is_latin_word(before)
+        can_close = not before.isspace() and not _is_latin_word(after)
+        stack = open_runs[mark]
+        if can_close:
+            while stack and start < end:
+                opener = stack[-1]  # [first, end] of its markers not yet matched
+                n = min(opener[1] - opener[0], end - start)
+                drop[opener[1] - n : opener[1]] = b"\x01" * n
+                drop[start : start + n] = b"\x01" * n
+                opener[1] -= n
+                start += n
+                if opener[1] == opener[0]:
+                    stack.pop()
+        if start < end and can_open:
+            stack.append([start, end])
+    if not any(drop):
+        return text
+    return "".join(ch for ch, gone in zip(text, drop) if not gone)
+
+
+def _is_latin_word(ch: str) -> bool:
+    return ch.isalnum() and not is_wide(ch)
 
 
 def _fresh_placeholders(text: str):

@@ -5,8 +5,8 @@ short sentence between two full segments where it is read as a clipped fragment.
 small dynamic programme over the paragraph's pieces finds, among all packings within
 the limit, the one with the fewest segments shorter than ``min_chars``, then the
 fewest segments, then (on ties) the fullest early segments, which is what greedy
-filling would have produced whenever it was already optimal. Paragraphs hold tens of
-sentences, so the cost is negligible.
+filling would have produced whenever it was already optimal. Each piece is only
+tried with the few that fit after it, so the cost stays linear in the paragraph.
 
 Two neighbouring pieces are only joined when the first ends in punctuation: a list
 item or a hard-wrapped fragment gives the engine no cue for a pause, and running it

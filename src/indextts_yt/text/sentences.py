@@ -15,8 +15,8 @@ The rules, in the order they are applied to each run of terminators (. ! ? 。 �
   letter or by more punctuation does not end the sentence ("Wait... what?",
   "etc. and so on"); it is kept as a clause-level pause for wrapping long sentences.
 * After a closing quote: a lowercase word ("... you?” she asked."), "I said", or (in
-  Chinese) text after a quote that was not introduced by a colon (“你好吗？”她问。)
-  is a speech tag and continues the sentence. After ``说：“……。”`` the sentence ends.
+  Chinese) a short clause with a verb of saying (“你好吗？”她问。) is a speech tag and
+  continues the sentence. After ``说：“……。”`` the sentence ends.
 * A sentence end strictly inside a closed quote or bracket pair does not end the
   narrator's sentence; it is kept as a ``QUOTED`` break, the best place to cut if the
   quotation is too long for one segment.
@@ -49,6 +49,9 @@ NUMBER_LABELS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _DOTTED_ACRONYM = re.compile(r"^(?:[A-Z]\.)+[A-Z]$")
+# Verbs of saying that make a short clause after a Chinese quotation a speech tag.
+_SPEECH_VERBS = frozenset("说道问答叫喊嚷笑哭叹想骂吼")
+_TAG_CHARS = 8
 
 
 def sentence_breaks(text: str) -> list[Break]:
@@ -58,7 +61,10 @@ def sentence_breaks(text: str) -> list[Break]:
     inside = inside_mask(len(text), spans)
     closing_quote_at = {span.end - 1: span for span in spans}
     breaks: list[Break] = []
-    last_start = 0
+    # Whether the sentence under way has a letter or digit yet, tracked incrementally
+    # so a long run of bare ". . . ." is scanned once, not once per dot.
+    has_content = False
+    scanned = 0
     n = len(text)
     for match in _TERMINATORS.finditer(text):
         run = match.group()
@@ -74,8 +80,11 @@ def sentence_breaks(text: str) -> list[Break]:
             after += 1
         if after >= n:
             continue  # the end of the text is not a break
-        if not any(ch.isalnum() for ch in text[last_start : match.start()]):
-            continue  # nothing worth saying before it
+        if not has_content:
+            has_content = any(ch.isalnum() for ch in text[scanned : match.start()])
+            scanned = match.start()
+            if not has_content:
+                continue  # nothing worth saying before it
         spaced = after > cut
         nxt = text[after]
         needs_space = not (_WIDE_STOPS.intersection(run) or "…" in run)
@@ -87,7 +96,8 @@ def sentence_breaks(text: str) -> list[Break]:
         if level == Level.SENTENCE and inside[cut]:
             level = Level.QUOTED
         breaks.append(Break(cut, after, level))
-        last_start = after
+        has_content = False
+        scanned = after
     return breaks
 
 
@@ -135,9 +145,13 @@ def _judge(
     if closing_quotes:
         if is_wide(nxt) and not is_punct(nxt):
             # Chinese has no capitals to tell a speech tag (“你好吗？”她问。) from a new
-            # sentence; a quote introduced by a colon (他说：“走吧。”) closes the sentence.
+            # sentence (“我来了！”小明推开门走了进来。). A quote introduced by a colon
+            # (他说：“走吧。”) completes its sentence; otherwise a short clause with a
+            # verb of saying is a tag.
             span = closing_quote_at.get(closing_quotes[-1])
-            return Level.SENTENCE if span and _after_colon(text, span.start) else Level.CLAUSE
+            if span and _after_colon(text, span.start):
+                return Level.SENTENCE
+            return Level.CLAUSE if _is_chinese_speech_tag(text, after) else Level.SENTENCE
         if continues or _is_i_said(text, after):
             return Level.CLAUSE
         return Level.SENTENCE
@@ -163,6 +177,16 @@ def _after_colon(text: str, index: int) -> bool:
     while index >= 0 and text[index] == " ":
         index -= 1
     return index >= 0 and text[index] in "：:"
+
+
+def _is_chinese_speech_tag(text: str, index: int) -> bool:
+    """'她问', '他笑着说', '小猪叫道': a clause of at most ``_TAG_CHARS`` characters up to
+    the next punctuation, holding a verb of saying."""
+    end = index
+    while end < len(text) and end - index <= _TAG_CHARS and not is_punct(text[end]):
+        end += 1
+    clause = text[index:end]
+    return len(clause) <= _TAG_CHARS and any(ch in _SPEECH_VERBS for ch in clause)
 
 
 def _is_i_said(text: str, index: int) -> bool:

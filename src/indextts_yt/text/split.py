@@ -67,23 +67,27 @@ def split_script(text: str, max_chars: int = 300, min_chars: int = 24) -> list[S
 
 def segment_units(units: tuple[str, ...], max_chars: int, min_chars: int) -> list[str]:
     """Segment texts for one paragraph given as runs that each start a sentence."""
-    paragraph = ""
-    pieces: list[tuple[int, int]] = []
+    parts: list[str] = []  # the paragraph text, built from units and joiners
+    offset = 0
+    pieces: list[tuple[int, int]] = []  # (start, end) in the paragraph text
     for unit in units:
-        if paragraph:
-            paragraph += joiner(paragraph, unit)
-        offset = len(paragraph)
-        paragraph += unit
-        breaks = sentence_breaks(unit)
+        if parts:
+            glue = joiner(parts[-1], unit)
+            parts.append(glue)
+            offset += len(glue)
         start = 0
-        for brk in [b for b in breaks if b.level == Level.SENTENCE] + [None]:
+        hints = []  # weaker breaks inside the sentence under way, for wrapping it
+        for brk in sentence_breaks(unit) + [None]:
+            if brk is not None and brk.level != Level.SENTENCE:
+                hints.append(brk)
+                continue
             end = len(unit) if brk is None else brk.end
-            if end - start > max_chars:
-                hints = [b for b in breaks if start < b.end < end]
-                spans = wrap(unit, start, end, max_chars, hints)
-            else:
-                spans = [(start, end)]
+            spans = wrap(unit, start, end, max_chars, hints) if end - start > max_chars else [(start, end)]
             pieces.extend((offset + s, offset + e) for s, e in spans)
             if brk is not None:
                 start = brk.start
+                hints = []
+        parts.append(unit)
+        offset += len(unit)
+    paragraph = "".join(parts)
     return [paragraph[s:e] for s, e in pack(paragraph, pieces, max_chars, min_chars)]
