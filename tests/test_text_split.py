@@ -26,10 +26,10 @@ def check_invariants(source: str, segments: list[Segment], max_chars: int) -> No
     for s in segments:
         assert s.text and s.text == s.text.strip() and "\n" not in s.text
         assert len(s.text) <= max_chars
-        assert s.pause_after in ("sentence", "paragraph", "heading")
+        assert s.pause_after in ("clause", "sentence", "paragraph", "heading")
         assert s.language in ("en", "zh")
         if s.chapter is not None:
-            assert s.chapter == s.text or s.pause_after == "sentence"
+            assert s.chapter == s.text or s.pause_after in ("clause", "sentence")
     # Nothing lost, nothing added, nothing reordered.
     assert squash("".join(texts(segments))) == squash(strip_markdown(normalize(source)))
 
@@ -388,3 +388,14 @@ def test_pathological_input_finishes_and_keeps_everything(script):
     # timeout turns a return of quadratic behaviour into a failure.
     segments = split_script(script)
     check_invariants(script, segments, 300)
+
+
+@pytest.mark.parametrize("text, pauses", [
+    # A sentence too long for one segment is cut at a comma: only a breath there.
+    ("word " * 40 + "and then, " + "more " * 40 + "words.", ["clause", "paragraph"]),
+    ("One sentence ends here. Another one follows it.", ["paragraph"]),
+    ("Buy:\n- milk\n- eggs", ["sentence", "paragraph"]),
+])
+def test_pause_class_reflects_where_the_cut_is(text, pauses):
+    segments = split_script(text, max_chars=220)
+    assert [s.pause_after for s in segments] == pauses

@@ -14,10 +14,14 @@ from typing import Any
 
 from ..engines import registry
 from ..errors import InputError
-from ..text import split_script
+from ..text import Segment, split_script
+from ..text.chars import joiner
 from .store import NewSegment
 
 AUTO = "auto"
+# The first segment is kept to about one sentence: its audio is what the listener waits for
+# (about a second at the default engine's speed, against several for a packed paragraph).
+LEAD_IN_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,8 @@ def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
     """Split ``text`` and attach to each segment its engine, voice, settings and key."""
     options = dict(options or {})
     choice = resolve_choice(choice)
-    pieces = split_script(text, max_chars=max_chars or max_chars_for(choice))
+    bound = max_chars or max_chars_for(choice)
+    pieces = short_lead_in(split_script(text, max_chars=bound), bound)
     if not pieces:
         raise InputError("the script is empty (nothing to speak after removing markup)")
 
@@ -105,6 +110,25 @@ def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
         ))
     check_options(used, options)
     return planned
+
+
+def short_lead_in(pieces: list[Segment], max_chars: int) -> list[Segment]:
+    """Split a long first segment into a short lead-in and the rest, re-packed as before."""
+    if not pieces or len(pieces[0].text) <= LEAD_IN_CHARS:
+        return pieces
+    first = pieces[0]
+    parts = split_script(first.text, max_chars=LEAD_IN_CHARS)
+    if len(parts) < 2:
+        return pieces
+    rest_text = parts[1].text
+    for part in parts[2:]:
+        rest_text += joiner(rest_text, part.text) + part.text
+    rest = split_script(rest_text, max_chars=max_chars)
+    head = [Segment(0, parts[0].text, parts[0].pause_after, first.chapter, parts[0].language)]
+    tail = [Segment(0, r.text, r.pause_after, None, r.language) for r in rest]
+    tail[-1] = Segment(0, tail[-1].text, first.pause_after, None, tail[-1].language)
+    return [Segment(i, seg.text, seg.pause_after, seg.chapter, seg.language)
+            for i, seg in enumerate(head + tail + pieces[1:])]
 
 
 def fingerprint(segments: list[NewSegment], extra: Mapping[str, Any]) -> str:

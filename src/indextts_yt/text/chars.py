@@ -108,6 +108,17 @@ def can_break_between(left: str, right: str) -> bool:
     return not unicodedata.combining(right)
 
 
+SENTENCE_FINAL = frozenset(".!?…;。！？；")
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether text ends a sentence, looking past closing quotes and brackets."""
+    i = len(text) - 1
+    while i >= 0 and (text[i].isspace() or text[i] in CLOSERS):
+        i -= 1
+    return i >= 0 and text[i] in SENTENCE_FINAL
+
+
 def ends_with_punctuation(text: str) -> bool:
     """Whether text ends in punctuation, looking past closing quotes and brackets.
 

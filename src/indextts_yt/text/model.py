@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 # What follows a segment; the assembler turns each class into a pause length from settings.
-PauseClass = Literal["sentence", "paragraph", "heading"]
+# "clause": the segment was cut inside a sentence (at a comma, or a hard wrap), so only a
+# breath belongs there, not a full stop's pause.
+PauseClass = Literal["clause", "sentence", "paragraph", "heading"]
 
 
 @dataclass(frozen=True)

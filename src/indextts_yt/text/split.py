@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..errors import InputError
 from .breaks import Level
-from .chars import joiner
+from .chars import ends_sentence, ends_with_punctuation, joiner
 from .language import detect_language
 from .markdown import Heading, parse_blocks
 from .model import Segment
@@ -47,11 +47,11 @@ def split_script(text: str, max_chars: int = 300, min_chars: int = 24) -> list[S
             parts = segment_units((block.title,), max_chars, min_chars)
             for k, part in enumerate(parts):
                 last = k == len(parts) - 1
-                drafts.append((part, "heading" if last else "sentence", block.title if k == 0 else None))
+                drafts.append((part, "heading" if last else inner_pause(part), block.title if k == 0 else None))
         else:
             parts = segment_units(block.units, max_chars, min_chars)
             for k, part in enumerate(parts):
-                drafts.append((part, "paragraph" if k == len(parts) - 1 else "sentence", None))
+                drafts.append((part, "paragraph" if k == len(parts) - 1 else inner_pause(part), None))
 
     return [
         Segment(
@@ -63,6 +63,15 @@ def split_script(text: str, max_chars: int = 300, min_chars: int = 24) -> list[S
         )
         for index, (part, pause, chapter) in enumerate(drafts)
     ]
+
+
+def inner_pause(part: str) -> str:
+    """'clause' where a long sentence was cut at a comma-like mark, else 'sentence'.
+
+    A piece ending with no punctuation at all is a list item or a line of its own far more
+    often than a wrapped run-on sentence, so it keeps the full pause.
+    """
+    return "clause" if ends_with_punctuation(part) and not ends_sentence(part) else "sentence"
 
 
 def segment_units(units: tuple[str, ...], max_chars: int, min_chars: int) -> list[str]:
