@@ -144,3 +144,29 @@ def test_missing_script_and_unknown_job(tmp_path, data_dir):
     assert "does not exist" in line
     line = one_error_line(cli("resume", "20200101-000000-abcdef", "--data-dir", str(data_dir)))
     assert "no job" in line
+
+
+def test_second_runner_gets_one_clear_line(tmp_path, data_dir):
+    import subprocess
+    import sys
+
+    from indextts_yt.jobs.plan import Choice, fingerprint, plan
+    from indextts_yt.jobs.store import Store
+
+    store = Store(data_dir)
+    segments = plan("A job that someone else is already running.", Choice())
+    job = store.create_job(title="t", fingerprint=fingerprint(segments, {}), engine="auto",
+                           voice=None, settings={}, output_path=str(tmp_path / "o.wav"),
+                           srt_path=None, streaming=True, segments=segments)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock;"
+         "l = FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); time.sleep(60)",
+         str(store.job_dir(job.id) / "run.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        line = one_error_line(cli("resume", job.id, "--data-dir", str(data_dir)))
+        assert "already running in another process" in line
+        assert store.get_job(job.id).state == "queued"
+    finally:
+        holder.kill()
+        holder.wait()

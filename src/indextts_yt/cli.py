@@ -87,6 +87,7 @@ def narrate(
     voice: VoiceOpt = None,
     speed: SpeedOpt = None,
     option: OptionOpt = None,
+    clause_pause: Annotated[Optional[float], typer.Option(min=0, max=10, help="Seconds where a long sentence was cut.")] = None,
     sentence_pause: Annotated[Optional[float], typer.Option(min=0, max=10, help="Seconds after a sentence.")] = None,
     paragraph_pause: Annotated[Optional[float], typer.Option(min=0, max=10, help="Seconds after a paragraph.")] = None,
     heading_pause: Annotated[Optional[float], typer.Option(min=0, max=10, help="Seconds after a heading.")] = None,
@@ -96,29 +97,27 @@ def narrate(
     data_dir: DataDir = None,
 ) -> None:
     """Narrate SCRIPT to an audio file, resuming an identical unfinished run if there is one."""
-    from .audio import PauseSettings
-    from .jobs.plan import fingerprint
+    from .jobs import service
+    from .jobs.store import ORIGIN_CLI
     from .outputs import AUDIO_SUFFIXES, check_writable
+    from .script_input import read_script
 
     out = check_writable(output, AUDIO_SUFFIXES, "output")
     srt_path = check_writable(srt, (".srt",), "subtitle file") if srt else None
-    options = _options(speed, option)
-    segments, title = _plan(script, engine, voice, options, max_chars)
-    pause_fields = {"sentence": sentence_pause, "paragraph": paragraph_pause, "heading": heading_pause}
-    pauses = {k: v for k, v in pause_fields.items() if v is not None}
-    PauseSettings(**pauses)  # reject bad values before a job exists
-    extra = {"output": str(out), "srt": str(srt_path or ""), "streaming": not batch, "pauses": pauses}
-    fp = fingerprint(segments, extra)
+    text, title = read_script(script)
+    pause_fields = {"clause": clause_pause, "sentence": sentence_pause, "paragraph": paragraph_pause, "heading": heading_pause}
+    request = service.JobRequest(
+        text=text, title=title, engine=engine, voice=voice, options=_options(speed, option),
+        pauses={k: v for k, v in pause_fields.items() if v is not None}, streaming=not batch,
+        max_chars=max_chars)
+    planned = service.plan_request(request)  # every check before the store is even opened
 
     store = _store(data_dir)
-    job = store.find_unfinished(fp)
-    if job is not None:
+    job, continued = service.create_job(store, request, output_path=out, srt_path=srt_path,
+                                        origin=ORIGIN_CLI, continue_identical=True,
+                                        planned=planned)
+    if continued:
         typer.echo(f"resuming unfinished job {job.id}", err=True)
-    else:
-        job = store.create_job(title=title, fingerprint=fp, engine=engine, voice=voice,
-                               settings={"options": options, "pauses": pauses},
-                               output_path=str(out), srt_path=str(srt_path) if srt_path else None,
-                               streaming=not batch, segments=segments)
     _run(store, job.id)
 
 
@@ -201,6 +200,43 @@ def segments(
         typer.echo(f"{r['index']:>4}  {r['engine']}/{r['voice']}/{r['language']}  "
                    f"{r['pause_after']:<9} {chapter}{r['text']}")
     typer.echo(f"{len(rows)} segments, {sum(r['chars'] for r in rows)} characters", err=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but "
+                    "loopback needs an API key.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8765,
+    api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="INDEXTTS_YT_API_KEY",
+                       show_envvar=True, help="Key every API route requires.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the web UI, the JSON API and the audio (one server; loopback by default)."""
+    from .paths import data_dir as resolve
+    from .server.security import LOOPBACK_HOSTS, is_loopback
+
+    if not is_loopback(host) and not api_key:
+        raise InputError(f"refusing to listen on {host} without an API key: pass --api-key KEY "
+                         "or set INDEXTTS_YT_API_KEY (or listen on 127.0.0.1)")
+    import logging
+
+    import uvicorn
+
+    from .server import create_app
+    from .server.security import RedactKey
+
+    logging.getLogger("uvicorn.access").addFilter(RedactKey())
+
+    server_app = create_app(resolve(data_dir), api_key=api_key,
+                            allowed_hosts=None if api_key else LOOPBACK_HOSTS)
+    shown = f"[{host}]" if ":" in host else host
+    key_hint = "?key=<your key>" if api_key else ""
+    typer.echo(f"Index-TTS-YT studio on http://{shown}:{port}/{key_hint}  (API docs: /docs)",
+               err=True)
+    # A short graceful shutdown: open audio and event streams would otherwise hold Ctrl-C
+    # until they end; the worker then stops after its segment in flight.
+    uvicorn.run(server_app, host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=3)
 
 
 def _version(value: bool) -> None:

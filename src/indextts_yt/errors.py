@@ -19,3 +19,11 @@ class JobBusy(StudioError):
 
 class JobNotFound(StudioError):
     """No job with that id."""
+
+
+class PayloadTooLarge(InputError):
+    """The script or upload is over a documented size limit."""
+
+
+class JobConflict(StudioError):
+    """The job's state does not allow that now (e.g. pausing a finished job)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, PayloadTooLarge
 
 # About 140 hours of narration: far beyond any video or audiobook chapter, small enough that
 # a mistaken upload (a video, a disk image) is refused before it is read into memory.
@@ -15,7 +15,7 @@ MAX_SCRIPT_BYTES = 5 * 1024 * 1024
 def decode_script(data: bytes, name: str) -> str:
     """Bytes to text, or an InputError saying why they are not a script."""
     if len(data) > MAX_SCRIPT_BYTES:
-        raise InputError(f"{name} is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MB script limit")
+        raise PayloadTooLarge(f"{name} is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MB script limit")
     if b"\x00" in data:
         raise InputError(f"{name} looks like a binary file, not text")
     try:
@@ -38,7 +38,7 @@ def read_script(source: str) -> tuple[str, str]:
     if not path.is_file():
         raise InputError(f"script {source} is not a file")
     if path.stat().st_size > MAX_SCRIPT_BYTES:
-        raise InputError(f"{source} is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MB script limit")
+        raise PayloadTooLarge(f"{source} is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MB script limit")
     try:
         data = path.read_bytes()
     except OSError as exc:

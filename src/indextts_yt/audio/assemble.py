@@ -1,7 +1,8 @@
 """Assembly: segment files in order, pauses between them, one output WAV, flat memory.
 
 Audio flows one block at a time from each segment file (resampled if its rate differs),
-through the edge fades, into a :class:`GrowingWav`; nothing is ever held beyond a block,
+through the :class:`Timeline` (pauses and edge fades, shared with the live HTTP stream so the
+two never differ), into a :class:`GrowingWav`; nothing is ever held beyond a block,
 so a ten-hour narration assembles in the same memory as a ten-second one.
 """
 
@@ -9,55 +10,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO
 
-from ..errors import InputError
 from ..text.model import PauseClass
 from .atomic import atomic_file
-from .fades import EdgeFader
 from .segment_file import BLOCK_FRAMES, iter_segment_blocks
+from .timeline import Cue, PauseSettings, Timeline
 from .wav_writer import GrowingWav
 
 __all__ = ["Assembler", "Cue", "PauseSettings", "assemble"]
-
-
-@dataclass(frozen=True)
-class PauseSettings:
-    """Seconds of silence after a segment, by the pause class the text splitter gave it."""
-
-    sentence: float = 0.35
-    paragraph: float = 0.9
-    heading: float = 1.2
-    fade_ms: float = 8.0  # edge fade of every segment, in and out
-
-    def __post_init__(self) -> None:
-        for name in ("sentence", "paragraph", "heading", "fade_ms"):
-            value = getattr(self, name)
-            if not value >= 0:  # also rejects NaN
-                raise InputError(f"pause setting {name!r} must be 0 or more, got {value!r}")
-
-    def seconds(self, pause: PauseClass) -> float:
-        if pause not in ("sentence", "paragraph", "heading"):
-            raise ValueError(f"unknown pause class {pause!r}")
-        return float(getattr(self, pause))
-
-
-class Cue(NamedTuple):
-    """Where a segment's audio sits on the output timeline; ``end_s`` excludes its pause."""
-
-    start_s: float
-    end_s: float
-
-    # Short aliases: the job runner reads cue.start / cue.end.
-    @property
-    def start(self) -> float:
-        return self.start_s
-
-    @property
-    def end(self) -> float:
-        return self.end_s
 
 
 class Assembler:
@@ -85,7 +47,7 @@ class Assembler:
         self.sample_rate = sample_rate
         self.pauses = pauses or PauseSettings()
         self._blocksize = blocksize
-        self._fade_frames = round(self.pauses.fade_ms / 1000 * sample_rate)
+        self._timeline = Timeline(sample_rate, self.pauses)
         self._owns_file = isinstance(out, (str, os.PathLike))
         self._file: BinaryIO = open(out, "w+b") if self._owns_file else out  # type: ignore[arg-type,assignment]
         try:
@@ -94,7 +56,6 @@ class Assembler:
             if self._owns_file:
                 self._file.close()
             raise
-        self._pending_pause = 0  # frames of the previous segment's pause, not yet written
         self._closed = False
 
     @property
@@ -109,17 +70,13 @@ class Assembler:
         """Append one segment file and note its pause; return its place on the timeline."""
         if self._closed:
             raise ValueError("assembler is closed")
-        pause_frames = round(self.pauses.seconds(pause_after) * self.sample_rate)
-        self._wav.write_silence(self._pending_pause)
-        start = self._wav.frames
-        fader = EdgeFader(self._fade_frames)
+        self._wav.write_silence(self._timeline.begin(pause_after))
         for block in iter_segment_blocks(Path(segment_path), self.sample_rate, self._blocksize):
-            self._wav.write(fader.push(block))
-        self._wav.write(fader.finish())
-        end = self._wav.frames
-        self._pending_pause = pause_frames
+            self._wav.write(self._timeline.push(block))
+        tail, cue = self._timeline.end()
+        self._wav.write(tail)
         self._wav.flush()
-        return Cue(start / self.sample_rate, end / self.sample_rate)
+        return cue
 
     def close(self) -> None:
         """Finish the header; the last segment's pause is dropped. Idempotent."""

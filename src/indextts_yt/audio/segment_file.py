@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
 from .atomic import atomic_file, sweep_temp_files
+from .resample import BlockResampler
 
 __all__ = ["iter_segment_blocks", "read_segment", "sweep_temp_files", "write_segment"]
 
@@ -68,19 +68,12 @@ def iter_segment_blocks(
     block at a time and soxr's stream resampler carries its filter state between blocks.
     """
     with sf.SoundFile(path) as f:
-        resampler = None
-        if f.samplerate != sample_rate:
-            resampler = soxr.ResampleStream(f.samplerate, sample_rate, 1, dtype="float32")
+        resampler = BlockResampler(f.samplerate, sample_rate)
         for block in f.blocks(blocksize=blocksize, dtype="float32", always_2d=True):
             mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
-            if resampler is None:
-                yield mono
-            else:
-                out = resampler.resample_chunk(np.ascontiguousarray(mono), last=False)
-                if len(out):
-                    yield out
-        if resampler is not None:
-            # The filter holds back a few ms; last=True drains it so duration is kept.
-            tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
-            if len(tail):
-                yield tail
+            out = resampler.push(mono)
+            if len(out):
+                yield out
+        tail = resampler.finish()
+        if len(tail):
+            yield tail

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..errors import EngineUnavailable
 from .base import Engine, VoiceInfo
+from .fair_lock import FairLock
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ _LANGUAGE_ALIASES = {
 
 _instances: dict[str, Engine] = {}
 _locks: dict[str, threading.Lock] = {}
+_generation_locks: dict[str, FairLock] = {}
 _registry_lock = threading.Lock()
 
 
@@ -100,6 +102,14 @@ def get_engine(name: str) -> Engine:
             engine = _create(name, entry)
             _instances[name] = engine
     return engine
+
+
+def generation_lock(name: str) -> FairLock:
+    """The lock every user of engine ``name`` holds while it renders (one render at a time
+    per engine instance: the job worker and the speech endpoint share it, first come first
+    served)."""
+    with _registry_lock:
+        return _generation_locks.setdefault(name, FairLock())
 
 
 def _create(name: str, entry: EngineEntry) -> Engine:

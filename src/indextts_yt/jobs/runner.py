@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from ..audio import Assembler, PauseSettings, assemble, sweep_temp_files, write_segment, write_srt
@@ -46,6 +48,31 @@ class ProgressEvent:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class AudioTap(Protocol):
+    """Sees a segment's audio while it is being made, chunk by chunk, before the segment file
+    exists: the server streams it from here, so a listener hears the first sentence of a
+    long first segment without waiting for the whole segment."""
+
+    def segment_started(self, job_id: str, idx: int, key: str, sample_rate: int) -> None: ...
+
+    def chunk(self, job_id: str, idx: int, chunk: np.ndarray) -> None: ...
+
+    def segment_ended(self, job_id: str, idx: int, ok: bool) -> None: ...
+
+
+def job_sample_rate(engine_names: Iterable[str]) -> int:
+    """The output rate of a job using these engines: the highest, so nothing is downsampled.
+    The assembler and the live stream both use this, so they agree."""
+    return max(registry.get_engine(name).sample_rate for name in set(engine_names))
+
+
+def _tapped(chunks: Iterable[np.ndarray], tap: AudioTap, job_id: str, idx: int,
+            ) -> Iterator[np.ndarray]:
+    for chunk in chunks:
+        tap.chunk(job_id, idx, chunk)
+        yield chunk
 
 
 def _lock(store: Store, job_id: str) -> FileLock:
@@ -114,11 +141,18 @@ def _preview(text: str) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
-def run_job(store: Store, job_id: str) -> Iterator[ProgressEvent]:
+def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = None,
+            tap: AudioTap | None = None) -> Iterator[ProgressEvent]:
     """Render every segment still missing, then assemble the output. Yields progress events.
 
     Raises JobBusy if another process is running the job. Closing the generator early (or a
     KeyboardInterrupt) leaves the job 'interrupted' and every finished segment kept.
+    ``from_states``: run only if the job is in one of these states when the run starts
+    (else yield nothing); the server's worker passes ('queued',) so that a job paused or
+    cancelled just before it starts is left alone. ``tap`` sees audio as it is made.
+
+    Between segments the run stops as soon as the job is no longer 'running': paused,
+    cancelled, or sent back to 'queued' by an edit (the worker then runs it again).
     """
     job = store.get_job(job_id)
     lock = _lock(store, job_id)
@@ -129,11 +163,16 @@ def run_job(store: Store, job_id: str) -> Iterator[ProgressEvent]:
         raise JobBusy(f"job {job_id} is already running in another process"
                       f"{f' (pid {pid})' if pid else ''}") from None
     try:
+        job = store.get_job(job_id)  # again, now that no one else can be running it
+        if from_states is not None and job.state not in tuple(from_states):
+            return
         if job.state == st.CANCELLED:
             raise StudioError(f"job {job_id} was cancelled; start a new one instead")
         _clear_debris(store, job)
-        store.set_job_state(job_id, st.RUNNING, runner_pid=os.getpid())
-        yield from _run_locked(store, job)
+        if not store.transition(job_id, st.RUNNING, from_states=(job.state,),
+                                runner_pid=os.getpid()):
+            return  # its state changed under us (a pause, a cancel): respect it
+        yield from _run_locked(store, job, tap)
     except GeneratorExit:
         _stop(store, job_id, st.INTERRUPTED)
         raise
@@ -145,12 +184,11 @@ def run_job(store: Store, job_id: str) -> Iterator[ProgressEvent]:
 
 
 def _stop(store: Store, job_id: str, state: str) -> None:
-    if store.job_state(job_id) == st.RUNNING:
-        store.reset_running_segments(job_id)
-        store.set_job_state(job_id, state)
+    store.reset_running_segments(job_id)
+    store.transition(job_id, state, from_states=(st.RUNNING,))
 
 
-def _run_locked(store: Store, job: st.Job) -> Iterator[ProgressEvent]:
+def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[ProgressEvent]:
     started = time.monotonic()
     segments = store.segments(job.id)
     total = len(segments)
@@ -160,7 +198,7 @@ def _run_locked(store: Store, job: st.Job) -> Iterator[ProgressEvent]:
     segments = store.segments(job.id)
     done = sum(s.has_valid_audio for s in segments)
     pauses = PauseSettings(**job.settings.get("pauses", {}))
-    sample_rate = max(registry.get_engine(name).sample_rate for name in {s.engine for s in segments})
+    sample_rate = job_sample_rate(s.engine for s in segments)
 
     def event(kind: str, state: str, seg: SegmentRow | None, **fields) -> ProgressEvent:
         return ProgressEvent(kind=kind, job_id=job.id, state=state,
@@ -196,33 +234,51 @@ def _run_locked(store: Store, job: st.Job) -> Iterator[ProgressEvent]:
             if seg.has_valid_audio:
                 continue
             state = store.job_state(job.id)
-            if state in (st.PAUSED, st.CANCELLED):
+            if state != st.RUNNING:  # paused, cancelled, or re-queued by an edit
                 yield event("stopped", state, None)
                 return
             store.mark_segment_running(job.id, seg.idx)
             yield event("segment_started", st.RUNNING, seg)
 
             engine = registry.get_engine(seg.engine)
+            path = _segment_path(store, seg)
             try:
-                # Voice analysis (and the model load it triggers) happens once per run and is
-                # kept out of the segment's timing, so RTF and ETA describe synthesis alone.
-                cond_key = (seg.engine, seg.voice)
-                if cond_key not in conditioning:
-                    conditioning[cond_key] = engine.prepare_voice(seg.voice)
-                t0 = time.monotonic()
-                path = _segment_path(store, seg)
-                audio_s = write_segment(path, engine.synthesize(seg.text, conditioning[cond_key],
-                                                                seg.settings), engine.sample_rate)
+                # One render at a time per engine, shared with the server's speech endpoint.
+                with registry.generation_lock(seg.engine):
+                    # Voice analysis (and the model load it triggers) happens once per run and
+                    # is kept out of the segment's timing, so RTF and ETA describe synthesis.
+                    cond_key = (seg.engine, seg.voice)
+                    if cond_key not in conditioning:
+                        conditioning[cond_key] = engine.prepare_voice(seg.voice)
+                    t0 = time.monotonic()
+                    chunks = engine.synthesize(seg.text, conditioning[cond_key], seg.settings)
+                    if tap is not None:
+                        tap.segment_started(job.id, seg.idx, seg.key, engine.sample_rate)
+                        chunks = _tapped(chunks, tap, job.id, seg.idx)
+                    audio_s = write_segment(path, chunks, engine.sample_rate)
             except Exception as exc:  # the engine failed: keep everything finished, say why
+                if tap is not None:
+                    tap.segment_ended(job.id, seg.idx, False)
                 message = f"segment {seg.idx + 1} failed: {exc}"
                 store.mark_segment_failed(job.id, seg.idx, str(exc))
-                store.set_job_state(job.id, st.FAILED, error=message)
+                store.transition(job.id, st.FAILED, from_states=(st.RUNNING,), error=message)
                 yield event("stopped", st.FAILED, seg, error=message)
                 return
+            except BaseException:
+                if tap is not None:
+                    tap.segment_ended(job.id, seg.idx, False)
+                raise
             compute = time.monotonic() - t0
-            store.mark_segment_done(job.id, seg.idx, key=seg.key, audio_path=str(path),
-                                    sample_rate=engine.sample_rate, audio_seconds=audio_s,
-                                    compute_seconds=compute)
+            recorded = store.mark_segment_done(
+                job.id, seg.idx, key=seg.key, audio_path=str(path), sample_rate=engine.sample_rate,
+                audio_seconds=audio_s, compute_seconds=compute)
+            if tap is not None:
+                tap.segment_ended(job.id, seg.idx, recorded)
+            if not recorded:
+                # Edited while it was being made: this audio is of the old text. Drop it; the
+                # edit re-queued the job, so the check at the next segment stops this run.
+                path.unlink(missing_ok=True)
+                continue
             if seg.audio_path and seg.audio_path != str(path):
                 Path(seg.audio_path).unlink(missing_ok=True)  # stale audio of an edited segment
             segments[i] = store.segment(job.id, seg.idx)
@@ -241,6 +297,10 @@ def _run_locked(store: Store, job: st.Job) -> Iterator[ProgressEvent]:
                         cumulative_rtf=run_compute / max(run_audio, 1e-9),
                         eta_s=remaining_chars / chars_per_s)
 
+        state = store.job_state(job.id)
+        if state != st.RUNNING:  # paused or cancelled during the last segment, or edited
+            yield event("stopped", state, None)
+            return
         if streamer:
             streamer.__exit__(None, None, None)
             streamer = None
@@ -254,6 +314,8 @@ def _run_locked(store: Store, job: st.Job) -> Iterator[ProgressEvent]:
     finally:
         if streamer:
             streamer.__exit__(None, None, None)
-    store.set_job_state(job.id, st.DONE)
+    if not store.transition(job.id, st.DONE, from_states=(st.RUNNING,)):
+        yield event("stopped", store.job_state(job.id), None)  # changed at the last moment
+        return
     yield event("finished", st.DONE, None,
                 cumulative_rtf=(run_compute / run_audio) if run_audio else None, eta_s=0.0)

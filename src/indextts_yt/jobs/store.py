@@ -25,6 +25,10 @@ QUEUED, RUNNING, PAUSED, INTERRUPTED, DONE, FAILED, CANCELLED = (
     "queued", "running", "paused", "interrupted", "done", "failed", "cancelled",
 )
 RESUMABLE = (QUEUED, PAUSED, INTERRUPTED, FAILED)
+FINISHED = (DONE, FAILED, CANCELLED)  # nothing more will happen unless the user acts
+# Who drives a job: "cli" (the process that created it runs it) or "server" (the server's
+# worker picks it up from the queue, and resumes it after a restart).
+ORIGIN_CLI, ORIGIN_SERVER = "cli", "server"
 # Segment states.
 PENDING, SEG_RUNNING, SEG_DONE, SEG_FAILED = "pending", "running", "done", "failed"
 
@@ -44,7 +48,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     streaming    INTEGER NOT NULL,
     total_chars  INTEGER NOT NULL,
     runner_pid   INTEGER,
-    error        TEXT
+    error        TEXT,
+    origin       TEXT NOT NULL DEFAULT 'cli'
 );
 CREATE INDEX IF NOT EXISTS jobs_fingerprint ON jobs(fingerprint);
 CREATE TABLE IF NOT EXISTS segments (
@@ -90,6 +95,7 @@ class Job:
     total_chars: int
     runner_pid: int | None
     error: str | None
+    origin: str = ORIGIN_CLI
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,19 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added after a data dir may have been created get added to it."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "origin" not in columns:
+            try:
+                self._db.execute(
+                    "ALTER TABLE jobs ADD COLUMN origin TEXT NOT NULL DEFAULT 'cli'")
+            except sqlite3.OperationalError as exc:  # another process added it just now
+                if "duplicate column" not in str(exc):
+                    raise
+        self._db.execute("CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(state, created_at)")
 
     def close(self) -> None:
         self._db.close()
@@ -190,6 +209,11 @@ class Store:
     def job_dir(self, job_id: str) -> Path:
         return self.jobs_dir / job_id
 
+    @staticmethod
+    def new_job_id() -> str:
+        """Sortable by creation time, unique by its random tail."""
+        return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
     def create_job(
         self,
         *,
@@ -202,8 +226,10 @@ class Store:
         srt_path: str | None,
         streaming: bool,
         segments: Iterable[NewSegment],
+        job_id: str | None = None,
+        origin: str = ORIGIN_CLI,
     ) -> Job:
-        job_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        job_id = job_id or self.new_job_id()
         job_dir = self.job_dir(job_id)
         job_dir.mkdir(parents=True)
         output = output_path or str(job_dir / "narration.wav")
@@ -212,11 +238,11 @@ class Store:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO jobs (id, created_at, updated_at, state, title, fingerprint, engine,"
-                " voice, settings, output_path, srt_path, streaming, total_chars)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " voice, settings, output_path, srt_path, streaming, total_chars, origin)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (job_id, now, now, QUEUED, title, fingerprint, engine, voice,
                  json.dumps(settings, sort_keys=True), output, srt_path, int(streaming),
-                 sum(len(s.text) for s in segments)),
+                 sum(len(s.text) for s in segments), origin),
             )
             db.executemany(
                 "INSERT INTO segments (job_id, idx, text, chapter, pause_after, language, engine,"
@@ -253,6 +279,56 @@ class Store:
             (state, error, runner_pid, time.time(), job_id),
         )
 
+    def transition(self, job_id: str, state: str, *, from_states: Iterable[str],
+                   error: str | None = None, runner_pid: int | None = None,
+                   origin: str | None = None) -> bool:
+        """Set ``state`` only if the job is in one of ``from_states``, atomically; True if it
+        was. Concurrent actors (the worker, API requests, another process) use this so that
+        one never silently overwrites a state another has just set (a pause, a cancel)."""
+        states = tuple(from_states)
+        cur = self._db.execute(
+            f"UPDATE jobs SET state = ?, error = ?, runner_pid = ?, updated_at = ?,"
+            f" origin = COALESCE(?, origin)"
+            f" WHERE id = ? AND state IN ({','.join('?' * len(states))})",
+            (state, error, runner_pid, time.time(), origin, job_id, *states),
+        )
+        return cur.rowcount == 1
+
+    def next_queued(self, origin: str = ORIGIN_SERVER) -> Job | None:
+        """The oldest queued job of ``origin``: the queue drains in creation order."""
+        row = self._db.execute(
+            "SELECT * FROM jobs WHERE state = ? AND origin = ? ORDER BY created_at, id LIMIT 1",
+            (QUEUED, origin),
+        ).fetchone()
+        return _job(row) if row else None
+
+    def queued_ids(self, origin: str = ORIGIN_SERVER) -> list[str]:
+        """Queued jobs of ``origin`` in the order the worker will take them."""
+        rows = self._db.execute(
+            "SELECT id FROM jobs WHERE state = ? AND origin = ? ORDER BY created_at, id",
+            (QUEUED, origin),
+        )
+        return [r[0] for r in rows]
+
+    def progress(self, job_id: str | None = None) -> dict[str, tuple[int, int, float]]:
+        """job id -> (segments, segments with current audio, seconds of that audio), in one
+        query (the file check of has_valid_audio is left to callers that need it)."""
+        rows = self._db.execute(
+            "SELECT job_id, count(*),"
+            " sum(state = 'done' AND audio_key = key),"
+            " coalesce(sum(CASE WHEN state = 'done' AND audio_key = key"
+            "              THEN audio_seconds END), 0)"
+            " FROM segments" + (" WHERE job_id = ?" if job_id else "") + " GROUP BY job_id",
+            (job_id,) if job_id else (),
+        )
+        return {r[0]: (r[1], r[2] or 0, float(r[3])) for r in rows}
+
+    def delete_job(self, job_id: str) -> None:
+        """Remove the job and its segments from the database (files are the caller's)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM segments WHERE job_id = ?", (job_id,))
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
     def job_state(self, job_id: str) -> str:
         row = self._db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
@@ -283,15 +359,42 @@ class Store:
 
     def mark_segment_done(self, job_id: str, idx: int, *, key: str, audio_path: str,
                           sample_rate: int, audio_seconds: float, compute_seconds: float,
-                          reused: bool = False) -> None:
-        """Record finished audio. Call only after the file is durably on disk."""
-        self._db.execute(
+                          reused: bool = False) -> bool:
+        """Record finished audio. Call only after the file is durably on disk.
+
+        Returns False (and records nothing) if the segment's key changed meanwhile: its text
+        or settings were edited while this audio was being made, so the audio is stale.
+        """
+        cur = self._db.execute(
             "UPDATE segments SET state = ?, audio_path = ?, audio_key = ?, sample_rate = ?,"
             " audio_seconds = ?, compute_seconds = ?, reused = ?, finished_at = ?, error = NULL"
             " WHERE job_id = ? AND idx = ? AND key = ?",
             (SEG_DONE, audio_path, key, sample_rate, audio_seconds, compute_seconds,
              int(reused), time.time(), job_id, idx, key),
         )
+        return cur.rowcount == 1
+
+    def edit_segment(self, job_id: str, idx: int, *, text: str, settings: dict[str, float],
+                     key: str, job_state: str, origin: str | None = None) -> None:
+        """New text/settings for one segment: it goes back to pending (its old audio stays
+        on disk, no longer valid since its key differs, until the new audio replaces it) and
+        the job takes ``job_state``, in one transaction. The job's fingerprint is marked
+        edited so a `narrate` of the original script never continues this job."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE segments SET text = ?, settings = ?, key = ?, state = ?, error = NULL"
+                " WHERE job_id = ? AND idx = ?",
+                (text, json.dumps(settings, sort_keys=True), key, PENDING, job_id, idx),
+            )
+            db.execute(
+                "UPDATE jobs SET state = ?, error = NULL, updated_at = ?,"
+                " origin = COALESCE(?, origin),"
+                " fingerprint = CASE WHEN fingerprint LIKE 'edited:%' THEN fingerprint"
+                "                    ELSE 'edited:' || fingerprint END,"
+                " total_chars = (SELECT sum(length(text)) FROM segments WHERE job_id = ?)"
+                " WHERE id = ?",
+                (job_state, time.time(), origin, job_id, job_id),
+            )
 
     def mark_segment_failed(self, job_id: str, idx: int, error: str) -> None:
         self._db.execute(

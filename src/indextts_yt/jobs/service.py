@@ -1,0 +1,247 @@
+"""Job operations shared by every front end (the CLI and the HTTP server).
+
+Each function takes a Store and plain values, checks the input, and changes the store; none
+knows about HTTP or terminals. State changes are compare-and-set (Store.transition), so an
+API request, the worker thread and another process can act on one job at the same time
+without one silently undoing another. Pause, cancel and edits take effect in the runner
+between segments (it stops as soon as the job is no longer 'running').
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from ..audio import PauseSettings
+from ..engines import registry
+from ..engines.base import resolve_settings
+from ..errors import InputError, JobBusy, JobConflict, PayloadTooLarge
+from ..script_input import MAX_SCRIPT_BYTES
+from ..text import normalize
+from . import store as st
+from .plan import Choice, fingerprint, plan, segment_key
+from .store import Job, NewSegment, SegmentRow, Store
+
+#: Longest text one edited segment may have. Planned segments are at most an engine's
+#: max_segment_chars (a few hundred); this leaves room for a user's longer rewrite while
+#: still refusing a whole chapter pasted into one segment.
+MAX_SEGMENT_CHARS = 2000
+#: Longest pause a user may ask for, in seconds (the CLI's --*-pause bounds too).
+MAX_PAUSE_S = 10.0
+_PAUSE_NAMES = ("clause", "sentence", "paragraph", "heading")
+
+SERVER_OUTPUT = "narration.wav"
+SERVER_SUBTITLES = "narration.srt"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a user asks for when starting a narration."""
+
+    text: str
+    title: str | None = None
+    engine: str = "auto"
+    voice: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    pauses: Mapping[str, Any] = field(default_factory=dict)
+    streaming: bool = True
+    max_chars: int | None = None
+
+
+def check_text(text: str, what: str = "the script") -> str:
+    """The size limit (bytes, as for files) and emptiness, before any work."""
+    if len(text) > MAX_SCRIPT_BYTES or len(text.encode("utf-8")) > MAX_SCRIPT_BYTES:
+        raise PayloadTooLarge(
+            f"{what} is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MB script limit")
+    if not text.strip():
+        raise InputError(f"{what} is empty")
+    return text
+
+
+def check_pauses(pauses: Mapping[str, Any]) -> dict[str, float]:
+    """Only the three pause classes, each a number of seconds in [0, MAX_PAUSE_S]."""
+    unknown = sorted(set(pauses) - set(_PAUSE_NAMES))
+    if unknown:
+        raise InputError(f"unknown pause {unknown[0]!r}; pauses are: {', '.join(_PAUSE_NAMES)}")
+    checked: dict[str, float] = {}
+    for name, value in pauses.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"pause {name!r} must be a number of seconds, got {value!r}")
+        if not 0 <= value <= MAX_PAUSE_S:  # also rejects NaN
+            raise InputError(f"pause {name!r} must be between 0 and {MAX_PAUSE_S:g} s, got {value!r}")
+        checked[name] = float(value)
+    PauseSettings(**checked)
+    return checked
+
+
+def default_title(text: str, limit: int = 60) -> str:
+    """The script's first line without Markdown marks, shortened to ``limit`` characters."""
+    for line in text.splitlines():
+        line = re.sub(r"^[#>*\-\s]+", "", line).strip()
+        if line:
+            return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return "untitled"
+
+
+def plan_request(req: JobRequest) -> tuple[list[NewSegment], dict[str, float]]:
+    """Everything checked and split, nothing stored: raises InputError/EngineUnavailable."""
+    check_text(req.text)
+    pauses = check_pauses(req.pauses)
+    options = dict(req.options)
+    for name, value in options.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"option {name!r} must be a number, got {value!r}")
+    segments = plan(req.text, Choice(req.engine or "auto", req.voice), options, req.max_chars)
+    return segments, pauses
+
+
+def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None,
+               srt_path: Path | None = None, origin: str = st.ORIGIN_SERVER,
+               continue_identical: bool = False,
+               planned: tuple[list[NewSegment], dict[str, float]] | None = None,
+               ) -> tuple[Job, bool]:
+    """Plan and store a job; returns (job, continued).
+
+    Without ``output_path`` the narration and its SRT go into the job's own folder
+    (``narration.wav``, ``narration.srt``): the server's jobs, served only by job id.
+    ``continue_identical``: if an unfinished job renders exactly this (same segments, same
+    outputs), return it instead of a new one (the CLI's rerun-to-resume). ``planned``: the
+    result of plan_request(req) if the caller already has it.
+    """
+    segments, pauses = planned or plan_request(req)
+    options = dict(req.options)
+    job_id = None
+    if output_path is None:
+        job_id = store.new_job_id()
+        output_path = store.job_dir(job_id) / SERVER_OUTPUT
+        srt_path = store.job_dir(job_id) / SERVER_SUBTITLES
+    extra = {"output": str(output_path), "srt": str(srt_path or ""), "streaming": req.streaming,
+             "pauses": pauses}
+    fp = fingerprint(segments, extra)
+    if continue_identical:
+        existing = store.find_unfinished(fp)
+        if existing is not None:
+            return existing, True
+    job = store.create_job(
+        title=req.title or default_title(req.text), fingerprint=fp, engine=req.engine or "auto",
+        voice=req.voice, settings={"options": options, "pauses": pauses},
+        output_path=str(output_path), srt_path=str(srt_path) if srt_path else None,
+        streaming=req.streaming, segments=segments, job_id=job_id, origin=origin)
+    return job, False
+
+
+# -- state changes --------------------------------------------------------------------------
+
+_PAUSABLE = (st.QUEUED, st.RUNNING, st.INTERRUPTED)
+_RESUMABLE = (st.PAUSED, st.INTERRUPTED, st.FAILED)
+_CANCELLABLE = (st.QUEUED, st.RUNNING, st.PAUSED, st.INTERRUPTED, st.FAILED)
+
+
+def _change(store: Store, job_id: str, to: str, allowed: tuple[str, ...],
+            already: tuple[str, ...], refuse: str, origin: str | None = None) -> Job:
+    # Retry: the worker may move the job (queued -> running) between our read and write.
+    for _ in range(5):
+        state = store.job_state(job_id)
+        if state in already:
+            return store.get_job(job_id)
+        if state not in allowed:
+            raise JobConflict(refuse.format(id=job_id, state=state))
+        if store.transition(job_id, to, from_states=(state,), origin=origin):
+            return store.get_job(job_id)
+    raise JobConflict(f"job {job_id} is changing state; try again")
+
+
+def pause_job(store: Store, job_id: str) -> Job:
+    """Stop after the segment in flight; finished audio is kept. Idempotent."""
+    return _change(store, job_id, st.PAUSED, _PAUSABLE, (st.PAUSED,),
+                   "job {id} is {state}; only a queued or running job can be paused")
+
+
+def resume_job(store: Store, job_id: str) -> Job:
+    """Put a paused, interrupted or failed job back in the server's queue. Idempotent."""
+    return _change(store, job_id, st.QUEUED, _RESUMABLE, (st.QUEUED, st.RUNNING),
+                   "job {id} is {state}; only a paused, interrupted or failed job can be resumed",
+                   origin=st.ORIGIN_SERVER)
+
+
+def cancel_job(store: Store, job_id: str) -> Job:
+    """Stop for good after the segment in flight (finished audio is kept). Idempotent."""
+    return _change(store, job_id, st.CANCELLED, _CANCELLABLE, (st.CANCELLED,),
+                   "job {id} is {state}; it cannot be cancelled")
+
+
+def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None,
+                 options: Mapping[str, Any] | None = None) -> tuple[SegmentRow, bool]:
+    """New text and/or engine options for one segment; returns (segment, changed).
+
+    A change sends the segment back to 'pending' and the job to 'queued' (the server's
+    worker renders it again and rebuilds the narration and subtitles). The same text and
+    options give the same key, and are a no-op.
+    """
+    job = store.get_job(job_id)
+    seg = store.segment(job_id, idx)
+    if job.state == st.CANCELLED:
+        raise JobConflict(f"job {job_id} was cancelled; its segments cannot be edited")
+    new_text = seg.text
+    if text is not None:
+        if not isinstance(text, str):
+            raise InputError("text must be a string")
+        new_text = " ".join(normalize(text).split())
+        if not new_text:
+            raise InputError("the segment's text is empty")
+        if len(new_text) > MAX_SEGMENT_CHARS:
+            raise PayloadTooLarge(f"a segment's text is limited to {MAX_SEGMENT_CHARS} characters,"
+                                  f" got {len(new_text)}")
+    engine = registry.get_engine(seg.engine)
+    settings = dict(seg.settings)
+    if options is not None:
+        if not isinstance(options, Mapping):
+            raise InputError("options must be an object of name: number")
+        settings = resolve_settings(engine.settings, {**settings, **options})
+    key = segment_key(new_text, seg.engine, engine.version, seg.voice, settings)
+    if key == seg.key:
+        return seg, False
+    # The server drives the job from now on (a CLI job edited in the UI is re-rendered by
+    # the server's worker).
+    store.edit_segment(job_id, idx, text=new_text, settings=settings, key=key,
+                       job_state=st.QUEUED, origin=st.ORIGIN_SERVER)
+    return store.segment(job_id, idx), True
+
+
+def delete_job(store: Store, job_id: str, wait_s: float = 60.0) -> None:
+    """Cancel the job, wait for its runner to stop (at most the segment in flight), then
+    remove its rows and its folder. Files outside the job folder (a CLI --output) are the
+    user's and are left alone."""
+    store.get_job(job_id)  # JobNotFound first
+    store.transition(job_id, st.CANCELLED, from_states=_CANCELLABLE)
+    job_dir = store.job_dir(job_id)
+    lock = FileLock(job_dir / "run.lock", timeout=wait_s)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise JobBusy(f"job {job_id} is still running; try again") from None
+    except FileNotFoundError:  # its folder is already gone
+        pass
+    try:
+        store.delete_job(job_id)
+        shutil.rmtree(job_dir, ignore_errors=True)
+    finally:
+        if lock.is_locked:
+            lock.release()
+
+
+def requeue_interrupted(store: Store) -> list[str]:
+    """Server start-up: its jobs that a stop or crash interrupted go back in the queue."""
+    requeued = []
+    for job in store.list_jobs():
+        if job.origin == st.ORIGIN_SERVER and job.state == st.INTERRUPTED:
+            if store.transition(job.id, st.QUEUED, from_states=(st.INTERRUPTED,)):
+                requeued.append(job.id)
+    return requeued
+

@@ -1,0 +1,58 @@
+"""Health, the engines with their voices, settings and capabilities, and the split preview."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from .. import __version__
+from ..engines import registry
+from ..errors import EngineUnavailable
+from ..jobs.plan import Choice, describe, plan
+from ..jobs.service import check_text
+from .schemas import PreviewRequest
+
+router = APIRouter(tags=["engines"])
+
+
+@router.get("/api/health", summary="Liveness (needs no API key)")
+def health(request: Request) -> dict[str, Any]:
+    worker = request.app.state.studio.worker
+    # ready: the worker has swept, re-queued and warmed the default engine up.
+    return {"ok": True, "version": __version__, "ready": worker.alive and worker.wait_started(0)}
+
+
+def engine_json(name: str) -> dict[str, Any]:
+    engine = registry.get_engine(name)
+    caps = engine.capabilities
+    return {
+        "name": engine.name,
+        "sample_rate": engine.sample_rate,
+        "capabilities": {"languages": list(caps.languages), "cloning": caps.cloning,
+                         "emotion": list(caps.emotion), "max_segment_chars": caps.max_segment_chars,
+                         "streaming": caps.streaming},
+        "settings": [{"name": s.name, "default": s.default, "minimum": s.minimum,
+                      "maximum": s.maximum, "help": s.help} for s in engine.settings],
+        "voices": [{k: v for k, v in asdict(voice).items() if k != "engine"}
+                   for voice in engine.voices()],
+    }
+
+
+@router.get("/api/engines", summary="Engines that can run here, their voices and settings")
+def engines() -> list[dict[str, Any]]:
+    out = []
+    for name in registry.engine_names():
+        try:
+            out.append(engine_json(name))
+        except EngineUnavailable:
+            continue  # an optional engine whose extra is not installed
+    return out
+
+
+@router.post("/api/preview", summary="How a script will be split (no synthesis)")
+def preview(body: PreviewRequest) -> dict[str, Any]:
+    check_text(body.text)
+    segments = plan(body.text, Choice(body.engine, body.voice), {}, body.max_chars)
+    return {"version": 1, "segments": describe(segments)}

@@ -1,0 +1,179 @@
+"""Jobs: create, list, get, delete; pause/resume/cancel; segments and their edits; files.
+
+Plain ``def`` endpoints run on the thread pool with that thread's Store; each only changes
+rows (through jobs.service) and wakes the worker — the work itself is the worker's, so a
+request returns at once and nothing here waits on synthesis. Files are served only by job
+and segment id, from paths the store recorded, never from a path the client sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import JobConflict, JobNotFound
+from ..jobs import service
+from ..jobs import store as st
+from .context import Studio
+from .schemas import JobCreate, SegmentEdit, job_json, job_of, segment_json
+from .uploads import read_job_request
+
+router = APIRouter(tags=["jobs"])
+
+_JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+
+
+def studio(request: Request) -> Studio:
+    return request.app.state.studio
+
+
+def checked_id(job_id: str) -> str:
+    """Ids are ours; anything else is a missing job (and never reaches a path)."""
+    if not _JOB_ID.match(job_id):
+        raise JobNotFound(f"no job {job_id!r}")
+    return job_id
+
+
+_CREATE_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": JobCreate.model_json_schema()},
+            "multipart/form-data": {"schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary",
+                             "description": "a UTF-8 .txt or .md script"},
+                    "text": {"type": "string"}, "title": {"type": "string"},
+                    "engine": {"type": "string"}, "voice": {"type": "string"},
+                    "options": {"type": "string", "description": "JSON object"},
+                    "pauses": {"type": "string", "description": "JSON object"},
+                    "streaming": {"type": "boolean"}, "max_chars": {"type": "integer"},
+                },
+            }},
+        },
+    }
+}
+
+
+@router.post("/api/jobs", status_code=201, openapi_extra=_CREATE_DOC,
+             summary="Start a narration (JSON, or a multipart upload of a .txt/.md file)")
+async def create_job(request: Request) -> dict[str, Any]:
+    s = studio(request)
+    req = await read_job_request(request)
+
+    def create() -> dict[str, Any]:
+        store = s.store()
+        job, _ = service.create_job(store, req)
+        return job_of(store, job.id)
+
+    job = await run_in_threadpool(create)
+    s.changed(job["id"])
+    return job
+
+
+@router.get("/api/jobs", summary="All jobs, newest first")
+def list_jobs(s: Studio = Depends(studio)) -> list[dict[str, Any]]:
+    store = s.store()
+    progress = store.progress()
+    queue = store.queued_ids()
+    return [job_json(job, progress.get(job.id, (0, 0, 0.0)), queue) for job in store.list_jobs()]
+
+
+@router.get("/api/jobs/{job_id}", summary="One job")
+def get_job(job_id: str, s: Studio = Depends(studio)) -> dict[str, Any]:
+    return job_of(s.store(), checked_id(job_id))
+
+
+@router.delete("/api/jobs/{job_id}", status_code=204,
+               summary="Delete a job and its files (a running job is cancelled first)")
+def delete_job(job_id: str, s: Studio = Depends(studio)) -> Response:
+    service.delete_job(s.store(), checked_id(job_id))
+    s.hub.forget(job_id)
+    return Response(status_code=204)
+
+
+def _act(s: Studio, job_id: str, action) -> dict[str, Any]:
+    store = s.store()
+    action(store, checked_id(job_id))
+    s.changed(job_id)
+    return job_of(store, job_id)
+
+
+@router.post("/api/jobs/{job_id}/pause", summary="Pause after the segment in flight")
+def pause(job_id: str, s: Studio = Depends(studio)) -> dict[str, Any]:
+    return _act(s, job_id, service.pause_job)
+
+
+@router.post("/api/jobs/{job_id}/resume", summary="Queue a paused, interrupted or failed job")
+def resume(job_id: str, s: Studio = Depends(studio)) -> dict[str, Any]:
+    return _act(s, job_id, service.resume_job)
+
+
+@router.post("/api/jobs/{job_id}/cancel", summary="Stop for good after the segment in flight")
+def cancel(job_id: str, s: Studio = Depends(studio)) -> dict[str, Any]:
+    return _act(s, job_id, service.cancel_job)
+
+
+@router.get("/api/jobs/{job_id}/segments", summary="The job's segments and their timings")
+def segments(job_id: str, s: Studio = Depends(studio)) -> list[dict[str, Any]]:
+    store = s.store()
+    store.get_job(checked_id(job_id))
+    return [segment_json(seg) for seg in store.segments(job_id)]
+
+
+@router.patch("/api/jobs/{job_id}/segments/{index}",
+              summary="Edit one segment's text or options; it is rendered again")
+def edit_segment(job_id: str, index: int, body: SegmentEdit,
+                 s: Studio = Depends(studio)) -> dict[str, Any]:
+    store = s.store()
+    seg, changed = service.edit_segment(store, checked_id(job_id), index, text=body.text,
+                                        options=body.options)
+    if changed:
+        s.changed(job_id)
+    return segment_json(seg)
+
+
+@router.get("/api/jobs/{job_id}/segments/{index}/audio", response_class=FileResponse,
+            summary="One finished segment as WAV (404 until it is done)")
+def segment_audio(job_id: str, index: int, s: Studio = Depends(studio)) -> FileResponse:
+    seg = s.store().segment(checked_id(job_id), index)
+    if not seg.has_valid_audio:
+        raise JobNotFound(f"segment {index} of job {job_id} has no audio yet")
+    return FileResponse(seg.audio_path, media_type="audio/wav",
+                        headers={"Cache-Control": "no-store"})
+
+
+def _finished_file(s: Studio, job_id: str, which: str) -> tuple[st.Job, str]:
+    job = s.store().get_job(checked_id(job_id))
+    if job.state != st.DONE:
+        raise JobConflict(f"job {job_id} is {job.state}; the {which} is ready when it is done")
+    path = job.output_path if which == "narration" else job.srt_path
+    if not path or not os.path.exists(path):
+        raise JobNotFound(f"job {job_id} has no {which} file")
+    return job, path
+
+
+def _download_name(title: str, suffix: str) -> str:
+    name = re.sub(r"[\x00-\x1f/\\\"<>:|?*]+", " ", title).strip(" .") or "narration"
+    return name[:100] + suffix
+
+
+@router.get("/api/jobs/{job_id}/download", response_class=FileResponse,
+            summary="The finished narration as a WAV attachment (409 until done)")
+def download(job_id: str, s: Studio = Depends(studio)) -> FileResponse:
+    job, path = _finished_file(s, job_id, "narration")
+    return FileResponse(path, media_type="audio/wav", filename=_download_name(job.title, ".wav"))
+
+
+@router.get("/api/jobs/{job_id}/subtitles.srt", response_class=FileResponse,
+            summary="The finished narration's SRT subtitles (409 until done)")
+def subtitles(job_id: str, s: Studio = Depends(studio)) -> FileResponse:
+    job, path = _finished_file(s, job_id, "subtitles")
+    return FileResponse(path, media_type="application/x-subrip; charset=utf-8",
+                        filename=_download_name(job.title, ".srt"))

@@ -1,0 +1,115 @@
+"""Request models and the JSON shapes of jobs and segments (docs/API.md is the contract).
+
+Request models forbid unknown fields, so a misspelt setting ("pauses": {"sentense": 1})
+is a 422 instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..jobs import store as st
+from ..jobs.store import Job, SegmentRow
+
+
+class Pauses(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    clause: float | None = Field(None, ge=0, le=10,
+                                 description="seconds where a long sentence was cut")
+    sentence: float | None = Field(None, ge=0, le=10, description="seconds after a sentence")
+    paragraph: float | None = Field(None, ge=0, le=10, description="seconds after a paragraph")
+    heading: float | None = Field(None, ge=0, le=10, description="seconds after a heading")
+
+    def given(self) -> dict[str, float]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class JobCreate(BaseModel):
+    """A new narration. As JSON, or as multipart form fields beside an uploaded ``file``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(None, description="the script (plain text or light Markdown);"
+                             " omit when uploading a file")
+    title: str | None = Field(None, max_length=200)
+    engine: str = Field("auto", description="an engine name, or 'auto' to pick per segment")
+    voice: str | None = Field(None, description="a voice id; null for each engine's default")
+    options: dict[str, float] = Field(default_factory=dict,
+                                      description="engine options, e.g. {\"speed\": 1.1}")
+    pauses: Pauses = Field(default_factory=Pauses)
+    streaming: bool = True
+    max_chars: int | None = Field(None, ge=20, le=2000,
+                                  description="longest segment (default: the engine's)")
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    engine: str = "auto"
+    voice: str | None = None
+    max_chars: int | None = Field(None, ge=20, le=2000)
+
+
+class SegmentEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = None
+    options: dict[str, float] | None = None
+
+
+def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> dict[str, Any]:
+    total, done, audio_s = progress
+    return {
+        "id": job.id,
+        "title": job.title,
+        "state": job.state,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "engine": job.engine,
+        "voice": job.voice,
+        "settings": {"options": job.settings.get("options", {}),
+                     "pauses": job.settings.get("pauses", {})},
+        "streaming": job.streaming,
+        "total": total,
+        "done": done,
+        "audio_seconds": round(audio_s, 3),
+        "error": job.error,
+        "output_ready": job.state == st.DONE and os.path.exists(job.output_path),
+        # 1 = the next job the worker will start; null when not queued.
+        "queue_position": queue.index(job.id) + 1 if job.id in queue else None,
+    }
+
+
+def segment_json(seg: SegmentRow) -> dict[str, Any]:
+    current = seg.state == st.SEG_DONE and seg.audio_key == seg.key
+    audio = seg.audio_seconds if current else None
+    compute = seg.compute_seconds if current else None
+    return {
+        "index": seg.idx,
+        "text": seg.text,
+        "state": seg.state if seg.state != st.SEG_DONE or current else st.PENDING,
+        "chapter": seg.chapter,
+        "pause_after": seg.pause_after,
+        "language": seg.language,
+        "engine": seg.engine,
+        "voice": seg.voice,
+        "settings": seg.settings,
+        "audio_seconds": audio,
+        "compute_seconds": compute,
+        "rtf": (compute / audio) if audio and compute is not None and not seg.reused else None,
+        "reused": bool(seg.reused and current),
+        "error": seg.error,
+    }
+
+
+def job_of(store: st.Store, job_id: str) -> dict[str, Any]:
+    """The job object, read from ``store`` (raises JobNotFound)."""
+    job = store.get_job(job_id)
+    progress = store.progress(job_id).get(job_id, (0, 0, 0.0))
+    queue = store.queued_ids() if job.state == st.QUEUED else []
+    return job_json(job, progress, queue)

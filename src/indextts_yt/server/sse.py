@@ -1,0 +1,92 @@
+"""GET /api/jobs/{id}/events: a job's progress as server-sent events.
+
+First a ``snapshot`` (the job object) so a client that connects late — or reconnects after
+closing the tab — starts from the current state, then the runner's latest step if it is
+running, then every ``progress`` event as the worker publishes it, and a fresh ``snapshot``
+whenever the job changes outside a runner step (paused, cancelled, edited). The stream ends
+once the job is done, failed or cancelled. Subscribing happens before the snapshot is read,
+so no event can fall between the two.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import JobNotFound
+from ..jobs import store as st
+from ..jobs.events import AUDIO, PROGRESS, SNAPSHOT
+from .context import Studio
+from .routes_jobs import checked_id, studio
+from .schemas import job_of
+
+router = APIRouter(tags=["progress and audio"])
+
+KEEPALIVE_S = 15.0
+_ENDED = frozenset(st.FINISHED)
+
+
+def sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.get("/api/jobs/{job_id}/events", response_class=StreamingResponse,
+            summary="Live progress as server-sent events (snapshot first)",
+            responses={200: {"content": {"text/event-stream": {}}}})
+async def events(job_id: str, request: Request) -> StreamingResponse:
+    s = studio(request)
+    checked_id(job_id)
+    await run_in_threadpool(lambda: s.store().get_job(job_id))  # 404 before the stream starts
+    return StreamingResponse(_stream(s, job_id), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _snapshot(s: Studio, job_id: str) -> dict[str, Any] | None:
+    try:
+        return await run_in_threadpool(lambda: job_of(s.store(), job_id))
+    except JobNotFound:
+        return None
+
+
+async def _stream(s: Studio, job_id: str) -> AsyncIterator[str]:
+    with s.hub.subscribe(job_id) as sub:
+        snap = await _snapshot(s, job_id)
+        if snap is None:
+            yield sse("deleted", {"id": job_id})
+            return
+        yield sse(SNAPSHOT, snap)
+        if snap["state"] in _ENDED:
+            return
+        latest = s.hub.latest(job_id)
+        if snap["state"] == st.RUNNING and latest is not None and latest.state == st.RUNNING:
+            yield sse(PROGRESS, latest.to_dict())
+        last_state = snap["state"]
+        while True:
+            item = await sub.get(timeout=KEEPALIVE_S)
+            if item is not None and item[0] == AUDIO:
+                continue
+            if item is None or item[0] == SNAPSHOT or sub.lagged:
+                # Re-read: also catches changes made by another process (no hub events).
+                sub.lagged = False
+                snap = await _snapshot(s, job_id)
+                if snap is None:
+                    yield sse("deleted", {"id": job_id})
+                    return
+                if item is None and snap["state"] == last_state:
+                    yield ": keep-alive\n\n"
+                    continue
+                last_state = snap["state"]
+                yield sse(SNAPSHOT, snap)
+                if last_state in _ENDED:
+                    return
+                continue
+            event = item[1]
+            yield sse(PROGRESS, event.to_dict())
+            last_state = event.state
+            if event.state in _ENDED:
+                return

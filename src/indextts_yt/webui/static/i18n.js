@@ -1,0 +1,312 @@
+// Every visible string of the UI, in English and 中文. Nothing else in the UI holds wording.
+//
+// Static markup names its string with data-i18n="key" (text), data-i18n-placeholder,
+// data-i18n-title or data-i18n-aria-label; code calls t("key", {vars}).
+
+const STRINGS = {
+  "app.tagline": ["Long-form narration studio", "长篇旁白工作室"],
+  "lang.switch": ["中文", "English"],
+  "lang.switchLabel": ["Switch to Chinese (切换到中文)", "切换到英文 (Switch to English)"],
+  "app.offline": ["Runs on your machine — nothing leaves it.", "在本机运行——数据不会离开你的电脑。"],
+
+  // Voice
+  "voice.label": ["Voice", "音色"],
+  "voice.auto": ["Automatic — by language", "自动——按语言选择"],
+  "voice.autoHelp": [
+    "Each segment gets an engine and voice for its own language (English → piper, Chinese → espeak); the preview shows which.",
+    "每段按其语言自动选择引擎和音色（英文 → piper，中文 → espeak）；预览中可以看到具体选择。",
+  ],
+  "voice.unavailable": ["{engine} (not installed)", "{engine}（未安装）"],
+  "engine.cloning.yes": ["voice cloning", "支持克隆"],
+  "engine.cloning.no": ["no voice cloning", "不支持克隆"],
+  "engine.streaming": ["streams inside a segment", "段内流式"],
+  "engine.languages": ["languages: {list}", "语言：{list}"],
+  "engine.rate": ["{rate} Hz", "{rate} Hz"],
+  "engine.voices": ["{n} voices", "{n} 个音色"],
+
+  // Reference clip (voice cloning)
+  "clone.heading": ["Reference clip", "参考音频"],
+  "clone.choose": ["Choose a clip (WAV, FLAC, MP3)", "选择参考音频（WAV、FLAC、MP3）"],
+  "clone.drop": ["or drop it here", "或拖放到这里"],
+  "clone.preload": ["Preload voice", "预加载音色"],
+  "clone.unavailable": [
+    "{engine} cannot clone a voice — it speaks only its built-in voices, so no reference clip is needed. Cloning arrives with the IndexTTS2 engines.",
+    "{engine} 不支持克隆音色——只能使用内置音色，因此无需参考音频。安装 IndexTTS2 引擎后即可克隆音色。",
+  ],
+  "clone.unavailableAuto": [
+    "None of the installed engines can clone a voice (不支持克隆 / no voice cloning), so reference clips are switched off. Cloning arrives with the IndexTTS2 engines.",
+    "已安装的引擎都不支持克隆音色（不支持克隆 / no voice cloning），因此参考音频已关闭。安装 IndexTTS2 引擎后即可克隆音色。",
+  ],
+  "clone.status.none": ["No clip loaded", "未加载参考音频"],
+  "clone.status.picked": ["Ready to preload: {name}", "待预加载：{name}"],
+  "clone.status.loading": ["Analysing the voice…", "正在分析音色…"],
+  "clone.status.ready": ["Voice ready: {name}", "音色已就绪：{name}"],
+  "clone.status.error": ["Could not preload: {error}", "预加载失败：{error}"],
+
+  // Script
+  "script.heading": ["Script", "文稿"],
+  "script.label": ["Script text", "文稿内容"],
+  "script.placeholder": [
+    "Paste your script here — plain text or Markdown. “# Heading” lines become chapters.",
+    "在此粘贴文稿——纯文本或 Markdown。“# 标题”行会成为章节。",
+  ],
+  "script.open": ["Open .txt / .md", "打开 .txt / .md"],
+  "script.title": ["Title", "标题"],
+  "script.titlePlaceholder": ["optional — the script's first line", "可选——默认取文稿第一行"],
+  "script.counts": ["{chars} characters · about {duration} of speech", "{chars} 个字符 · 约 {duration} 语音"],
+  "script.loaded": ["Loaded {name} ({size})", "已载入 {name}（{size}）"],
+  "script.tooBig": ["{name} is larger than 5 MB", "{name} 超过 5 MB"],
+  "script.badType": ["Only .txt and .md files can be opened", "只能打开 .txt 和 .md 文件"],
+  "script.empty": ["Write or paste a script first", "请先输入或粘贴文稿"],
+
+  // Settings
+  "settings.heading": ["Settings", "设置"],
+  "settings.speed": ["Speed", "语速"],
+  "settings.pauses": ["Pauses (seconds)", "停顿（秒）"],
+  "settings.pause.sentence": ["After a sentence", "句子之后"],
+  "settings.pause.paragraph": ["After a paragraph", "段落之后"],
+  "settings.pause.heading": ["After a heading", "标题之后"],
+  "settings.engineFor": ["{engine} options", "{engine} 选项"],
+  "settings.none": ["No further options.", "没有其他选项。"],
+  "settings.reset": ["Reset to defaults", "恢复默认"],
+  "settings.range": ["{min}–{max}, default {default}", "{min}–{max}，默认 {default}"],
+  "opt.speed": ["Speed", "语速"],
+  "opt.noise_scale": ["Expressiveness (noise_scale)", "表现力（noise_scale）"],
+  "opt.noise_w": ["Rhythm variation (noise_w)", "节奏变化（noise_w）"],
+  "opt.pitch": ["Pitch", "音高"],
+
+  // Streaming / generate
+  "streaming.label": ["Streaming", "流式生成"],
+  "streaming.help": [
+    "Play while it is being made. Off: render the whole file first and play it at the end.",
+    "边生成边播放。关闭后先生成完整文件，最后再播放。",
+  ],
+  "generate.button": ["Generate", "生成"],
+  "generate.busy": ["Starting…", "正在启动…"],
+  "preview.button": ["Preview segments", "预览分段"],
+  "preview.heading": ["Segment preview", "分段预览"],
+  "preview.counts": [
+    "{segments} segments · {chars} characters · about {duration}",
+    "{segments} 段 · {chars} 个字符 · 约 {duration}",
+  ],
+  "preview.more": ["… and {n} more segments", "……还有 {n} 段"],
+  "preview.stale": ["The script changed since this preview.", "文稿在预览后已修改。"],
+
+  // Table columns
+  "col.index": ["#", "#"],
+  "col.text": ["Text", "文本"],
+  "col.chars": ["Chars", "字数"],
+  "col.pause": ["Pause", "停顿"],
+  "col.voice": ["Engine · voice", "引擎 · 音色"],
+  "col.state": ["State", "状态"],
+  "col.audio": ["Audio", "音频"],
+  "col.rtf": ["RTF", "RTF"],
+  "col.actions": ["Actions", "操作"],
+  "col.title": ["Title", "标题"],
+  "col.created": ["Created", "创建时间"],
+  "col.progress": ["Progress", "进度"],
+  "col.duration": ["Length", "时长"],
+  "col.downloads": ["Downloads", "下载"],
+  "pause.sentence": ["sentence", "句"],
+  "pause.paragraph": ["paragraph", "段"],
+  "pause.heading": ["heading", "标题"],
+  "seg.chapter": ["Chapter", "章节"],
+
+  // States
+  "state.queued": ["queued", "排队中"],
+  "state.running": ["running", "生成中"],
+  "state.paused": ["paused", "已暂停"],
+  "state.interrupted": ["interrupted", "已中断"],
+  "state.done": ["done", "完成"],
+  "state.failed": ["failed", "失败"],
+  "state.cancelled": ["cancelled", "已取消"],
+  "state.pending": ["pending", "等待"],
+
+  // Current job
+  "job.heading": ["Narration", "旁白"],
+  "job.none": ["No narration yet — write a script and press Generate, or open a past job.", "还没有旁白——写好文稿后点击“生成”，或打开一个历史任务。"],
+  "job.pause": ["Pause", "暂停"],
+  "job.resume": ["Resume", "继续"],
+  "job.cancel": ["Cancel", "取消"],
+  "job.cancelConfirm": ["Cancel this narration? Finished segments are kept.", "取消这个旁白任务？已完成的分段会保留。"],
+  "job.downloadAudio": ["Download WAV", "下载 WAV"],
+  "job.downloadSrt": ["Subtitles (SRT)", "字幕（SRT）"],
+  "job.progress": ["{done}/{total} segments · {pct}%", "{done}/{total} 段 · {pct}%"],
+  "job.eta": ["about {eta} left", "约剩 {eta}"],
+  "job.audioLength": ["{duration} of audio", "音频 {duration}"],
+  "job.queuePosition": ["#{n} in the queue", "队列第 {n} 位"],
+  "job.waitingAudio": ["The player starts as soon as the first segment is ready.", "第一段完成后播放器即开始播放。"],
+  "job.batchNote": ["Streaming is off: the narration plays when the whole file is ready.", "未开启流式：整个文件生成后再播放。"],
+  "job.noAudioYet": ["The audio appears when the narration is finished.", "旁白完成后即可播放音频。"],
+  "job.error": ["Error: {error}", "错误：{error}"],
+  "job.player": ["Narration player", "旁白播放器"],
+  "job.partialAudio": ["This narration stopped early; the player has the segments it finished.", "该旁白提前停止；播放器中是已完成的分段。"],
+  "job.deleted": ["That narration was deleted.", "该旁白任务已被删除。"],
+
+  // Live log
+  "log.heading": ["Live log", "实时日志"],
+  "log.label": ["Progress log, newest at the bottom", "进度日志，最新在底部"],
+  "log.attached": ["Following job {id} ({state}, {done}/{total})", "正在跟踪任务 {id}（{state}，{done}/{total}）"],
+  "log.started": ["Started: {total} segments, {done} already done", "开始：共 {total} 段，已完成 {done} 段"],
+  "log.segmentStarted": ["[{n}/{total}] speaking: {text}", "[{n}/{total}] 正在朗读：{text}"],
+  "log.segmentDone": [
+    "[{n}/{total}] {compute} s for {audio} s of audio · RTF {rtf} (run {run}) · ETA {eta} | {text}",
+    "[{n}/{total}] 用时 {compute} 秒，生成 {audio} 秒音频 · RTF {rtf}（累计 {run}）· 剩余 {eta} | {text}",
+  ],
+  "log.finished": ["Finished in {elapsed}: {done}/{total} segments", "完成，用时 {elapsed}：{done}/{total} 段"],
+  "log.stopped": ["Stopped ({state}) after {done}/{total} segments", "已停止（{state}），完成 {done}/{total} 段"],
+  "log.snapshot": ["Job is {state} ({done}/{total})", "任务状态：{state}（{done}/{total}）"],
+  "log.failed": ["Failed: {error}", "失败：{error}"],
+  "log.reconnecting": ["Connection lost — reconnecting…", "连接中断——正在重连…"],
+  "log.trimmed": ["(older lines removed; the log keeps the last {n})", "（较早的日志已移除，只保留最后 {n} 行）"],
+
+  // Segments of the current job
+  "segments.heading": ["Segments", "分段"],
+  "seg.play": ["Play", "播放"],
+  "seg.stop": ["Stop", "停止"],
+  "seg.playLabel": ["Play segment {n}", "播放第 {n} 段"],
+  "seg.edit": ["Edit", "编辑"],
+  "seg.editLabel": ["Edit segment {n}", "编辑第 {n} 段"],
+  "seg.regenerate": ["Regenerate", "重新生成"],
+  "seg.cancelEdit": ["Cancel", "取消"],
+  "seg.unchanged": ["Nothing changed — edit the text or an option first.", "内容没有变化——请先修改文本或选项。"],
+  "seg.queued": ["Segment {n} will be rendered again.", "第 {n} 段将重新生成。"],
+  "seg.textLabel": ["Text of segment {n}", "第 {n} 段文本"],
+
+  // History
+  "history.heading": ["Job history", "历史任务"],
+  "history.empty": ["No jobs yet.", "暂无任务。"],
+  "history.open": ["Open", "打开"],
+  "history.delete": ["Delete", "删除"],
+  "history.deleteConfirm": ["Delete “{title}” and its audio files?", "删除“{title}”及其音频文件？"],
+  "history.refresh": ["Refresh", "刷新"],
+  "history.current": ["(open)", "（当前）"],
+  "history.untitled": ["Untitled", "未命名"],
+  "history.wav": ["WAV", "WAV"],
+  "history.srt": ["SRT", "SRT"],
+
+  // API key
+  "key.heading": ["API key", "API 密钥"],
+  "key.prompt": ["This server asks for an API key.", "此服务器需要 API 密钥。"],
+  "key.rejected": ["That key was not accepted — please check it.", "密钥未被接受——请检查后重试。"],
+  "key.label": ["Key", "密钥"],
+  "key.submit": ["Use this key", "使用此密钥"],
+  "key.cancel": ["Cancel", "取消"],
+  "key.note": ["Kept for this browser tab only.", "只在当前浏览器标签页中保存。"],
+
+  // Errors, units
+  "error.network": ["Cannot reach the server", "无法连接服务器"],
+  "error.keyMissing": ["An API key is needed", "需要 API 密钥"],
+  "dur.s": ["{s} s", "{s} 秒"],
+  "dur.ms": ["{m} min {s} s", "{m} 分 {s} 秒"],
+  "dur.hm": ["{h} h {m} min", "{h} 小时 {m} 分"],
+  "size.kb": ["{n} KB", "{n} KB"],
+  "size.mb": ["{n} MB", "{n} MB"],
+};
+
+export const LANGS = ["en", "zh"];
+const STORAGE_KEY = "indextts-yt.lang";
+let current = initialLanguage();
+const listeners = new Set();
+
+function initialLanguage() {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (LANGS.includes(saved)) return saved;
+  } catch { /* storage may be blocked */ }
+  const nav = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+  return nav.toLowerCase().startsWith("zh") ? "zh" : "en";
+}
+
+export function lang() {
+  return current;
+}
+
+/** The string for `key` in the current language, with {name} placeholders filled. */
+export function t(key, vars = {}) {
+  const entry = STRINGS[key];
+  let text = entry ? entry[LANGS.indexOf(current)] : key;
+  if (!entry) console.warn("i18n: missing key", key);
+  return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+export function has(key) {
+  return key in STRINGS;
+}
+
+/** Fill every data-i18n* attribute under `root`. */
+export function translate(root = document) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const [attr, prop] of [["placeholder", "i18nPlaceholder"], ["title", "i18nTitle"], ["aria-label", "i18nAriaLabel"]]) {
+    for (const el of root.querySelectorAll(`[data-i18n-${attr}]`)) el.setAttribute(attr, t(el.dataset[prop]));
+  }
+}
+
+export function setLang(next) {
+  if (!LANGS.includes(next) || next === current) return;
+  current = next;
+  try { localStorage.setItem(STORAGE_KEY, next); } catch { /* ignore */ }
+  apply();
+  for (const fn of listeners) fn(next);
+}
+
+export function onLangChange(fn) {
+  listeners.add(fn);
+}
+
+export function apply() {
+  document.documentElement.lang = current === "zh" ? "zh-CN" : "en";
+  document.title = `Index-TTS-YT — ${t("app.tagline")}`;
+  translate();
+}
+
+/** "2 min 05 s", "1 h 03 min", "42 s" in the current language. */
+export function formatDuration(seconds) {
+  if (seconds == null || !isFinite(seconds)) return "–";
+  const total = Math.max(0, Math.round(seconds));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h) return t("dur.hm", { h, m: String(m).padStart(2, "0") });
+  if (m) return t("dur.ms", { m, s: String(s).padStart(2, "0") });
+  return t("dur.s", { s });
+}
+
+/** Clock-style 01:02:03 / 02:03, for ETAs in the log. */
+export function formatClock(seconds) {
+  if (seconds == null || !isFinite(seconds)) return "--:--";
+  const total = Math.max(0, Math.round(seconds));
+  const h = Math.floor(total / 3600);
+  const mm = String(Math.floor((total % 3600) / 60)).padStart(2, "0");
+  const ss = String(total % 60).padStart(2, "0");
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+export function formatNumber(n, digits = 0) {
+  if (n == null || !isFinite(n)) return "–";
+  return Number(n).toLocaleString(current === "zh" ? "zh-CN" : "en-US", {
+    minimumFractionDigits: digits, maximumFractionDigits: digits,
+  });
+}
+
+export function formatSize(bytes) {
+  return bytes >= 1024 * 1024
+    ? t("size.mb", { n: formatNumber(bytes / 1024 / 1024, 1) })
+    : t("size.kb", { n: formatNumber(Math.max(1, bytes / 1024), 0) });
+}
+
+export function formatDate(epochSeconds) {
+  if (!epochSeconds) return "–";
+  return new Date(epochSeconds * 1000).toLocaleString(current === "zh" ? "zh-CN" : "en-GB", {
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  });
+}
+
+/** Label of an engine option: our own wording when we know it, else its name. */
+export function optionLabel(name) {
+  return has(`opt.${name}`) ? t(`opt.${name}`) : name;
+}
+
+export function stateLabel(state) {
+  return has(`state.${state}`) ? t(`state.${state}`) : state;
+}
