@@ -30,6 +30,24 @@ OptionOpt = Annotated[Optional[list[str]], typer.Option("--option", "-O", metava
                       help="Engine option, e.g. -O noise_scale=0.5 (repeatable).")]
 MaxCharsOpt = Annotated[Optional[int], typer.Option("--max-chars", min=20, max=2000,
                         help="Longest segment in characters (default: the engine's).")]
+# How IndexTTS models load (narrate, serve, preload); see engine_setup.py.
+_GPU = "IndexTTS engines"
+CheckpointsOpt = Annotated[Optional[list[str]], typer.Option(
+    "--checkpoints", metavar="[ENGINE=]DIR", rich_help_panel=_GPU,
+    help="IndexTTS weights folder (default ./checkpoints); ENGINE=DIR for one engine only, "
+         "e.g. --checkpoints indextts2.5=ckpt25 (repeatable).")]
+DeviceOpt = Annotated[Optional[str], typer.Option(
+    "--device", rich_help_panel=_GPU, help="cuda, cuda:N, cpu or mps (default: first GPU).")]
+Fp16Opt = Annotated[bool, typer.Option("--fp16", rich_help_panel=_GPU,
+                    help="Half-precision GPT: less GPU memory.")]
+AccelOpt = Annotated[bool, typer.Option("--accel", rich_help_panel=_GPU, help="flash-attn GPT "
+                     "engine (CUDA): faster; IndexTTS2 then ignores top_p/top_k/beams/repetition "
+                     "penalty, 2.5 ignores beams.")]
+CompileOpt = Annotated[bool, typer.Option("--compile", rich_help_panel=_GPU,
+                       help="torch.compile the diffusion model (IndexTTS2): slow first segment, "
+                            "faster after.")]
+CudaKernelOpt = Annotated[bool, typer.Option("--cuda-kernel", rich_help_panel=_GPU,
+                          help="BigVGAN's fused CUDA kernel (IndexTTS2; compiles on first use).")]
 
 
 def _store(data_dir: Path | None):
@@ -42,8 +60,10 @@ def _store(data_dir: Path | None):
     return store
 
 
-def _options(speed: float | None, option: list[str] | None) -> dict[str, float]:
-    options: dict[str, float] = {}
+def _options(speed: float | None, option: list[str] | None) -> dict[str, float | str]:
+    """-O NAME=VALUE pairs: numbers where they parse as one, text otherwise (the engine's
+    settings say which each must be)."""
+    options: dict[str, float | str] = {}
     for item in option or []:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
@@ -51,10 +71,18 @@ def _options(speed: float | None, option: list[str] | None) -> dict[str, float]:
         try:
             options[name.strip()] = float(value)
         except ValueError:
-            raise InputError(f"engine option {name.strip()!r} must be a number, got {value!r}") from None
+            options[name.strip()] = value
     if speed is not None:
         options["speed"] = speed
     return options
+
+
+def _configure_engines(checkpoints: list[str] | None, device: str | None, fp16: bool,
+                       accel: bool, compile: bool, cuda_kernel: bool) -> None:
+    from .engine_setup import configure_indextts
+
+    configure_indextts(checkpoints or [], device=device, fp16=fp16, accel=accel,
+                       compile=compile, cuda_kernel=cuda_kernel)
 
 
 def _plan(script: str, engine: str, voice: str | None, options: dict, max_chars: int | None):
@@ -94,23 +122,61 @@ def narrate(
     max_chars: MaxCharsOpt = None,
     batch: Annotated[bool, typer.Option("--batch", help="Write the output once at the end "
                      "instead of growing it (playable) while segments finish.")] = False,
+    emotion_clip: Annotated[Optional[str], typer.Option(
+        "--emotion-clip", rich_help_panel=_GPU, metavar="CLIP",
+        help="Audio file (or clip id) whose emotion the speech takes.")] = None,
+    emotion_strength: Annotated[Optional[float], typer.Option(
+        "--emotion-strength", min=0, max=1, rich_help_panel=_GPU,
+        help="Strength of the emotion clip or vector, 0-1 (emo_alpha).")] = None,
+    emotion_vector: Annotated[Optional[str], typer.Option(
+        "--emotion-vector", rich_help_panel=_GPU, metavar="NAME=V,...",
+        help="IndexTTS2 emotion vector, e.g. happy=0.6,calm=0.2 (happy angry sad afraid "
+             "disgusted melancholic surprised calm; each 0-1).")] = None,
+    emotion_text: Annotated[Optional[str], typer.Option(
+        "--emotion-text", rich_help_panel=_GPU,
+        help="IndexTTS2: describe the emotion in words.")] = None,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = None,
+    fp16: Fp16Opt = False,
+    accel: AccelOpt = False,
+    compile: CompileOpt = False,
+    cuda_kernel: CudaKernelOpt = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Narrate SCRIPT to an audio file, resuming an identical unfinished run if there is one."""
+    """Narrate SCRIPT to an audio file, resuming an identical unfinished run if there is one.
+
+    With a cloning engine (indextts2, indextts2.5), --voice is a reference clip: an audio
+    file of 3-15 s of clean speech (stored in the studio on first use) or a clip id."""
+    from .clips import ClipStore
+    from .engine_setup import clip_option, emotion_vector_options
     from .jobs import service
     from .jobs.store import ORIGIN_CLI
     from .outputs import AUDIO_SUFFIXES, check_writable
+    from .paths import data_dir as resolve
     from .script_input import read_script
 
     out = check_writable(output, AUDIO_SUFFIXES, "output")
     srt_path = check_writable(srt, (".srt",), "subtitle file") if srt else None
     text, title = read_script(script)
+    _configure_engines(checkpoints, device, fp16, accel, compile, cuda_kernel)
+    clips = ClipStore(resolve(data_dir))
+    options = _options(speed, option)
+    options.update(emotion_vector_options(emotion_vector))
+    if emotion_clip is not None:
+        options["emotion_clip"] = clip_option(clips, emotion_clip, "--emotion-clip")
+    if emotion_strength is not None:
+        options["emo_alpha"] = emotion_strength
+    if emotion_text is not None:
+        options["emotion_text"] = emotion_text
+    if voice is not None and engine != "auto":
+        voice = clip_option(clips, voice, "--voice", engine=engine)
     pause_fields = {"clause": clause_pause, "sentence": sentence_pause, "paragraph": paragraph_pause, "heading": heading_pause}
     request = service.JobRequest(
-        text=text, title=title, engine=engine, voice=voice, options=_options(speed, option),
+        text=text, title=title, engine=engine, voice=voice, options=options,
         pauses={k: v for k, v in pause_fields.items() if v is not None}, streaming=not batch,
         max_chars=max_chars)
-    planned = service.plan_request(request)  # every check before the store is even opened
+    # every check before the job is stored
+    planned = service.plan_request(request, clips)
 
     store = _store(data_dir)
     job, continued = service.create_job(store, request, output_path=out, srt_path=srt_path,
@@ -160,23 +226,38 @@ def jobs(json_out: Annotated[bool, typer.Option("--json", help="Machine-readable
 
 @app.command()
 def voices(engine: Annotated[Optional[str], typer.Option("--engine", "-e")] = None,
-           json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List the voices each engine offers and whether it can clone."""
+           json_out: Annotated[bool, typer.Option("--json")] = False,
+           data_dir: DataDir = None) -> None:
+    """List the voices each engine offers and whether it can clone (a cloning engine's
+    voices are the reference clips stored in the studio)."""
+    from .clips import ClipStore
     from .engines import registry
+    from .errors import EngineUnavailable
+    from .paths import data_dir as resolve
 
     names = [registry.get_engine(engine).name] if engine else registry.engine_names()
-    rows = []
+    rows, unavailable = [], []
     for name in names:
-        eng = registry.get_engine(name)
+        try:
+            eng = registry.get_engine(name)
+        except EngineUnavailable as exc:
+            unavailable.append(str(exc))
+            continue
         for v in eng.voices():
             rows.append({"engine": name, "voice": v.id, "name": v.name, "language": v.language,
                          "cloning": eng.capabilities.cloning, "description": v.description})
+        if eng.capabilities.cloning:
+            for clip in ClipStore(resolve(data_dir)).list():
+                rows.append({"engine": name, "voice": clip.id, "name": clip.name, "language": "",
+                             "cloning": True, "description": f"reference clip, {clip.seconds:.1f} s"})
     if json_out:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
         clone = "can clone" if r["cloning"] else "no cloning"
-        typer.echo(f"{r['engine']:<8} {r['voice']:<10} {r['language']:<4} {clone:<10} {r['name']}")
+        typer.echo(f"{r['engine']:<11} {r['voice']:<21} {r['language']:<4} {clone:<10} {r['name']}")
+    for line in unavailable:
+        typer.echo(f"(not available) {line}")
 
 
 @app.command()
@@ -209,6 +290,12 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8765,
     api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="INDEXTTS_YT_API_KEY",
                        show_envvar=True, help="Key every API route requires.")] = None,
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = None,
+    fp16: Fp16Opt = False,
+    accel: AccelOpt = False,
+    compile: CompileOpt = False,
+    cuda_kernel: CudaKernelOpt = False,
     data_dir: DataDir = None,
 ) -> None:
     """Serve the web UI, the JSON API and the audio (one server; loopback by default)."""
@@ -218,6 +305,7 @@ def serve(
     if not is_loopback(host) and not api_key:
         raise InputError(f"refusing to listen on {host} without an API key: pass --api-key KEY "
                          "or set INDEXTTS_YT_API_KEY (or listen on 127.0.0.1)")
+    _configure_engines(checkpoints, device, fp16, accel, compile, cuda_kernel)
     import logging
 
     import uvicorn
@@ -237,6 +325,35 @@ def serve(
     # until they end; the worker then stops after its segment in flight.
     uvicorn.run(server_app, host=host, port=port, log_level="info",
                 timeout_graceful_shutdown=3)
+
+
+@app.command()
+def preload(
+    clip: Annotated[str, typer.Argument(help="Reference clip: an audio file or a clip id.")],
+    engine: Annotated[str, typer.Option("--engine", "-e", help="indextts2 or indextts2.5.")],
+    checkpoints: CheckpointsOpt = None,
+    device: DeviceOpt = None,
+    fp16: Fp16Opt = False,
+    accel: AccelOpt = False,
+    compile: CompileOpt = False,
+    cuda_kernel: CudaKernelOpt = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Store a reference clip and analyse it now (no speech is made), so jobs in its voice
+    start without the analysis; the result is kept on disk for later runs and the server."""
+    import time
+
+    from .clips import ClipStore
+    from .engine_setup import clip_option, preload_clip
+    from .paths import data_dir as resolve
+
+    _configure_engines(checkpoints, device, fp16, accel, compile, cuda_kernel)
+    clips = ClipStore(resolve(data_dir))
+    clip_id = clip_option(clips, clip, "the clip", engine=engine)
+    started = time.monotonic()
+    how = preload_clip(engine, clips.get(clip_id))
+    typer.echo(f"{clip_id}: {how} in {time.monotonic() - started:.1f} s "
+               f"(use it with --engine {engine} --voice {clip_id})")
 
 
 def _version(value: bool) -> None:

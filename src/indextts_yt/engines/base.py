@@ -28,15 +28,28 @@ class VoiceInfo:
     read_only: bool = True  # bundled with the engine
 
 
+#: Kinds of setting. "number": a float in [minimum, maximum]; "integer": a whole number in
+#: [minimum, maximum]; "text": a string of at most ``maximum`` characters; "choice": one of
+#: ``choices``; "clip": the id of a stored reference clip (see clips.py), or "" for none.
+SETTING_KINDS = ("number", "integer", "text", "choice", "clip")
+
+SettingValue = float | str
+
+
 @dataclass(frozen=True)
 class SettingSpec:
-    """One engine setting: its type, default and bounds, so input can be checked before work."""
+    """One engine setting: its kind, default and bounds, so input can be checked before work."""
 
     name: str
-    default: float
-    minimum: float
-    maximum: float
+    default: SettingValue
+    minimum: float = 0.0
+    maximum: float = 0.0
     help: str = ""
+    kind: str = "number"
+    choices: tuple[str, ...] = ()
+    #: Why the setting has no effect in this configuration (e.g. "with --accel"); giving it
+    #: anyway is an error that says so, instead of a value silently ignored.
+    ignored: str = ""
 
 
 @runtime_checkable
@@ -50,18 +63,24 @@ class Engine(Protocol):
     def voices(self) -> list[VoiceInfo]: ...
 
     def prepare_voice(self, voice: str) -> Any:
-        """Analyse a voice once; the result is passed back to synthesize()."""
+        """Analyse a voice once; the result is passed back to synthesize(). For a cloning
+        engine ``voice`` is the path of a validated reference clip (the caller resolves clip
+        ids, see clips.py); otherwise one of voices()."""
         ...
 
     def synthesize(
-        self, text: str, conditioning: Any, settings: Mapping[str, float]
+        self, text: str, conditioning: Any, settings: Mapping[str, SettingValue],
+        language: str = "en",
     ) -> Iterator[np.ndarray]:
-        """Yield float32 mono chunks in [-1, 1] at ``sample_rate``."""
+        """Yield float32 mono chunks in [-1, 1] at ``sample_rate``. ``language``: the
+        segment's ISO 639-1 code; settings of kind "clip" arrive as file paths."""
         ...
 
 
-def resolve_settings(specs: tuple[SettingSpec, ...], given: Mapping[str, Any]) -> dict[str, float]:
-    """Fill defaults and check names, types and bounds; raise InputError naming the field."""
+def resolve_settings(specs: tuple[SettingSpec, ...], given: Mapping[str, Any]
+                     ) -> dict[str, SettingValue]:
+    """Fill defaults and check names, kinds and bounds; raise InputError naming the field.
+    Settings marked ``ignored`` are refused when given and left out of the result."""
     from ..errors import InputError
 
     known = {spec.name: spec for spec in specs}
@@ -70,18 +89,55 @@ def resolve_settings(specs: tuple[SettingSpec, ...], given: Mapping[str, Any]) -
         raise InputError(
             f"unknown setting {unknown[0]!r}; this engine takes: {', '.join(sorted(known)) or 'none'}"
         )
-    resolved: dict[str, float] = {}
+    resolved: dict[str, SettingValue] = {}
     for spec in specs:
-        value = given.get(spec.name, spec.default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise InputError(f"setting {spec.name!r} must be a number, got {value!r}") from None
-        value = float(value)
-        if not (spec.minimum <= value <= spec.maximum):
-            raise InputError(
-                f"setting {spec.name!r} must be between {spec.minimum:g} and {spec.maximum:g}, got {value:g}"
-            )
-        resolved[spec.name] = value
+        if spec.ignored:
+            if spec.name in given:
+                raise InputError(f"setting {spec.name!r} has no effect {spec.ignored}; leave it out")
+            continue
+        resolved[spec.name] = _check_value(spec, given.get(spec.name, spec.default))
+    return resolved
+
+
+def _check_value(spec: SettingSpec, value: Any) -> SettingValue:
+    from ..errors import InputError
+
+    if spec.kind in ("text", "choice", "clip"):
+        if not isinstance(value, str):
+            raise InputError(f"setting {spec.name!r} must be text, got {value!r}")
+        value = " ".join(value.split())
+        if spec.kind == "text" and len(value) > spec.maximum:
+            raise InputError(f"setting {spec.name!r} is limited to {spec.maximum:g} characters")
+        if spec.kind == "choice" and value not in spec.choices:
+            raise InputError(f"setting {spec.name!r} must be one of {', '.join(spec.choices)}, "
+                             f"got {value!r}")
+        if spec.kind == "clip" and value:
+            from ..clips import check_clip_id
+
+            check_clip_id(value, what=f"setting {spec.name!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"setting {spec.name!r} must be a number, got {value!r}") from None
+    value = float(value)
+    if not (spec.minimum <= value <= spec.maximum):  # also rejects NaN
+        raise InputError(
+            f"setting {spec.name!r} must be between {spec.minimum:g} and {spec.maximum:g}, got {value:g}"
+        )
+    if spec.kind == "integer":
+        if not value.is_integer():
+            raise InputError(f"setting {spec.name!r} must be a whole number, got {value:g}")
+        return int(value)
+    return value
+
+
+def settings_for(engine: Any, given: Mapping[str, Any]) -> dict[str, SettingValue]:
+    """resolve_settings, then the engine's own check of settings that conflict with each
+    other (the optional ``check_settings`` method), so a bad combination fails before work."""
+    resolved = resolve_settings(engine.settings, given)
+    check = getattr(engine, "check_settings", None)
+    if check is not None:
+        check(resolved)
     return resolved

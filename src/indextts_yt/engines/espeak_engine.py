@@ -260,7 +260,7 @@ class EspeakEngine:
         return voice
 
     def synthesize(
-        self, text: str, conditioning: Any, settings: Mapping[str, float]
+        self, text: str, conditioning: Any, settings: Mapping[str, float], language: str = "en"
     ) -> Iterator[np.ndarray]:
         """Yield the whole segment as one float32 mono chunk (nothing for empty text)."""
         voice = "en-us" if conditioning is None else conditioning

@@ -133,7 +133,7 @@ class PiperEngine:
         return voice
 
     def synthesize(
-        self, text: str, conditioning: Any, settings: Mapping[str, float]
+        self, text: str, conditioning: Any, settings: Mapping[str, float], language: str = "en"
     ) -> Iterator[np.ndarray]:
         """Yield one float32 mono chunk per sentence (nothing for text with nothing to say)."""
         if conditioning is not None:

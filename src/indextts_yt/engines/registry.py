@@ -33,15 +33,16 @@ _ENGINES: dict[str, EngineEntry] = {
     "espeak": EngineEntry(
         "indextts_yt.engines.espeak_engine", "EspeakEngine", "pip install espeakng-loader", builtin=True
     ),
-    # Optional extras, to come (their modules may fail to import; that is expected):
-    # "indextts2": EngineEntry(
-    #     "indextts_yt.engines.indextts2_engine", "IndexTTS2Engine",
-    #     "pip install 'indextts-yt[indextts2]'",
-    # ),
-    # "indextts2.5": EngineEntry(
-    #     "indextts_yt.engines.indextts25_engine", "IndexTTS25Engine",
-    #     "pip install 'indextts-yt[indextts25]'",
-    # ),
+    # Optional extras: their constructors check the library and the weights, and say how to
+    # get them; the model itself loads on first use.
+    "indextts2": EngineEntry(
+        "indextts_yt.engines.indextts2_engine", "IndexTTS2Engine",
+        "pip install 'indextts-yt[indextts2]'",
+    ),
+    "indextts2.5": EngineEntry(
+        "indextts_yt.engines.indextts25_engine", "IndexTTS25Engine",
+        "pip install 'indextts-yt[indextts25]'",
+    ),
 }
 
 # Which engine speaks a language by default; anything not listed goes to the fallback.
@@ -65,6 +66,7 @@ _LANGUAGE_ALIASES = {
 }
 
 _instances: dict[str, Engine] = {}
+_configs: dict[str, object] = {}  # engine name -> the one argument its class is made with
 _locks: dict[str, threading.Lock] = {}
 _generation_locks: dict[str, FairLock] = {}
 _registry_lock = threading.Lock()
@@ -75,6 +77,17 @@ def register_engine(name: str, entry: EngineEntry) -> None:
     with _registry_lock:
         _ENGINES[name] = entry
         _instances.pop(name, None)
+
+
+def configure_engine(name: str, config: object) -> None:
+    """Set how engine ``name`` is made (IndexTTS: its LoadOptions); an instance already made
+    with other options is dropped, so the next get_engine loads it as asked."""
+    with _registry_lock:
+        if name not in _ENGINES:
+            raise EngineUnavailable(f"unknown engine {name!r}; known engines: {', '.join(_ENGINES)}")
+        if _configs.get(name) != config:
+            _configs[name] = config
+            _instances.pop(name, None)
 
 
 def engine_names(builtin_only: bool = False) -> list[str]:
@@ -99,7 +112,7 @@ def get_engine(name: str) -> Engine:
     with lock:
         engine = _instances.get(name)
         if engine is None:
-            engine = _create(name, entry)
+            engine = _create(name, entry, _configs.get(name))
             _instances[name] = engine
     return engine
 
@@ -112,7 +125,7 @@ def generation_lock(name: str) -> FairLock:
         return _generation_locks.setdefault(name, FairLock())
 
 
-def _create(name: str, entry: EngineEntry) -> Engine:
+def _create(name: str, entry: EngineEntry, config: object | None) -> Engine:
     hint = f" ({entry.install_hint})" if entry.install_hint else ""
     try:
         module = importlib.import_module(entry.module)
@@ -120,7 +133,7 @@ def _create(name: str, entry: EngineEntry) -> Engine:
         raise EngineUnavailable(f"engine {name!r} is not installed: {exc}{hint}") from exc
     cls = getattr(module, entry.cls)
     try:
-        return cls()
+        return cls(config) if config is not None else cls()
     except ImportError as exc:
         raise EngineUnavailable(f"engine {name!r} cannot start: {exc}{hint}") from exc
 

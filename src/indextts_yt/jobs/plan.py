@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..clips import ClipStore
 from ..engines import registry
+from ..engines.base import SettingValue, settings_for
 from ..errors import InputError
 from ..text import Segment, split_script
 from ..text.chars import joiner
@@ -32,23 +34,40 @@ class Choice:
     voice: str | None = None
 
 
-def resolve_choice(choice: Choice) -> Choice:
-    """Check names early; a voice given without an engine selects the engine that has it."""
+def resolve_choice(choice: Choice, clips: ClipStore | None = None) -> Choice:
+    """Check names early; a voice given without an engine selects the engine that has it.
+    A cloning engine's voice is a reference clip id (checked in ``clips`` when given)."""
     if choice.engine != AUTO:
         engine = registry.get_engine(choice.engine)
-        if choice.voice is not None:
+        if engine.capabilities.cloning:
+            if choice.voice is None:
+                raise InputError(f"engine {engine.name!r} speaks in the voice of a reference "
+                                 "clip: give one with --voice clip.wav (3-15 s of clean speech)")
+            _check_clip(choice.voice, clips, "the voice")
+        elif choice.voice is not None:
             registry.voice_info(engine.name, choice.voice)
         return choice
     if choice.voice is None:
         return choice
+    if choice.voice.startswith("clip-"):
+        raise InputError("a reference clip needs a cloning engine: choose --engine indextts2 "
+                         "or --engine indextts2.5")
     owners = [name for name in registry.engine_names() if registry.has_voice(name, choice.voice)]
     if not owners:
         raise InputError(f"unknown voice {choice.voice!r}; `indextts-yt voices` lists them")
     return Choice(owners[0], choice.voice)
 
 
+def _check_clip(clip_id: str, clips: ClipStore | None, what: str) -> None:
+    from ..clips import check_clip_id
+
+    check_clip_id(clip_id, what=what)
+    if clips is not None:
+        clips.get(clip_id)
+
+
 def segment_key(text: str, engine_name: str, engine_version: str, voice: str,
-                settings: Mapping[str, float]) -> str:
+                settings: Mapping[str, SettingValue]) -> str:
     """Identity of a segment's audio: any change to what it depends on changes the key."""
     payload = json.dumps(
         {"text": text, "engine": engine_name, "version": engine_version, "voice": voice,
@@ -58,13 +77,17 @@ def segment_key(text: str, engine_name: str, engine_version: str, voice: str,
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def engine_options_for(engine_name: str, options: Mapping[str, Any]) -> dict[str, float]:
-    """The subset of the user's options this engine takes, resolved against its specs."""
+def engine_options_for(engine_name: str, options: Mapping[str, Any],
+                       clips: ClipStore | None = None) -> dict[str, SettingValue]:
+    """The subset of the user's options this engine takes, resolved against its specs; the
+    clips its settings name must be in ``clips`` (when given)."""
     engine = registry.get_engine(engine_name)
     known = {spec.name for spec in engine.settings}
-    from ..engines.base import resolve_settings
-
-    return resolve_settings(engine.settings, {k: v for k, v in options.items() if k in known})
+    settings = settings_for(engine, {k: v for k, v in options.items() if k in known})
+    for spec in engine.settings:
+        if spec.kind == "clip" and settings.get(spec.name):
+            _check_clip(str(settings[spec.name]), clips, f"setting {spec.name!r}")
+    return settings
 
 
 def check_options(engine_names: set[str], options: Mapping[str, Any]) -> None:
@@ -86,10 +109,11 @@ def max_chars_for(choice: Choice) -> int:
 
 
 def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
-         max_chars: int | None = None) -> list[NewSegment]:
-    """Split ``text`` and attach to each segment its engine, voice, settings and key."""
+         max_chars: int | None = None, clips: ClipStore | None = None) -> list[NewSegment]:
+    """Split ``text`` and attach to each segment its engine, voice, settings and key.
+    ``clips``: the studio's clips, to check the reference clips a job names."""
     options = dict(options or {})
-    choice = resolve_choice(choice)
+    choice = resolve_choice(choice, clips)
     bound = max_chars or max_chars_for(choice)
     pieces = short_lead_in(split_script(text, max_chars=bound), bound)
     if not pieces:
@@ -101,7 +125,7 @@ def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
         engine_name = choice.engine if choice.engine != AUTO else registry.engine_for_language(piece.language)
         voice = choice.voice or registry.default_voice(engine_name, piece.language)
         engine = registry.get_engine(engine_name)
-        settings = engine_options_for(engine_name, options)
+        settings = engine_options_for(engine_name, options, clips)
         used.add(engine_name)
         planned.append(NewSegment(
             text=piece.text, chapter=piece.chapter, pause_after=piece.pause_after,

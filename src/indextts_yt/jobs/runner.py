@@ -18,6 +18,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from ..audio import Assembler, PauseSettings, assemble, sweep_temp_files, write_segment, write_srt
+from ..clips import ClipStore
 from ..engines import registry
 from ..errors import JobBusy, StudioError
 from . import store as st
@@ -226,6 +227,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
     spoken_chars = 0
     run_compute = run_audio = run_wall = 0.0
     conditioning: dict[tuple[str, str], object] = {}
+    clips = ClipStore(store.data_dir)
     try:
         if streamer:
             streamer.__enter__()
@@ -245,13 +247,16 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             try:
                 # One render at a time per engine, shared with the server's speech endpoint.
                 with registry.generation_lock(seg.engine):
+                    # Clip ids become the paths of the stored clips (cloning engines only).
+                    voice, settings = clips.resolve(engine, seg.voice, seg.settings)
                     # Voice analysis (and the model load it triggers) happens once per run and
                     # is kept out of the segment's timing, so RTF and ETA describe synthesis.
                     cond_key = (seg.engine, seg.voice)
                     if cond_key not in conditioning:
-                        conditioning[cond_key] = engine.prepare_voice(seg.voice)
+                        conditioning[cond_key] = engine.prepare_voice(voice)
                     t0 = time.monotonic()
-                    chunks = engine.synthesize(seg.text, conditioning[cond_key], seg.settings)
+                    chunks = engine.synthesize(seg.text, conditioning[cond_key], settings,
+                                               language=seg.language)
                     if tap is not None:
                         tap.segment_started(job.id, seg.idx, seg.key, engine.sample_rate)
                         chunks = _tapped(chunks, tap, job.id, seg.idx)

@@ -20,12 +20,12 @@ from filelock import FileLock, Timeout
 
 from ..audio import PauseSettings
 from ..engines import registry
-from ..engines.base import resolve_settings
+from ..clips import ClipStore
 from ..errors import InputError, JobBusy, JobConflict, PayloadTooLarge
 from ..script_input import MAX_SCRIPT_BYTES
 from ..text import normalize
 from . import store as st
-from .plan import Choice, fingerprint, plan, segment_key
+from .plan import Choice, engine_options_for, fingerprint, plan, segment_key
 from .store import Job, NewSegment, SegmentRow, Store
 
 #: Longest text one edited segment may have. Planned segments are at most an engine's
@@ -89,15 +89,25 @@ def default_title(text: str, limit: int = 60) -> str:
     return "untitled"
 
 
-def plan_request(req: JobRequest) -> tuple[list[NewSegment], dict[str, float]]:
-    """Everything checked and split, nothing stored: raises InputError/EngineUnavailable."""
+def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Engine options are numbers or text (an emotion, a clip id); the engine checks which."""
+    if not isinstance(options, Mapping):
+        raise InputError("options must be an object of name: value")
+    for name, value in options.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise InputError(f"option {name!r} must be a number or text, got {value!r}")
+    return dict(options)
+
+
+def plan_request(req: JobRequest, clips: ClipStore | None = None
+                 ) -> tuple[list[NewSegment], dict[str, float]]:
+    """Everything checked and split, nothing stored: raises InputError/EngineUnavailable.
+    ``clips``: the studio's clips, which the job's reference clips must be among."""
     check_text(req.text)
     pauses = check_pauses(req.pauses)
-    options = dict(req.options)
-    for name, value in options.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"option {name!r} must be a number, got {value!r}")
-    segments = plan(req.text, Choice(req.engine or "auto", req.voice), options, req.max_chars)
+    options = check_options(req.options)
+    segments = plan(req.text, Choice(req.engine or "auto", req.voice), options, req.max_chars,
+                    clips)
     return segments, pauses
 
 
@@ -114,7 +124,7 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
     outputs), return it instead of a new one (the CLI's rerun-to-resume). ``planned``: the
     result of plan_request(req) if the caller already has it.
     """
-    segments, pauses = planned or plan_request(req)
+    segments, pauses = planned or plan_request(req, ClipStore(store.data_dir))
     options = dict(req.options)
     job_id = None
     if output_path is None:
@@ -201,9 +211,8 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
     engine = registry.get_engine(seg.engine)
     settings = dict(seg.settings)
     if options is not None:
-        if not isinstance(options, Mapping):
-            raise InputError("options must be an object of name: number")
-        settings = resolve_settings(engine.settings, {**settings, **options})
+        settings = engine_options_for(seg.engine, {**settings, **check_options(options)},
+                                      ClipStore(store.data_dir))
     key = segment_key(new_text, seg.engine, engine.version, seg.voice, settings)
     if key == seg.key:
         return seg, False

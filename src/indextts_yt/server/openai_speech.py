@@ -23,6 +23,7 @@ from ..engines import registry
 from ..errors import EngineUnavailable, InputError, PayloadTooLarge
 from ..jobs.plan import AUTO, Choice, plan
 from ..jobs.runner import job_sample_rate
+from ..clips import ClipStore
 from .speech_producer import SpeechProducer
 
 router = APIRouter(tags=["OpenAI-compatible"])
@@ -39,10 +40,11 @@ class SpeechRequest(BaseModel):
     # Unknown fields are ignored, as OpenAI clients may send newer ones.
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field("tts-1", description="piper, espeak, auto, or an OpenAI model name (= auto)")
+    model: str = Field("tts-1", description="an engine (piper, espeak, indextts2, indextts2.5), auto,"
+                       " or an OpenAI model name (= auto)")
     input: str = Field(..., description=f"the text, at most {MAX_SPEECH_CHARS} characters")
-    voice: str | None = Field(None, description="a voice id, or an OpenAI voice name"
-                              " (= the default voice)")
+    voice: str | None = Field(None, description="a voice id, a reference clip id (cloning"
+                              " engines), or an OpenAI voice name (= the default voice)")
     response_format: Literal["wav", "mp3", "flac", "opus", "aac", "pcm"] = "mp3"
     speed: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate, 0.5 to 2.0")
     instructions: str | None = Field(None, description="accepted and ignored")
@@ -70,12 +72,16 @@ async def speech(body: SpeechRequest, request: Request) -> StreamingResponse:
     studio = request.app.state.studio
 
     def prepare():
-        segments = plan(body.input, resolve(body.model, body.voice), {"speed": body.speed})
+        # speed 1.0 is every engine's default; only engines with a speed setting take others.
+        options = {"speed": body.speed} if body.speed != 1.0 else {}
+        segments = plan(body.input, resolve(body.model, body.voice), options, clips=clips)
         return segments, job_sample_rate(s.engine for s in segments)
 
+    clips = ClipStore(studio.data_dir)
     segments, rate = await run_in_threadpool(prepare)
 
-    producer = SpeechProducer(segments, rate, body.response_format, on_exit=studio.speech_ended)
+    producer = SpeechProducer(segments, rate, body.response_format, clips,
+                              on_exit=studio.speech_ended)
     studio.speech_started()
     producer.start()
     chunks = producer.chunks()

@@ -20,6 +20,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 
 from ..audio import BlockResampler, PauseSettings, StreamEncoder, Timeline, silence_blocks
+from ..clips import ClipStore
 from ..engines import registry
 from ..jobs.store import NewSegment
 
@@ -34,9 +35,10 @@ class Cancelled(Exception):
 
 class SpeechProducer:
     def __init__(self, segments: list[NewSegment], sample_rate: int, fmt: str,
-                 pauses: PauseSettings | None = None,
+                 clips: ClipStore, pauses: PauseSettings | None = None,
                  on_exit: Callable[[], None] | None = None) -> None:
         self.segments = segments
+        self.clips = clips
         self.sample_rate = sample_rate
         self.encoder = StreamEncoder(fmt, sample_rate)
         self.pauses = pauses or PauseSettings()
@@ -122,10 +124,12 @@ class SpeechProducer:
             lock = registry.generation_lock(seg.engine)
             self._acquire(lock)
             try:
+                voice, settings = self.clips.resolve(engine, seg.voice, seg.settings)
                 key = (seg.engine, seg.voice)
                 if key not in conditioning:
-                    conditioning[key] = engine.prepare_voice(seg.voice)
-                for chunk in engine.synthesize(seg.text, conditioning[key], seg.settings):
+                    conditioning[key] = engine.prepare_voice(voice)
+                for chunk in engine.synthesize(seg.text, conditioning[key], settings,
+                                               language=seg.language):
                     self._check()
                     self._put(self.encoder.encode(timeline.push(resampler.push(chunk))))
             finally:

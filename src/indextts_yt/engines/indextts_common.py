@@ -1,0 +1,401 @@
+"""What the IndexTTS2 and IndexTTS-2.5 engines share.
+
+- ``LoadOptions``: how the model is loaded (weights folder, device, fp16, ...), set once per
+  process by ``--checkpoints/--device/...`` on ``narrate`` and ``serve``.
+- The checks that make a missing extra, missing weights or an impossible device fail at
+  once with one line saying what to do, before any model is loaded.
+- ``ConditioningCache``: the reference analysis (w2v-bert + CAMPPlus + reference mel, the
+  costly part of a new voice) kept per clip content in memory (LRU) and on disk, so a voice
+  is analysed once per model, ever; the libraries themselves remember one clip (v2) or a
+  few clips by path (2.5) for the life of the process only.
+- ``IndexTTSEngine``: the engine contract over a library-specific ``_Backend``; loads the
+  model on first use, so planning a job (which only needs the settings) stays instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import EngineUnavailable, InputError
+from .base import Capabilities, SettingSpec, SettingValue, VoiceInfo
+
+SAMPLE_RATE = 22_050
+ENV_CACHE_DIR = "INDEXTTS_YT_CACHE_DIR"
+#: Voices whose conditioning stays in memory (a few MB each on the GPU).
+MEMORY_VOICES = 8
+_DEVICE = re.compile(r"cpu|mps|xpu|cuda(:\d+)?")
+
+#: The 8 emotions of IndexTTS2's emotion vector, in the model's order.
+EMOTIONS = ("happy", "angry", "sad", "afraid", "disgusted", "melancholic", "surprised", "calm")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How an IndexTTS model is loaded; one set per process (flags of narrate/serve)."""
+
+    checkpoints: Path | None = None  # the weights folder; default ./checkpoints
+    device: str | None = None  # cuda, cuda:N, cpu, mps; default: the first GPU, else CPU
+    fp16: bool = False  # half-precision GPT: less memory, faster on most GPUs
+    accel: bool = False  # flash-attn GPT engine (CUDA): faster, fewer sampling controls
+    compile: bool = False  # torch.compile the diffusion model (IndexTTS2 only)
+    cuda_kernel: bool = False  # BigVGAN's fused CUDA activation kernel (IndexTTS2 only)
+
+
+def cache_dir() -> Path:
+    """Where analysed voices are kept: $INDEXTTS_YT_CACHE_DIR, else the user cache dir."""
+    if os.environ.get(ENV_CACHE_DIR):
+        return Path(os.environ[ENV_CACHE_DIR]).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("indextts-yt", appauthor=False))
+
+
+def require_package(module: str, engine: str, extra: str) -> str:
+    """The installed version of the library, or EngineUnavailable saying how to install it."""
+    if importlib.util.find_spec(module.split(".")[0]) is None:
+        raise EngineUnavailable(
+            f"engine {engine!r} is not installed: pip install \"indextts-yt[{extra}]\" "
+            f"(on a machine with a CUDA GPU; see the README)")
+    dist = {"indextts": "indextts2-inference", "indextts25": "indextts25-inference"}[module]
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def require_checkpoints(folder: Path, config_keys: tuple[str, ...], extra_files: tuple[str, ...],
+                        engine: str, repo: str, marker_key: str, marker_present: bool) -> Path:
+    """The weights folder, checked for config.yaml and the files it names (``config_keys``,
+    dotted) plus ``extra_files``. ``marker_key`` tells the two models' folders apart: it must
+    be present (or absent) in the config, so a folder of the other model is named as such."""
+    config = _read_config(folder / "config.yaml")
+    if config is not None and (_lookup(config, marker_key) is not None) != marker_present:
+        raise EngineUnavailable(
+            f"engine {engine!r}: {str(folder)!r} holds the weights of another IndexTTS model; "
+            f"download {repo} with `hf download {repo} --local-dir DIR` and pass --checkpoints DIR")
+    names = ["config.yaml"]
+    if config is not None:
+        names += [str(_lookup(config, key)) for key in config_keys if _lookup(config, key)]
+    names += list(extra_files)
+    missing = [name for name in names if not (folder / name).exists()]
+    if missing:
+        where = "is missing" if folder.is_dir() else "does not exist"
+        detail = f" ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})" \
+            if folder.is_dir() else ""
+        raise EngineUnavailable(
+            f"engine {engine!r}: the weights folder {str(folder)!r} {where}{detail}; download "
+            f"them with `hf download {repo} --local-dir {folder}` and pass --checkpoints {folder}")
+    return folder
+
+
+def _read_config(path: Path) -> dict | None:
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _lookup(config: dict, dotted: str) -> Any:
+    value: Any = config
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def check_device(options: LoadOptions, engine: str, *, compile_ok: bool, cuda_kernel_ok: bool
+                 ) -> str:
+    """The device to load on, after refusing combinations that cannot work."""
+    import torch
+
+    device = options.device
+    if device is not None and not _DEVICE.fullmatch(device):
+        raise InputError(f"--device must be cuda, cuda:N, cpu, mps or xpu, got {device!r}")
+    if device is None:
+        device = "cuda:0" if torch.cuda.is_available() else (
+            "mps" if torch.backends.mps.is_available() else "cpu")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise EngineUnavailable(f"engine {engine!r}: --device {device} but this torch sees no "
+                                    f"CUDA GPU (torch {torch.__version__}); use --device cpu")
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise EngineUnavailable(f"engine {engine!r}: --device {device} but only "
+                                    f"{torch.cuda.device_count()} GPU(s) are visible")
+    elif device == "mps" and not torch.backends.mps.is_available():
+        raise EngineUnavailable(f"engine {engine!r}: --device mps but MPS is not available here")
+    on_cuda = device.startswith("cuda")
+    if options.fp16 and device == "cpu":
+        raise InputError("--fp16 needs a GPU; on the CPU the model runs in float32")
+    if options.accel:
+        if not on_cuda:
+            raise InputError("--accel needs a CUDA GPU (it is a flash-attn engine)")
+        if importlib.util.find_spec("flash_attn") is None:
+            raise EngineUnavailable("--accel needs flash-attn: pip install flash-attn")
+    if options.compile and not compile_ok:
+        raise InputError(f"--compile is not available for engine {engine!r}")
+    if options.cuda_kernel and not (cuda_kernel_ok and on_cuda):
+        raise InputError("--cuda-kernel needs a CUDA GPU and engine 'indextts2'"
+                         if cuda_kernel_ok else
+                         f"--cuda-kernel is not available for engine {engine!r}")
+    return device
+
+
+def folder_fingerprint(*folders: Path) -> str:
+    """Identity of a set of weights: names, sizes and modification times of their files
+    (hashing gigabytes of weights at every start would cost seconds)."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path.relative_to(folder)}|{stat.st_size}|{stat.st_mtime_ns}\n"
+                              .encode())
+    return digest.hexdigest()
+
+
+def file_digest(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class ConditioningCache:
+    """Analysed reference clips by (role, content hash): in memory (LRU) and on disk.
+
+    ``role`` is "speaker" or "emotion" (a clip can be used as either). Entries are dicts of
+    tensors; on disk under ``<cache dir>/conditioning/<model id>/``, so a new model (other
+    weights, another library version) never reads another model's analysis.
+    """
+
+    def __init__(self, root: Path | None, model_id: str, device: str,
+                 capacity: int = MEMORY_VOICES):
+        self.dir = root / "conditioning" / model_id if root is not None else None
+        self.device = device
+        self.capacity = capacity
+        self._memory: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.stats = {"computed": 0, "from_disk": 0, "from_memory": 0}
+
+    def get(self, role: str, clip_path: str, compute: Callable[[], dict[str, Any]]
+            ) -> dict[str, Any]:
+        key = (role, file_digest(clip_path))
+        with self._lock:
+            if key in self._memory:
+                self._memory.move_to_end(key)
+                self.stats["from_memory"] += 1
+                return self._memory[key]
+            value = self._load(key)
+            if value is None:
+                value = compute()
+                self.stats["computed"] += 1
+                self._save(key, value)
+            else:
+                self.stats["from_disk"] += 1
+            self._memory[key] = value
+            while len(self._memory) > self.capacity:
+                self._memory.popitem(last=False)
+            return value
+
+    def _path(self, key: tuple[str, str]) -> Path | None:
+        return self.dir / f"{key[0]}-{key[1]}.pt" if self.dir is not None else None
+
+    def _load(self, key: tuple[str, str]) -> dict[str, Any] | None:
+        path = self._path(key)
+        if path is None or not path.exists():
+            return None
+        import torch
+
+        try:
+            return torch.load(path, map_location=self.device, weights_only=True)
+        except Exception:  # noqa: BLE001 - a damaged entry is recomputed, never fatal
+            path.unlink(missing_ok=True)
+            return None
+
+    def _save(self, key: tuple[str, str], value: dict[str, Any]) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        import torch
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+            torch.save({name: tensor.detach().cpu() for name, tensor in value.items()}, tmp)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only cache only costs the analysis again next time
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A prepared reference clip: its path and the analysis the library needs."""
+
+    path: str
+    speaker: dict[str, Any]
+    emotion: dict[str, Any]
+
+
+class _Backend:
+    """One IndexTTS library behind a small interface (see indextts2_engine / indextts25_engine)."""
+
+    def analyse_speaker(self, path: str) -> dict[str, Any]: ...
+
+    def analyse_emotion(self, path: str) -> dict[str, Any]: ...
+
+    def generate(self, text: str, voice: Voice, emotion: dict[str, Any] | None,
+                 emotion_path: str | None, settings: Mapping[str, SettingValue],
+                 language: str) -> Iterator[np.ndarray]: ...
+
+
+class IndexTTSEngine:
+    """The engine contract for an IndexTTS library. Subclasses fill in the class attributes
+    and ``_load_backend``."""
+
+    name: str
+    label: str  # "IndexTTS2"
+    module: str  # import name of the library
+    extra: str  # our pip extra
+    repo: str  # the Hugging Face repo of the weights
+    config_files: tuple[str, ...]  # keys of config.yaml that name weight files
+    extra_files: tuple[str, ...] = ()  # weight files the library loads by a fixed name
+    marker_key: str  # a config key that only one of the two models has ...
+    marker_present: bool  # ... and whether this model has it
+    languages: tuple[str, ...]
+    emotion_modes: tuple[str, ...]
+    compile_ok = False
+    cuda_kernel_ok = False
+    sample_rate = SAMPLE_RATE
+    #: Bump when this adapter changes the audio made for the same input.
+    revision = 1
+
+    def __init__(self, options: LoadOptions | None = None):
+        self.options = options or LoadOptions()
+        library_version = require_package(self.module, self.name, self.extra)
+        self.checkpoints = require_checkpoints(
+            Path(self.options.checkpoints or "checkpoints").expanduser(), self.config_files,
+            self.extra_files, self.name, self.repo, self.marker_key, self.marker_present)
+        self.device = check_device(self.options, self.name, compile_ok=self.compile_ok,
+                                   cuda_kernel_ok=self.cuda_kernel_ok)
+        model_id = hashlib.sha256(
+            f"{self.name}|{library_version}|{folder_fingerprint(self.checkpoints)}".encode()
+        ).hexdigest()[:16]
+        self.version = f"{self.name}-{library_version}/{model_id}/{self.revision}"
+        self.capabilities = Capabilities(
+            languages=self.languages, cloning=True, emotion=self.emotion_modes,
+            max_segment_chars=300, streaming=True)
+        self.settings = self._settings()
+        self.conditioning = ConditioningCache(cache_dir(), model_id, self.device)
+        self._backend: _Backend | None = None
+        self._load_lock = threading.Lock()
+
+    # -- the contract ---------------------------------------------------------------------
+
+    def voices(self) -> list[VoiceInfo]:
+        return []  # a cloning engine speaks in the voice of a reference clip (clips.py)
+
+    def prepare_voice(self, voice: str) -> Voice:
+        """Analyse the reference clip at path ``voice`` (or take the cached analysis)."""
+        backend = self._loaded()
+        return Voice(
+            path=voice,
+            speaker=self.conditioning.get("speaker", voice, lambda: backend.analyse_speaker(voice)),
+            emotion=self.conditioning.get("emotion", voice, lambda: backend.analyse_emotion(voice)),
+        )
+
+    def preload(self, voice: str) -> Voice:
+        """Load the model and analyse a clip now, without synthesising speech."""
+        return self.prepare_voice(voice)
+
+    def check_settings(self, settings: Mapping[str, SettingValue]) -> None:
+        """Settings that are valid alone but not together."""
+
+    def synthesize(self, text: str, conditioning: Voice, settings: Mapping[str, SettingValue],
+                   language: str = "en") -> Iterator[np.ndarray]:
+        backend = self._loaded()
+        emotion_path = str(settings.get("emotion_clip") or "") or None
+        emotion = None
+        if emotion_path:
+            emotion = self.conditioning.get(
+                "emotion", emotion_path, lambda: backend.analyse_emotion(emotion_path))
+        yield from backend.generate(text, conditioning, emotion, emotion_path, settings, language)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _loaded(self) -> _Backend:
+        with self._load_lock:
+            if self._backend is None:
+                self._backend = self._load_backend()
+            return self._backend
+
+    def _load_backend(self) -> _Backend:
+        raise NotImplementedError
+
+    def _settings(self) -> tuple[SettingSpec, ...]:
+        raise NotImplementedError
+
+
+def number(name: str, default: float, minimum: float, maximum: float, help: str,
+           ignored: str = "") -> SettingSpec:
+    return SettingSpec(name, default, minimum, maximum, help, "number", ignored=ignored)
+
+
+def integer(name: str, default: int, minimum: int, maximum: int, help: str,
+            ignored: str = "") -> SettingSpec:
+    return SettingSpec(name, default, minimum, maximum, help, "integer", ignored=ignored)
+
+
+def emotion_clip_settings() -> tuple[SettingSpec, ...]:
+    return (
+        SettingSpec("emotion_clip", "", help="A second reference clip whose emotion (not "
+                    "voice) the speech takes; its strength is emo_alpha.", kind="clip"),
+        number("emo_alpha", 1.0, 0.0, 1.0, "Strength of the emotion clip or vector "
+               "(0 = the voice's own manner, 1 = full)."),
+    )
+
+
+def sampling_settings(*, beams_ignored: str = "", sampling_ignored: str = ""
+                      ) -> tuple[SettingSpec, ...]:
+    return (
+        number("temperature", 0.8, 0.05, 2.0, "GPT sampling temperature: higher is more varied."),
+        number("top_p", 0.8, 0.0, 1.0, "Nucleus sampling: keep the most likely tokens up to "
+               "this probability mass.", sampling_ignored),
+        integer("top_k", 30, 0, 200, "Sample among the k most likely tokens (0 = all).",
+                sampling_ignored),
+        integer("num_beams", 3, 1, 10, "Beam search width: more is steadier and slower.",
+                beams_ignored or sampling_ignored),
+        number("repetition_penalty", 10.0, 1.0, 20.0, "Penalty against repeated speech "
+               "tokens (stutters, loops).", sampling_ignored),
+        integer("max_mel_tokens", 1500, 10, 3000, "Longest speech per text piece, in tokens "
+                "(about 1/50 s each); longer output is cut."),
+        integer("max_text_tokens_per_segment", 120, 20, 600, "The model reads text in pieces "
+                "of at most this many tokens; fewer starts audio sooner."),
+        integer("interval_silence", 200, 0, 2000, "Silence (ms) between the model's pieces "
+                "inside one of our segments."),
+    )
+
+
+def as_mono(audio: Any) -> np.ndarray:
+    """A library chunk (tensor or array, any shape) as float32 mono in [-1, 1]. IndexTTS2
+    builds have yielded both float audio in [-1, 1] and PCM-scale values (±32767): anything
+    beyond full scale can only be the latter."""
+    if hasattr(audio, "detach"):
+        audio = audio.detach().float().cpu().numpy()
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if audio.size and float(np.max(np.abs(audio))) > 1.5:
+        audio = audio / 32767.0
+    return np.clip(audio, -1.0, 1.0)
