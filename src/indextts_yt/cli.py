@@ -34,10 +34,11 @@ MaxCharsOpt = Annotated[Optional[int], typer.Option("--max-chars", min=20, max=2
 _GPU = "IndexTTS engines"
 CheckpointsOpt = Annotated[Optional[list[str]], typer.Option(
     "--checkpoints", metavar="[ENGINE=]DIR", rich_help_panel=_GPU,
+    envvar="INDEXTTS_YT_CHECKPOINTS", show_envvar=True,
     help="IndexTTS weights folder (default ./checkpoints); ENGINE=DIR for one engine only, "
          "e.g. --checkpoints indextts2.5=ckpt25 (repeatable).")]
 DeviceOpt = Annotated[Optional[str], typer.Option(
-    "--device", rich_help_panel=_GPU, help="cuda, cuda:N, cpu or mps (default: first GPU).")]
+    "--device", rich_help_panel=_GPU, envvar="INDEXTTS_YT_DEVICE", show_envvar=True, help="cuda, cuda:N, cpu or mps (default: first GPU).")]
 Fp16Opt = Annotated[bool, typer.Option("--fp16", rich_help_panel=_GPU,
                     help="Half-precision GPT: less GPU memory.")]
 AccelOpt = Annotated[bool, typer.Option("--accel", rich_help_panel=_GPU, help="flash-attn GPT "
@@ -189,10 +190,17 @@ def narrate(
 
 @app.command()
 def resume(job_id: Annotated[str, typer.Argument(help="Job id (see `jobs`).")],
+           checkpoints: CheckpointsOpt = None,
+           device: DeviceOpt = None,
+           fp16: Fp16Opt = False,
+           accel: AccelOpt = False,
+           compile: CompileOpt = False,
+           cuda_kernel: CudaKernelOpt = False,
            data_dir: DataDir = None) -> None:
     """Continue a job that was interrupted, paused or failed."""
     from .jobs import store as st
 
+    _configure_engines(checkpoints, device, fp16, accel, compile, cuda_kernel)
     store = _store(data_dir)
     job = store.get_job(job_id)
     if job.state == st.DONE:

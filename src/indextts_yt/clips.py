@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from .errors import InputError, PayloadTooLarge
+from .errors import ClipNotFound, InputError, PayloadTooLarge
 
 #: Largest clip file accepted (a 15 s WAV at 48 kHz stereo float is about 6 MB).
 MAX_CLIP_BYTES = 20 * 1024 * 1024
@@ -154,7 +154,7 @@ class ClipStore:
         check_clip_id(clip_id)
         path = self.dir / f"{clip_id}.wav"
         if not path.exists():
-            raise InputError(f"no reference clip {clip_id} in this studio (add it first)")
+            raise ClipNotFound(f"no reference clip {clip_id} in this studio (add it first)")
         try:
             meta = json.loads(path.with_suffix(".json").read_text())
         except (OSError, ValueError):

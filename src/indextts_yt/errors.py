@@ -21,6 +21,10 @@ class JobNotFound(StudioError):
     """No job with that id."""
 
 
+class ClipNotFound(InputError):
+    """No reference clip with that id in this studio."""
+
+
 class PayloadTooLarge(InputError):
     """The script or upload is over a documented size limit."""
 

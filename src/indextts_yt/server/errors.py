@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import (EngineUnavailable, InputError, JobBusy, JobConflict, JobNotFound,
-                      PayloadTooLarge, StudioError)
+from ..errors import (ClipNotFound, EngineUnavailable, InputError, JobBusy, JobConflict,
+                      JobNotFound, PayloadTooLarge, StudioError)
 
 log = logging.getLogger("indextts_yt.server")
 
@@ -25,6 +25,7 @@ log = logging.getLogger("indextts_yt.server")
 _STATUS: tuple[tuple[type[StudioError], int], ...] = (
     (PayloadTooLarge, 413),
     (JobNotFound, 404),
+    (ClipNotFound, 404),
     (JobBusy, 409),
     (JobConflict, 409),
     (EngineUnavailable, 400),

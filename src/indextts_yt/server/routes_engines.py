@@ -33,21 +33,24 @@ def engine_json(name: str) -> dict[str, Any]:
         "capabilities": {"languages": list(caps.languages), "cloning": caps.cloning,
                          "emotion": list(caps.emotion), "max_segment_chars": caps.max_segment_chars,
                          "streaming": caps.streaming},
-        "settings": [{"name": s.name, "default": s.default, "minimum": s.minimum,
-                      "maximum": s.maximum, "help": s.help} for s in engine.settings],
+        "available": True,
+        "settings": [{"name": s.name, "kind": s.kind, "default": s.default, "minimum": s.minimum,
+                      "maximum": s.maximum, "choices": list(s.choices), "help": s.help,
+                      "ignored": s.ignored} for s in engine.settings],
         "voices": [{k: v for k, v in asdict(voice).items() if k != "engine"}
                    for voice in engine.voices()],
     }
 
 
-@router.get("/api/engines", summary="Engines that can run here, their voices and settings")
+@router.get("/api/engines", summary="Every engine: its voices, settings and capabilities, "
+            "or why it cannot run here")
 def engines() -> list[dict[str, Any]]:
     out = []
     for name in registry.engine_names():
         try:
             out.append(engine_json(name))
-        except EngineUnavailable:
-            continue  # an optional engine whose extra is not installed
+        except EngineUnavailable as exc:  # an optional engine without its extra or weights
+            out.append({"name": name, "available": False, "reason": str(exc)})
     return out
 
 

@@ -4,10 +4,10 @@
 import { api, askForKey } from "./client.js";
 import { $, badge, h, say, throttle } from "./dom.js";
 import {
-  apply, formatDate, formatDuration, formatNumber, formatSize, lang, onLangChange, optionLabel,
-  setLang, stateLabel, t,
+  apply, formatDate, formatDuration, formatNumber, formatSize, lang, onLangChange, setLang, stateLabel, t,
 } from "./i18n.js";
 import { JobView } from "./job.js";
+import { changedOptions, settingsForm } from "./settings.js";
 
 const CHARS_PER_MINUTE = 850; // speaking rate used for estimates before anything is rendered
 const MAX_SCRIPT_BYTES = 5 * 1024 * 1024;
@@ -17,16 +17,25 @@ const ACTIVE = new Set(["queued", "running", "paused"]);
 
 const state = {
   engines: [],
+  clips: [], // reference clips: [{id, name, seconds, sample_rate}]
   preview: null, // {text, segments}
   jobs: [],
-  cloneFile: null,
+  clone: { light: "off", text: () => t("clone.status.none") }, // the clip status line
+  preloaded: new Map(), // "engine|clip id" -> the answer of its preload
 };
+
+/** The engine settings on screen: one settingsForm() per engine in play. */
+const form = { groups: [] };
+/** What the user set per engine, kept while the form is rebuilt (engine or language change). */
+const kept = { values: {}, modes: {}, advancedOpen: {} };
+const clipPlayer = new Audio();
 
 const el = {
   voice: $("#voice-select"), engineInfo: $("#engine-info"),
   clonePanel: $("#clone-panel"), cloneNote: $("#clone-note"), cloneControls: $("#clone-controls"),
   cloneFile: $("#clone-file"), clonePreload: $("#clone-preload"), cloneLight: $("#clone-light"),
-  cloneStatus: $("#clone-status"), cloneDrop: $("#clone-drop"),
+  cloneStatus: $("#clone-status"), cloneDrop: $("#clone-drop"), clonePlay: $("#clone-play"),
+  emotionArea: $("#emotion-area"),
   title: $("#title-input"), script: $("#script-input"), scriptFile: $("#script-file"),
   counts: $("#script-counts"),
   speed: $("#speed-input"), speedRange: $("#speed-range"),
@@ -41,6 +50,7 @@ const el = {
 
 const jobView = new JobView({
   engines: () => state.engines,
+  clips: () => state.clips,
   onChange: () => refreshHistory(),
 });
 
@@ -52,23 +62,42 @@ function choice() {
   return { engine: engine || "auto", voice: voice || null };
 }
 
-/** Engines the choice can use: the chosen one, or every available one for "auto". */
+const isCloning = (engine) => Boolean(engine && engine.capabilities && engine.capabilities.cloning);
+
+function engineNamed(name) {
+  return state.engines.find((e) => e.name === name && e.available !== false) || null;
+}
+
+/** Engines the choice can use: the chosen one, or for "auto" the built-in ones it picks from
+ * (a cloning engine needs a clip, so "auto" never picks one). */
 function enginesInPlay() {
   const { engine } = choice();
   const usable = state.engines.filter((e) => e.available !== false);
-  return engine === "auto" ? usable : usable.filter((e) => e.name === engine);
+  return engine === "auto" ? usable.filter((e) => !isCloning(e)) : usable.filter((e) => e.name === engine);
 }
 
-function renderVoices() {
-  const previous = el.voice.value || localStorage.getItem(VOICE_STORAGE) || "auto|";
+function clipLabel(clip) {
+  return t("clip.label", { name: clip.name, seconds: formatNumber(clip.seconds, 1) });
+}
+
+/** Fill the voice picker; `select` is the value to keep selected ("engine|voice"). */
+function renderVoices(select = el.voice.value || localStorage.getItem(VOICE_STORAGE) || "auto|") {
   const options = [h("option", { value: "auto|" }, t("voice.auto"))];
   for (const engine of state.engines) {
-    const unavailable = engine.available === false;
-    const cloning = engine.capabilities && engine.capabilities.cloning;
-    const label = unavailable
-      ? t("voice.unavailable", { engine: engine.name })
-      : `${engine.name} — ${t(cloning ? "engine.cloning.yes" : "engine.cloning.no")}`;
-    const group = h("optgroup", { label, disabled: unavailable });
+    if (engine.available === false) {
+      // Shown, but it cannot be picked: the reason says what to install or download.
+      options.push(h("optgroup", { label: t("voice.unavailable", { engine: engine.name }), title: engine.reason || "" },
+        h("option", { value: `${engine.name}|`, disabled: true, title: engine.reason || "", dataset: { testid: `voice-unavailable-${engine.name}` } },
+          t("voice.unavailableOption", { engine: engine.name }))));
+      continue;
+    }
+    const cloning = isCloning(engine);
+    const group = h("optgroup", { label: `${engine.name} — ${t(cloning ? "engine.cloning.yes" : "engine.cloning.no")}` });
+    if (cloning) {
+      // A cloning engine speaks in the voice of a reference clip: its voices are the clips.
+      group.append(h("option", { value: `${engine.name}|` }, t("voice.pickClip", { engine: engine.name })),
+        ...state.clips.map((clip) => h("option", { value: `${engine.name}|${clip.id}` }, clipLabel(clip))));
+    }
     for (const voice of engine.voices || []) {
       const text = [voice.name || voice.id, voice.language && `(${voice.language})`].filter(Boolean).join(" ");
       group.append(h("option", { value: `${engine.name}|${voice.id}`, title: voice.description || "" }, text));
@@ -76,8 +105,9 @@ function renderVoices() {
     options.push(group);
   }
   el.voice.replaceChildren(...options);
-  el.voice.value = previous;
-  if (el.voice.selectedIndex < 0 || el.voice.value !== previous) el.voice.value = "auto|";
+  el.voice.value = select;
+  const picked = el.voice.selectedOptions[0];
+  if (el.voice.value !== select || !picked || picked.disabled) el.voice.value = "auto|";
   renderEngineInfo();
 }
 
@@ -87,16 +117,23 @@ function renderEngineInfo() {
   if (engine === "auto") items.push(h("li", { class: "muted" }, t("voice.autoHelp")));
   for (const e of enginesInPlay()) {
     const caps = e.capabilities || {};
+    const emotion = (caps.emotion || []).map((mode) => t(`emotion.mode.${mode}`)).join(", ");
     items.push(h("li", { dataset: { testid: `engine-${e.name}` } },
       h("strong", {}, e.name), " ",
       h("span", { class: `pill ${caps.cloning ? "yes" : "no"}`, dataset: { testid: `engine-cloning-${e.name}` } },
         t(caps.cloning ? "engine.cloning.yes" : "engine.cloning.no")),
       " ", h("span", { class: "muted small" }, [
         t("engine.rate", { rate: e.sample_rate }),
-        t("engine.voices", { n: (e.voices || []).length }),
+        caps.cloning ? t("engine.clips", { n: state.clips.length }) : t("engine.voices", { n: (e.voices || []).length }),
         t("engine.languages", { list: (caps.languages || []).join(", ") }),
+        emotion ? t("engine.emotion", { list: emotion }) : null,
         caps.streaming ? t("engine.streaming") : null,
       ].filter(Boolean).join(" · "))));
+  }
+  // Engines that cannot run here, with what to install: always in view, not only in a tooltip.
+  for (const e of state.engines.filter((x) => x.available === false)) {
+    items.push(h("li", { class: "unavailable small", title: e.reason || "", dataset: { testid: `engine-unavailable-${e.name}` } },
+      t("voice.unavailableNote", { engine: e.name, reason: e.reason || "" })));
   }
   el.engineInfo.replaceChildren(...items);
   renderClonePanel();
@@ -106,10 +143,8 @@ function renderEngineInfo() {
 // ---- reference clip (only for engines that clone) ----------------------------------------
 
 function renderClonePanel() {
-  const engines = enginesInPlay();
-  const cloners = engines.filter((e) => e.capabilities && e.capabilities.cloning);
-  const { engine } = choice();
-  const enabled = engine !== "auto" && cloners.length > 0;
+  const { engine, voice } = choice();
+  const enabled = engine !== "auto" && enginesInPlay().some(isCloning);
   el.clonePanel.dataset.enabled = String(enabled);
   el.cloneControls.hidden = !enabled;
   el.clonePanel.disabled = !enabled;
@@ -118,40 +153,111 @@ function renderClonePanel() {
     el.cloneNote.textContent = engine === "auto"
       ? t("clone.unavailableAuto")
       : t("clone.unavailable", { engine });
+    stopClip();
   }
+  el.clonePlay.disabled = !enabled || !voice;
   renderCloneStatus();
 }
 
-function renderCloneStatus(status = el.cloneLight.dataset.state, detail = el.cloneStatus.dataset.detail || "") {
-  el.cloneLight.dataset.state = status;
-  el.cloneStatus.dataset.detail = detail;
-  const key = { off: "clone.status.none", picked: "clone.status.picked", loading: "clone.status.loading",
-    ready: "clone.status.ready", error: "clone.status.error" }[status] || "clone.status.none";
-  el.cloneStatus.textContent = t(key, { name: detail, error: detail });
-  el.clonePreload.disabled = !state.cloneFile || status === "loading";
+/** The status line of the clip area: a light and a text made in the current language. */
+function setCloneStatus(light, text) {
+  state.clone = { light, text };
+  renderCloneStatus();
 }
 
-function pickCloneFile(file) {
-  if (!file) return;
-  state.cloneFile = file;
-  renderCloneStatus("picked", file.name);
+function renderCloneStatus() {
+  const { light, text } = state.clone;
+  el.cloneLight.dataset.state = light;
+  el.cloneStatus.dataset.state = light;
+  el.cloneStatus.textContent = text();
+  el.clonePreload.disabled = !choice().voice || light === "loading";
+  renderClipPlay();
+}
+
+/** The status for the clip now chosen: none, picked, or ready if it was preloaded. */
+function cloneStatusForChoice() {
+  const { engine, voice } = choice();
+  const clip = state.clips.find((c) => c.id === voice);
+  if (!clip) return setCloneStatus("off", () => t("clone.status.none"));
+  const done = state.preloaded.get(`${engine}|${clip.id}`);
+  if (done) return setCloneStatus("ready", () => t("clone.status.ready", { result: preloadResult(done) }));
+  setCloneStatus("picked", () => t("clone.status.picked", { name: clip.name, seconds: formatNumber(clip.seconds, 1) }));
+}
+
+async function loadClips() {
+  try {
+    state.clips = await api.clips();
+  } catch { /* the voice picker then lists no clips; an upload still works */ }
+}
+
+async function uploadClip(file) {
+  if (!file || el.clonePanel.disabled) return;
+  const { engine } = choice();
+  setCloneStatus("loading", () => t("clone.status.uploading", { name: file.name }));
+  el.cloneFile.disabled = true;
+  try {
+    const clip = await api.uploadClip(file);
+    state.clips = [...state.clips.filter((c) => c.id !== clip.id), clip];
+    const value = `${engine}|${clip.id}`;
+    renderVoices(value);
+    localStorage.setItem(VOICE_STORAGE, value);
+    cloneStatusForChoice();
+  } catch (err) {
+    // The server's one line says what is wrong (too long, silent, not audio).
+    setCloneStatus("error", () => t("clone.status.uploadError", { error: err.message }));
+  } finally {
+    el.cloneFile.disabled = false;
+    el.cloneFile.value = "";
+  }
+}
+
+function preloadResult(answer) {
+  const seconds = formatNumber(answer.seconds, 1);
+  switch (answer.result) {
+    case "analysed": return t("clone.result.analysed", { seconds });
+    case "loaded from the disk cache": return t("clone.result.disk", { seconds });
+    case "already in memory": return t("clone.result.memory");
+    default: return t("clone.result.other", { result: answer.result, seconds });
+  }
 }
 
 async function preloadVoice() {
-  const file = state.cloneFile;
-  if (!file) return;
-  renderCloneStatus("loading", file.name);
+  const { engine, voice } = choice();
+  if (!voice) return;
+  setCloneStatus("loading", () => t("clone.status.loading"));
+  const stillChosen = () => choice().engine === engine && choice().voice === voice;
   try {
-    const voice = await api.preloadVoice(file, choice().engine);
-    renderCloneStatus("ready", voice.name || file.name);
+    const answer = await api.preloadClip(voice, engine);
+    state.preloaded.set(`${engine}|${voice}`, answer);
+    if (stillChosen()) cloneStatusForChoice();
   } catch (err) {
-    renderCloneStatus("error", err.message);
+    if (stillChosen()) setCloneStatus("error", () => t("clone.status.error", { error: err.message }));
   }
+}
+
+function toggleClip() {
+  if (!clipPlayer.paused) return stopClip();
+  const { voice } = choice();
+  if (!voice) return;
+  clipPlayer.src = api.clipAudioUrl(voice);
+  clipPlayer.play().catch(() => renderClipPlay());
+  renderClipPlay();
+}
+
+function stopClip() {
+  if (!clipPlayer.paused) clipPlayer.pause();
+  renderClipPlay();
+}
+
+function renderClipPlay() {
+  const playing = !clipPlayer.paused && !clipPlayer.ended;
+  el.clonePlay.textContent = t(playing ? "clone.stop" : "clone.play");
+  el.clonePlay.dataset.playing = String(playing);
 }
 
 // ---- settings ---------------------------------------------------------------------------
 
-/** Bounds of "speed" across the engines in play (every built-in engine has it). */
+/** Bounds of "speed" across the engines in play (most engines have it). */
 function speedSpec() {
   const specs = enginesInPlay().map((e) => (e.settings || []).find((s) => s.name === "speed")).filter(Boolean);
   if (!specs.length) return null;
@@ -162,31 +268,43 @@ function speedSpec() {
   };
 }
 
-function renderEngineOptions() {
-  const keep = currentEngineOptions(true);
-  const groups = [];
-  const engines = enginesInPlay();
-  for (const engine of engines) {
-    const specs = (engine.settings || []).filter((s) => s.name !== "speed");
-    const fields = specs.map((spec) => {
-      const id = `opt-${engine.name}-${spec.name}`;
-      const value = keep[`${engine.name}.${spec.name}`] ?? spec.default;
-      const range = h("input", { type: "range", min: spec.minimum, max: spec.maximum, step: "any", value, tabindex: "-1", "aria-hidden": "true" });
-      const input = h("input", {
-        type: "number", id, min: spec.minimum, max: spec.maximum, step: stepFor(spec), value,
-        dataset: { testid: `option-${engine.name}-${spec.name}`, engine: engine.name, name: spec.name, default: String(spec.default) },
-      });
-      linkRange(range, input);
-      return h("div", { class: "field slider" },
-        h("label", { for: id, title: spec.help || "" }, optionLabel(spec.name)), range, input,
-        h("span", { class: "muted small hint", title: spec.help || "" },
-          t("settings.range", { min: spec.minimum, max: spec.maximum, default: formatNumber(spec.default, 2) })));
-    });
-    groups.push(h("fieldset", { class: "engine-group" },
-      h("legend", {}, t("settings.engineFor", { engine: engine.name })),
-      fields.length ? fields : h("p", { class: "muted small" }, t("settings.none"))));
+/** Remember what the form holds now, per engine, before it is rebuilt. */
+function keepSettings() {
+  for (const group of form.groups) {
+    const name = group.engine.name;
+    const values = (kept.values[name] = {});
+    for (const ctrl of group.controls) values[ctrl.spec.name] = ctrl.input.value;
+    if (group.emotion) {
+      for (const [setting, ctrl] of group.emotion.controls) values[setting] = ctrl.input.value;
+      kept.modes[name] = group.emotion.mode();
+    }
+    if (group.advanced) kept.advancedOpen[name] = group.advanced.open;
   }
-  el.engineOptions.replaceChildren(...groups);
+}
+
+function renderEngineOptions() {
+  keepSettings();
+  const engines = enginesInPlay();
+  form.groups = engines.map((engine) => {
+    const group = settingsForm(engine, {
+      idPrefix: `opt-${engine.name}`, testid: (name) => `option-${engine.name}-${name}`,
+      emotionTestid: "emotion-panel", advancedTestid: `advanced-${engine.name}`,
+      values: kept.values[engine.name], mode: kept.modes[engine.name], advancedOpen: kept.advancedOpen[engine.name],
+      clips: state.clips, skip: ["speed"],
+    });
+    if (engines.length > 1) group.emotion = null; // emotion is for one chosen engine
+    group.engine = engine;
+    return group;
+  });
+  el.engineOptions.replaceChildren(...form.groups.map((group) => {
+    const fields = [...group.basic.map((c) => c.el), group.advanced].filter(Boolean);
+    return h("fieldset", { class: "engine-group", dataset: { engine: group.engine.name } },
+      h("legend", {}, t("settings.engineFor", { engine: group.engine.name })),
+      fields.length ? fields : h("p", { class: "muted small" }, t("settings.none")));
+  }));
+  // The emotion of the chosen engine stays in view (not in the collapsed settings).
+  const emotion = form.groups.map((g) => g.emotion).find(Boolean);
+  el.emotionArea.replaceChildren(...(emotion ? [emotion.el] : []));
   const speed = speedSpec();
   el.speed.closest(".field").hidden = !speed;
   if (speed) {
@@ -197,46 +315,42 @@ function renderEngineOptions() {
   }
 }
 
-function stepFor(spec) {
-  const span = spec.maximum - spec.minimum;
-  return span > 10 ? 1 : span > 2 ? 0.1 : 0.05;
-}
-
 function linkRange(range, input) {
   range.addEventListener("input", () => { input.value = range.value; });
   input.addEventListener("input", () => { range.value = input.value; });
 }
 
-/** Options the user changed, as sent to the API (defaults are left to the server). */
-function currentEngineOptions(byEngine = false) {
-  const out = {};
-  for (const input of el.engineOptions.querySelectorAll("input[type=number]")) {
-    const value = Number(input.value);
-    if (input.value === "" || !isFinite(value)) continue;
-    if (byEngine) out[`${input.dataset.engine}.${input.dataset.name}`] = value;
-    else if (value !== Number(input.dataset.default)) out[input.dataset.name] = value;
-  }
-  return out;
-}
-
+/** Options the user changed, as sent to the API (defaults are left to the server), or an
+ * error message when one is not valid. */
 function jobSettings() {
-  const options = currentEngineOptions();
+  const options = {};
+  for (const group of form.groups) {
+    const changed = changedOptions(group, (spec) => spec.default);
+    if (changed.error) return { error: t(...changed.error) };
+    Object.assign(options, changed.options);
+  }
   if (speedSpec()) options.speed = Number(el.speed.value) || 1;
   const pauses = {};
   for (const [name, input] of Object.entries(el.pauses)) {
     if (input.value !== "" && isFinite(Number(input.value))) pauses[name] = Number(input.value);
   }
-  return { options, pauses };
+  return { options, pauses, error: null };
 }
 
 function resetSettings() {
   const speed = speedSpec();
   el.speed.value = el.speedRange.value = speed ? speed.default : 1;
   for (const input of Object.values(el.pauses)) input.value = input.defaultValue;
-  for (const input of el.engineOptions.querySelectorAll("input[type=number]")) {
-    input.value = input.dataset.default;
-    input.dispatchEvent(new Event("input"));
+  for (const group of form.groups) {
+    for (const ctrl of group.controls) if (!ctrl.ignored) ctrl.set(ctrl.spec.default);
+    if (group.emotion) group.emotion.reset();
   }
+}
+
+/** A message when the choice cannot make speech yet (a cloning engine without a clip). */
+function choiceProblem() {
+  const { engine, voice } = choice();
+  return isCloning(engineNamed(engine)) && !voice ? t("clone.needClip", { engine }) : null;
 }
 
 // ---- script, counts, preview ------------------------------------------------------------
@@ -264,6 +378,8 @@ async function loadScriptFile(file) {
 async function runPreview() {
   const text = el.script.value;
   if (!text.trim()) return say(el.message, t("script.empty"), "error");
+  const problem = choiceProblem();
+  if (problem) return say(el.message, problem, "error");
   el.previewButton.disabled = true;
   try {
     const { engine, voice } = choice();
@@ -308,11 +424,14 @@ function renderPreview() {
 async function generate() {
   const text = el.script.value;
   if (!text.trim()) return say(el.message, t("script.empty"), "error");
+  const problem = choiceProblem();
+  if (problem) return say(el.message, problem, "error");
+  const { options, pauses, error } = jobSettings();
+  if (error) return say(el.message, error, "error");
   el.generate.disabled = true;
   el.generate.textContent = t("generate.busy");
   try {
     const { engine, voice } = choice();
-    const { options, pauses } = jobSettings();
     const job = await api.createJob({
       text, title: el.title.value.trim() || null, engine, voice, options, pauses,
       streaming: el.streaming.checked,
@@ -415,10 +534,15 @@ function wire() {
 
   el.voice.addEventListener("change", () => {
     localStorage.setItem(VOICE_STORAGE, el.voice.value);
+    stopClip();
+    say(el.message, "");
     renderEngineInfo();
+    cloneStatusForChoice();
   });
-  el.cloneFile.addEventListener("change", () => pickCloneFile(el.cloneFile.files[0]));
+  el.cloneFile.addEventListener("change", () => uploadClip(el.cloneFile.files[0]));
   el.clonePreload.addEventListener("click", preloadVoice);
+  el.clonePlay.addEventListener("click", toggleClip);
+  for (const name of ["play", "pause", "ended", "error"]) clipPlayer.addEventListener(name, renderClipPlay);
   for (const target of [el.cloneDrop, el.script]) {
     target.addEventListener("dragover", (e) => { e.preventDefault(); target.classList.add("dragging"); });
     target.addEventListener("dragleave", () => target.classList.remove("dragging"));
@@ -426,7 +550,7 @@ function wire() {
   el.cloneDrop.addEventListener("drop", (e) => {
     e.preventDefault();
     el.cloneDrop.classList.remove("dragging");
-    if (!el.clonePanel.disabled) pickCloneFile(e.dataTransfer.files[0]);
+    if (!el.clonePanel.disabled) uploadClip(e.dataTransfer.files[0]);
   });
   el.script.addEventListener("drop", (e) => {
     if (!e.dataTransfer.files.length) return;
@@ -453,13 +577,14 @@ async function start() {
   apply();
   wire();
   updateCounts.now();
-  renderCloneStatus("off", "");
   try {
     state.engines = await api.engines();
   } catch (err) {
     say(el.message, err.message, "error");
   }
+  if (state.engines.some((e) => e.available !== false && isCloning(e))) await loadClips();
   renderVoices();
+  cloneStatusForChoice();
   refreshHistory.now();
   const match = location.hash.match(/^#job=(.+)$/);
   if (match) openJob(decodeURIComponent(match[1]));
@@ -467,5 +592,5 @@ async function start() {
 }
 
 // Exposed for debugging in the console only.
-window.indexttsYt = { jobView, state, askForKey };
+window.indexttsYt = { jobView, state, form, askForKey };
 start();

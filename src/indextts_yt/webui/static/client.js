@@ -142,14 +142,16 @@ export const api = {
     }
     return json("/api/jobs", { method: "POST", body: form });
   },
-  /** Upload a reference clip and analyse it now (the engine's prepare_voice), for cloning engines. */
-  preloadVoice: (file, engine) => {
+  // Reference clips (the voices of the cloning engines)
+  clips: () => json("/api/clips"),
+  /** multipart `file`: WAV, FLAC, MP3, OGG or M4A of 1-15 s; -> {id, name, seconds, sample_rate}. */
+  uploadClip: (file) => {
     const form = new FormData();
     form.append("file", file);
-    form.append("engine", engine);
-    form.append("preload", "true");
-    return json("/api/voices", { method: "POST", body: form });
+    return json("/api/clips", { method: "POST", body: form });
   },
+  /** Load the engine's model and analyse the clip now -> {clip, engine, result, seconds}. */
+  preloadClip: (id, engine) => sendJson("POST", `/api/clips/${enc(id)}/preload`, { engine }),
   jobs: () => json("/api/jobs"),
   job: (id) => json(`/api/jobs/${enc(id)}`),
   deleteJob: (id) => json(`/api/jobs/${enc(id)}`, { method: "DELETE" }),
@@ -162,4 +164,5 @@ export const api = {
   segmentAudioUrl: (id, index) => withKey(`/api/jobs/${enc(id)}/segments/${index}/audio`),
   downloadUrl: (id) => withKey(`/api/jobs/${enc(id)}/download`),
   srtUrl: (id) => withKey(`/api/jobs/${enc(id)}/subtitles.srt`),
+  clipAudioUrl: (id) => withKey(`/api/clips/${enc(id)}/audio`),
 };

@@ -16,32 +16,59 @@ const STRINGS = {
     "Each segment gets an engine and voice for its own language (English → piper, Chinese → espeak); the preview shows which.",
     "每段按其语言自动选择引擎和音色（英文 → piper，中文 → espeak）；预览中可以看到具体选择。",
   ],
-  "voice.unavailable": ["{engine} (not installed)", "{engine}（未安装）"],
+  "voice.unavailable": ["{engine} (not available)", "{engine}（不可用）"],
+  "voice.unavailableOption": ["{engine} — not available here, see why below", "{engine}——此处不可用，原因见下方"],
+  "voice.unavailableNote": ["{engine} is not available: {reason}", "{engine} 不可用：{reason}"],
+  "voice.pickClip": ["{engine} — choose or upload a reference clip below", "{engine}——在下方选择或上传参考音频"],
   "engine.cloning.yes": ["voice cloning", "支持克隆"],
   "engine.cloning.no": ["no voice cloning", "不支持克隆"],
   "engine.streaming": ["streams inside a segment", "段内流式"],
   "engine.languages": ["languages: {list}", "语言：{list}"],
   "engine.rate": ["{rate} Hz", "{rate} Hz"],
   "engine.voices": ["{n} voices", "{n} 个音色"],
+  "engine.clips": ["{n} reference clips", "{n} 个参考音频"],
+  "engine.emotion": ["emotion: {list}", "情感：{list}"],
 
   // Reference clip (voice cloning)
   "clone.heading": ["Reference clip", "参考音频"],
-  "clone.choose": ["Choose a clip (WAV, FLAC, MP3)", "选择参考音频（WAV、FLAC、MP3）"],
+  "clone.choose": ["Upload a clip (WAV, FLAC, MP3, OGG, M4A; 1–15 s)", "上传参考音频（WAV、FLAC、MP3、OGG、M4A；1–15 秒）"],
   "clone.drop": ["or drop it here", "或拖放到这里"],
   "clone.preload": ["Preload voice", "预加载音色"],
+  "clone.play": ["Play clip", "播放参考音频"],
+  "clone.stop": ["Stop", "停止"],
   "clone.unavailable": [
-    "{engine} cannot clone a voice — it speaks only its built-in voices, so no reference clip is needed. Cloning arrives with the IndexTTS2 engines.",
-    "{engine} 不支持克隆音色——只能使用内置音色，因此无需参考音频。安装 IndexTTS2 引擎后即可克隆音色。",
+    "{engine} cannot clone a voice — it speaks only its built-in voices, so no reference clip is needed. Choose indextts2 or indextts2.5 in the voice list to clone a voice from a clip.",
+    "{engine} 不支持克隆音色——只能使用内置音色，因此无需参考音频。在音色列表中选择 indextts2 或 indextts2.5 即可用参考音频克隆音色。",
   ],
   "clone.unavailableAuto": [
-    "None of the installed engines can clone a voice (不支持克隆 / no voice cloning), so reference clips are switched off. Cloning arrives with the IndexTTS2 engines.",
-    "已安装的引擎都不支持克隆音色（不支持克隆 / no voice cloning），因此参考音频已关闭。安装 IndexTTS2 引擎后即可克隆音色。",
+    "Automatic mode uses the built-in voices, which cannot clone a voice (不支持克隆 / no voice cloning). Choose indextts2 or indextts2.5 in the voice list to use a reference clip.",
+    "自动模式使用内置音色，不支持克隆音色（不支持克隆 / no voice cloning）。在音色列表中选择 indextts2 或 indextts2.5 即可使用参考音频。",
   ],
-  "clone.status.none": ["No clip loaded", "未加载参考音频"],
-  "clone.status.picked": ["Ready to preload: {name}", "待预加载：{name}"],
-  "clone.status.loading": ["Analysing the voice…", "正在分析音色…"],
-  "clone.status.ready": ["Voice ready: {name}", "音色已就绪：{name}"],
+  "clone.status.none": ["No clip selected — upload one, or pick a stored clip in the voice list.", "未选择参考音频——请上传，或在音色列表中选择已保存的音频。"],
+  "clone.status.uploading": ["Uploading {name}…", "正在上传 {name}…"],
+  "clone.status.uploadError": ["Could not use that clip: {error}", "无法使用该音频：{error}"],
+  "clone.status.picked": ["Selected: {name} ({seconds} s). Preload it to have the voice ready before generating.", "已选择：{name}（{seconds} 秒）。可先预加载，生成时即可直接使用该音色。"],
+  "clone.status.loading": ["Loading the model and analysing the voice…", "正在加载模型并分析音色…"],
+  "clone.status.ready": ["Voice ready: {result}", "音色已就绪：{result}"],
   "clone.status.error": ["Could not preload: {error}", "预加载失败：{error}"],
+  "clone.result.analysed": ["analysed in {seconds} s", "分析完成，用时 {seconds} 秒"],
+  "clone.result.disk": ["loaded from the disk cache in {seconds} s", "已从磁盘缓存载入，用时 {seconds} 秒"],
+  "clone.result.memory": ["already in memory", "已在内存中"],
+  "clone.result.other": ["{result} ({seconds} s)", "{result}（{seconds} 秒）"],
+  "clone.needClip": ["{engine} speaks in the voice of a reference clip: upload or choose one first.", "{engine} 使用参考音频的音色：请先上传或选择一个参考音频。"],
+  "clip.label": ["{name} ({seconds} s)", "{name}（{seconds} 秒）"],
+
+  // Emotion (IndexTTS engines)
+  "emotion.heading": ["Emotion", "情感"],
+  "emotion.mode.none": ["None", "无"],
+  "emotion.mode.reference": ["From a clip", "参考音频"],
+  "emotion.mode.vector": ["Emotion sliders", "情感滑块"],
+  "emotion.mode.text": ["Described in words", "文字描述"],
+  "emotion.help.none": ["The voice keeps the manner of its own reference clip.", "保持参考音频本身的语气。"],
+  "emotion.help.reference": ["The speech takes the emotion (not the voice) of a second clip.", "语音采用另一个音频的情感（而非音色）。"],
+  "emotion.help.vector": ["Mix the eight emotions; 0 leaves one out.", "混合八种情感；0 表示不使用该情感。"],
+  "emotion.help.text": ["Describe the emotion, e.g. “quietly excited”.", "用文字描述情感，例如“压抑着兴奋”。"],
+  "emotion.needClip": ["Choose an emotion clip, or set the emotion to None.", "请选择情感参考音频，或将情感设为“无”。"],
 
   // Script
   "script.heading": ["Script", "文稿"],
@@ -70,10 +97,42 @@ const STRINGS = {
   "settings.none": ["No further options.", "没有其他选项。"],
   "settings.reset": ["Reset to defaults", "恢复默认"],
   "settings.range": ["{min}–{max}, default {default}", "{min}–{max}，默认 {default}"],
+  "settings.advanced": ["Advanced (sampling)", "高级（采样）"],
+  "settings.ignored": ["No effect here: {reason}", "当前配置下无效：{reason}"],
+  "settings.invalid": ["{name}: enter a number in its range", "{name}：请输入范围内的数字"],
+  "settings.clipNone": ["— none —", "——无——"],
   "opt.speed": ["Speed", "语速"],
   "opt.noise_scale": ["Expressiveness (noise_scale)", "表现力（noise_scale）"],
   "opt.noise_w": ["Rhythm variation (noise_w)", "节奏变化（noise_w）"],
   "opt.pitch": ["Pitch", "音高"],
+  "opt.language": ["Language", "语言"],
+  "opt.emotion_clip": ["Emotion clip", "情感参考音频"],
+  "opt.emo_alpha": ["Strength", "强度"],
+  "opt.emotion_text": ["Emotion in words", "情感描述"],
+  "opt.emo_happy": ["Happy", "高兴"],
+  "opt.emo_angry": ["Angry", "愤怒"],
+  "opt.emo_sad": ["Sad", "悲伤"],
+  "opt.emo_afraid": ["Afraid", "害怕"],
+  "opt.emo_disgusted": ["Disgusted", "厌恶"],
+  "opt.emo_melancholic": ["Melancholic", "忧郁"],
+  "opt.emo_surprised": ["Surprised", "惊讶"],
+  "opt.emo_calm": ["Calm", "平静"],
+  "opt.temperature": ["Temperature", "温度"],
+  "opt.top_p": ["Top-p", "Top-p"],
+  "opt.top_k": ["Top-k", "Top-k"],
+  "opt.num_beams": ["Beams (num_beams)", "束宽（num_beams）"],
+  "opt.repetition_penalty": ["Repetition penalty", "重复惩罚"],
+  "opt.length_penalty": ["Length penalty", "长度惩罚"],
+  "opt.max_mel_tokens": ["Longest speech (tokens)", "最长语音（token 数）"],
+  "opt.max_text_tokens_per_segment": ["Text piece (tokens)", "文本片段（token 数）"],
+  "opt.interval_silence": ["Silence between pieces (ms)", "片段间静音（毫秒）"],
+  "opt.diffusion_steps": ["Diffusion steps", "扩散步数"],
+  "choice.language.auto": ["Automatic (per segment)", "自动（按段检测）"],
+  "choice.language.zh": ["Chinese", "中文"],
+  "choice.language.en": ["English", "英文"],
+  "choice.language.ja": ["Japanese", "日文"],
+  "choice.language.es": ["Spanish", "西班牙文"],
+  "choice.language.ar": ["Arabic", "阿拉伯文"],
 
   // Streaming / generate
   "streaming.label": ["Streaming", "流式生成"],
@@ -172,6 +231,7 @@ const STRINGS = {
   "seg.unchanged": ["Nothing changed — edit the text or an option first.", "内容没有变化——请先修改文本或选项。"],
   "seg.queued": ["Segment {n} will be rendered again.", "第 {n} 段将重新生成。"],
   "seg.textLabel": ["Text of segment {n}", "第 {n} 段文本"],
+  "seg.emotion": ["Emotion · {mode}: {what}", "情感 · {mode}：{what}"],
 
   // History
   "history.heading": ["Job history", "历史任务"],
@@ -305,6 +365,11 @@ export function formatDate(epochSeconds) {
 /** Label of an engine option: our own wording when we know it, else its name. */
 export function optionLabel(name) {
   return has(`opt.${name}`) ? t(`opt.${name}`) : name;
+}
+
+/** Label of one choice of a "choice" setting: ours when we have one, else the value. */
+export function choiceLabel(name, value) {
+  return has(`choice.${name}.${value}`) ? t(`choice.${name}.${value}`) : value;
 }
 
 export function stateLabel(state) {

@@ -8,17 +8,19 @@
 import { addQuery, api, ApiError } from "./client.js";
 import { $, badge, h, say, throttle } from "./dom.js";
 import { formatClock, formatDuration, formatNumber, optionLabel, stateLabel, t } from "./i18n.js";
+import { changedOptions, EMOTION_VECTOR, emotionModeOf, settingsForm } from "./settings.js";
 
 const LOG_LIMIT = 500;
 const TERMINAL = new Set(["done", "failed", "cancelled"]);
 
 /** What a segment row shows; a refresh leaves rows whose signature did not change alone. */
 function rowSignature(seg) {
-  return [seg.state, seg.text, seg.chapter, seg.audio_seconds, seg.rtf, seg.error].join("\u0001");
+  return [seg.state, seg.text, seg.chapter, seg.audio_seconds, seg.rtf, seg.error, JSON.stringify(seg.settings || {})]
+    .join("\u0001");
 }
 
 export class JobView {
-  /** @param {{engines: () => any[], onChange: (job) => void}} hooks */
+  /** @param {{engines: () => any[], clips: () => any[], onChange: (job) => void}} hooks */
   constructor(hooks) {
     this.hooks = hooks;
     this.job = null;
@@ -422,9 +424,27 @@ export class JobView {
     const parts = [];
     if (seg.chapter) parts.push(h("span", { class: "chapter", title: seg.chapter }, t("seg.chapter")));
     parts.push(h("span", { dataset: { testid: `segment-text-${index}` } }, seg.text));
+    const emotion = this.emotionNote(seg);
+    if (emotion) parts.push(h("span", { class: "seg-emotion muted small", dataset: { testid: `segment-emotion-note-${index}` } }, emotion));
     if (seg.error) parts.push(h("span", { class: "seg-error" }, seg.error));
     cell.replaceChildren(...parts);
     this.fillState(index);
+  }
+
+  /** "Emotion · From a clip: excited" when the segment has an emotion of its own, else null. */
+  emotionNote(seg) {
+    const settings = seg.settings || {};
+    const mode = emotionModeOf(settings);
+    if (mode === "none") return null;
+    let what = `“${settings.emotion_text}”`;
+    if (mode === "reference") {
+      const clip = ((this.hooks.clips && this.hooks.clips()) || []).find((c) => c.id === settings.emotion_clip);
+      what = clip ? clip.name : settings.emotion_clip;
+    } else if (mode === "vector") {
+      what = EMOTION_VECTOR.filter((name) => Number(settings[name]) > 0)
+        .map((name) => `${optionLabel(name)} ${formatNumber(settings[name], 2)}`).join(", ");
+    }
+    return t("seg.emotion", { mode: t(`emotion.mode.${mode}`), what });
   }
 
   scrollRowIntoView(tr) {
@@ -467,20 +487,20 @@ export class JobView {
       "aria-label": t("seg.textLabel", { n: index + 1 }),
     });
     textarea.value = seg.text;
-    const optionInputs = [];
-    const options = h("div", { class: "seg-options" });
-    for (const spec of (engine && engine.settings) || []) {
-      const input = h("input", {
-        type: "number", min: spec.minimum, max: spec.maximum, step: "any",
-        value: current[spec.name] ?? spec.default, dataset: { testid: `segment-option-${index}-${spec.name}` },
-      });
-      optionInputs.push([spec, input]);
-      options.append(h("label", { title: spec.help || "" }, h("span", {}, optionLabel(spec.name)), input));
-    }
+    // The segment's own settings, by kind; its emotion can be given another way than the job's.
+    const settings = engine
+      ? settingsForm(engine, {
+        idPrefix: `seg-${index}`, testid: (name) => `segment-option-${index}-${name}`,
+        emotionTestid: `segment-emotion-${index}`, advancedTestid: `segment-advanced-${index}`,
+        values: current, clips: (this.hooks.clips && this.hooks.clips()) || [], compact: true,
+      })
+      : { basic: [], emotion: null, advanced: null, controls: [] };
+    const options = h("div", { class: "seg-options" }, settings.basic.map((c) => c.el));
     const message = h("p", { class: "message", role: "status", hidden: true });
     const regenerate = h("button", { type: "button", class: "primary small", dataset: { testid: `segment-regenerate-${index}` } }, t("seg.regenerate"));
     const cancel = h("button", { type: "button", class: "small", dataset: { testid: `segment-cancel-${index}` } }, t("seg.cancelEdit"));
     const editor = h("div", { class: "seg-editor" }, textarea, options,
+      settings.emotion ? settings.emotion.el : null, settings.advanced,
       h("div", { class: "actions" }, regenerate, cancel), message);
     row.tr.querySelector("td.text").replaceChildren(editor);
     row.tr.classList.add("editing");
@@ -500,12 +520,10 @@ export class JobView {
       const body = {};
       const text = textarea.value.trim();
       if (text && text !== seg.text) body.text = text;
-      const changed = {};
-      for (const [spec, input] of optionInputs) {
-        const value = Number(input.value);
-        if (input.value !== "" && isFinite(value) && value !== Number(current[spec.name] ?? spec.default)) changed[spec.name] = value;
-      }
-      if (Object.keys(changed).length) body.options = { ...current, ...changed };
+      // Only what changed: the server keeps the segment's other settings.
+      const changed = changedOptions(settings, (spec) => current[spec.name] ?? spec.default);
+      if (changed.error) return say(message, t(...changed.error), "error");
+      if (Object.keys(changed.options).length) body.options = changed.options;
       if (!body.text && !body.options) return say(message, t("seg.unchanged"), "info");
       regenerate.disabled = true;
       try {

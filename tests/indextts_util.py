@@ -1,0 +1,35 @@
+"""Shared by the IndexTTS tests: reference clips made by the real default engines, and the
+settings that keep a tiny random model quick on the CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+#: A tiny model renders in about a second with these (the audio is noise either way).
+FAST = {"max_mel_tokens": 15, "diffusion_steps": 3, "num_beams": 1}
+
+
+def piper_clip(path: Path, seconds: float = 3.0,
+               text: str = "This is the voice I would like the narration to be read in.") -> Path:
+    """A reference clip of real speech by the default engine, cut to ``seconds``."""
+    from indextts_yt.engines import registry
+
+    engine = registry.get_engine("piper")
+    audio = np.concatenate(list(engine.synthesize(text, engine.prepare_voice("joe"), {})))
+    reps = int(np.ceil(seconds * engine.sample_rate / len(audio)))
+    sf.write(path, np.tile(audio, reps)[: int(seconds * engine.sample_rate)], engine.sample_rate)
+    return path
+
+
+def espeak_clip(path: Path, text: str = "Oh no! I cannot believe this is happening again!"
+                ) -> Path:
+    """A second, clearly different voice (eSpeak NG), for emotion references."""
+    from indextts_yt.engines import registry
+
+    engine = registry.get_engine("espeak")
+    audio = np.concatenate(list(engine.synthesize(text, engine.prepare_voice("en-us"), {})))
+    sf.write(path, audio, engine.sample_rate)
+    return path

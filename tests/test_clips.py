@@ -1,0 +1,169 @@
+"""Reference clips are untrusted: bounded decoding, clear refusals, one stored copy by content.
+
+The clips are real audio made by the default engine and encoded by PyAV into each format a
+user may bring; the broken ones are real files damaged the ways files get damaged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+
+from indextts_yt.clips import MAX_CLIP_BYTES, ClipStore, decode_clip
+from indextts_yt.errors import ClipNotFound, InputError, PayloadTooLarge
+
+from conftest import cli
+
+
+def speech(seconds: float = 3.0, rate: int = 22_050) -> np.ndarray:
+    """Real speech from the default engine, cut or repeated to ``seconds``."""
+    from indextts_yt.engines import registry
+
+    engine = registry.get_engine("piper")
+    audio = np.concatenate(list(engine.synthesize(
+        "This is the voice I would like the narration to be read in, slowly and clearly.",
+        engine.prepare_voice("joe"), {})))
+    if rate != engine.sample_rate:
+        import soxr
+
+        audio = soxr.resample(audio, engine.sample_rate, rate).astype(np.float32)
+    reps = int(np.ceil(seconds * rate / len(audio)))
+    return np.tile(audio, reps)[: int(seconds * rate)]
+
+
+def wav_bytes(audio: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, rate, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+def encoded(audio: np.ndarray, rate: int, container: str, codec: str) -> bytes:
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(audio.reshape(1, -1).astype(np.float32),
+                                           format="flt", layout="mono")
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def voice() -> np.ndarray:
+    return speech(3.0, 22_050)
+
+
+@pytest.mark.parametrize("container, codec, rate", [
+    ("flac", "flac", 22_050), ("mp3", "libmp3lame", 44_100), ("ogg", "libopus", 48_000),
+    ("ipod", "aac", 44_100), ("wav", "pcm_s24le", 16_000),
+])
+def test_every_common_format_decodes_to_the_same_voice(voice, container, codec, rate):
+    import soxr
+
+    source = soxr.resample(voice, 22_050, rate).astype(np.float32)
+    samples, got_rate = decode_clip(encoded(source, rate, container, codec), f"v.{container}")
+    assert got_rate == rate
+    assert abs(len(samples) / rate - 3.0) < 0.1  # encoder padding at most
+    # Lossy codecs change the waveform, not its loudness.
+    rms = lambda x: float(np.sqrt(np.mean(x ** 2)))  # noqa: E731
+    assert rms(samples) == pytest.approx(rms(source), rel=0.15)
+
+
+def test_stereo_high_rate_becomes_mono_at_most_48k(voice):
+    import soxr
+
+    hi = soxr.resample(voice, 22_050, 96_000).astype(np.float32)
+    stereo = np.stack([hi, hi * 0.5], axis=1)
+    samples, rate = decode_clip(wav_bytes(stereo, 96_000, "FLOAT"), "stereo.wav")
+    assert rate == 48_000 and samples.ndim == 1
+    assert abs(len(samples) / rate - 3.0) < 0.02
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda v: b"", "empty"),
+    (lambda v: b"this is not audio at all, just text with a .wav name" * 20, "not a readable audio"),
+    (lambda v: bytes(np.random.default_rng(1).integers(0, 256, 50_000, dtype=np.uint8)),
+     "not a readable audio"),
+    (lambda v: wav_bytes(v, 22_050)[:30], "not a readable audio"),  # header cut short
+    (lambda v: wav_bytes(v[:22_050 // 2], 22_050), "at least 1 s"),  # 0.5 s
+    (lambda v: wav_bytes(np.tile(v, 6), 22_050), "longer than 15 s"),  # 18 s
+    (lambda v: wav_bytes(np.zeros(22_050 * 3, np.float32), 22_050), "silent"),
+])
+def test_bad_clips_are_refused_with_a_reason(voice, make, message):
+    with pytest.raises(InputError, match=message):
+        decode_clip(make(voice), "bad.wav")
+
+
+def test_a_header_that_lies_about_its_size_is_bounded(voice):
+    """A RIFF/data size claiming gigabytes: decoding stops at what is really there (or at
+    the length limit), it never allocates what the header claims."""
+    data = bytearray(wav_bytes(voice, 22_050))
+    data[4:8] = struct.pack("<I", 0xFFFFFFF0)
+    at = data.index(b"data")
+    data[at + 4:at + 8] = struct.pack("<I", 0xFFFFFFF0)
+    samples, rate = decode_clip(bytes(data), "liar.wav")
+    assert abs(len(samples) / rate - 3.0) < 0.05
+
+
+def test_truncated_file_keeps_what_is_there_or_is_refused(voice):
+    data = wav_bytes(voice, 22_050)
+    samples, rate = decode_clip(data[: len(data) // 2], "half.wav")  # 1.5 s of real audio
+    assert abs(len(samples) / rate - 1.5) < 0.05
+
+
+def test_too_big_is_refused_before_decoding():
+    with pytest.raises(PayloadTooLarge, match="MB"):
+        decode_clip(b"\0" * (MAX_CLIP_BYTES + 1), "huge.wav")
+
+
+def test_store_keeps_one_copy_by_content(tmp_path, voice):
+    store = ClipStore(tmp_path)
+    first = store.add(wav_bytes(voice, 22_050), "me.wav")
+    again = store.add(wav_bytes(voice, 22_050), "me-again.wav")
+    assert first.id == again.id and first.id.startswith("clip-")
+    assert first.name == "me" and first.seconds == pytest.approx(3.0, abs=0.01)
+    other = store.add(wav_bytes(voice[::-1].copy(), 22_050), "other.wav")
+    assert other.id != first.id
+    assert [c.id for c in store.list()] == sorted([first.id, other.id])
+    stored, rate = sf.read(first.path)
+    assert rate == 22_050 and stored.ndim == 1
+    assert not list(store.dir.glob("*.tmp-*"))
+    with pytest.raises(ClipNotFound):
+        store.get("clip-0000000000000000")
+    with pytest.raises(InputError, match="clip id"):
+        store.get("../../etc/passwd")
+
+
+def test_a_bad_clip_stores_nothing(tmp_path):
+    store = ClipStore(tmp_path)
+    with pytest.raises(InputError):
+        store.add(b"RIFF....WAVEfmt garbage", "bad.wav")
+    assert store.list() == []
+
+
+def test_cloning_engine_without_its_extra_or_weights_says_what_to_do(tmp_path, short_script,
+                                                                     data_dir):
+    """Choosing a cloning engine that cannot start fails at once, in one line, with the
+    command that fixes it; no job is stored."""
+    out = tmp_path / "o.wav"
+    clip = tmp_path / "me.wav"
+    clip.write_bytes(wav_bytes(speech(3.0), 22_050))
+    result = cli("narrate", str(short_script), "-o", str(out), "-e", "indextts2.5",
+                 "--voice", str(clip), "--checkpoints", str(tmp_path / "nowhere"),
+                 "--data-dir", str(data_dir))
+    lines = result.stderr.decode().strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "hf download IndexTeam/IndexTTS-2.5" in lines[0]
+    assert not out.exists()
+    jobs = json.loads(cli("jobs", "--json", "--data-dir", str(data_dir)).stdout)
+    assert jobs == []

@@ -1,0 +1,317 @@
+"""The IndexTTS-2.5 engine, end to end, with the real ``indextts25`` library running on a
+tiny randomly initialised checkpoint of its real architecture (tests/fixtures).
+
+What is counted is counted in the real code (spies that call through): how many pieces the
+GPT has made when the first audio arrives, how often the reference analysis runs, which
+emotion conditioning reaches the GPT.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from indextts_yt.clips import ClipStore
+from indextts_yt.engines import registry
+from indextts_yt.engines.base import settings_for
+from indextts_yt.engines.indextts_common import ENV_CACHE_DIR, LoadOptions
+from indextts_yt.engines.indextts25_engine import IndexTTS25Engine
+from indextts_yt.errors import ClipNotFound, EngineUnavailable, InputError
+from indextts_yt.jobs import service
+from indextts_yt.jobs.runner import run_job
+from indextts_yt.jobs.store import Store
+
+from conftest import cli
+from fixtures.tiny_indextts import build_indextts25
+from indextts_util import FAST, espeak_clip, piper_clip
+
+ENGINE = "indextts2.5"
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    return build_indextts25(tmp_path_factory.mktemp("tiny25"))
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    return {"voice": piper_clip(folder / "voice.wav", 3.0),
+            "other": piper_clip(folder / "other.wav", 4.0, "A second take of my voice, longer."),
+            "emotion": espeak_clip(folder / "angry.wav")}
+
+
+@pytest.fixture(scope="module")
+def engine(model_dir, tmp_path_factory):
+    """The registry's engine, on the tiny weights, with its own analysis cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV_CACHE_DIR, str(tmp_path_factory.mktemp("cache")))
+        registry.configure_engine(ENGINE, LoadOptions(checkpoints=model_dir, device="cpu"))
+        yield registry.get_engine(ENGINE)
+        registry.configure_engine(ENGINE, LoadOptions())  # back to unconfigured
+
+
+class Spy:
+    """Wraps a real method: counts calls and keeps their arguments, then calls through."""
+
+    def __init__(self, owner, name: str):
+        self.owner, self.name, self.real = owner, name, getattr(owner, name)
+        self.calls: list[tuple[tuple, dict]] = []
+        setattr(owner, name, self)
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return self.real(*args, **kwargs)
+
+    def restore(self) -> None:
+        setattr(self.owner, self.name, self.real)
+
+
+def pipeline(engine):
+    """The library's pipeline object (indextts25.infer_v2_5.IndexTTS2) behind the engine."""
+    return engine._loaded().tts
+
+
+# -- synthesis -------------------------------------------------------------------------------
+
+def test_streams_audio_piece_by_piece(engine, clips):
+    voice = engine.prepare_voice(str(clips["voice"]))
+    settings = settings_for(engine, {**FAST, "max_text_tokens_per_segment": 20})
+    gpt = Spy(pipeline(engine).gpt, "inference_speech")
+    try:
+        chunks = engine.synthesize("Hello there, my friend. This is the second sentence, "
+                                   "and it keeps going for a while.", voice, settings, "en")
+        first = next(chunks)
+        made_before_first_audio = len(gpt.calls)
+        rest = list(chunks)
+    finally:
+        gpt.restore()
+    assert made_before_first_audio == 1  # audio flows while the model still works
+    audio = [first, *rest]
+    speech = [c for c in audio if c.any()]
+    silences = [c for c in audio if not c.any()]
+    assert len(speech) == len(gpt.calls) >= 2
+    assert len(silences) == len(speech) - 1  # between pieces only, never at the end
+    assert audio[-1].any()
+    for chunk in audio:
+        assert chunk.dtype == np.float32 and chunk.ndim == 1 and np.isfinite(chunk).all()
+        assert np.abs(chunk).max() <= 1.0
+    assert engine.sample_rate == 22_050
+    assert all(len(s) == int(22_050 * 0.2) for s in silences)  # interval_silence 200 ms
+
+
+def test_speed_and_interval_silence_reach_the_model(engine, clips):
+    voice = engine.prepare_voice(str(clips["voice"]))
+    text = "One short sentence. And another one."
+
+    def render(**given):
+        chunks = list(engine.synthesize(text, voice, settings_for(
+            engine, {**FAST, "max_text_tokens_per_segment": 20, **given}), "en"))
+        return [c for c in chunks if c.any()], [c for c in chunks if not c.any()]
+
+    normal, gaps = render()
+    fast, _ = render(speed=1.25)
+    _, no_gaps = render(interval_silence=0)
+    assert gaps and not no_gaps
+    ratio = sum(map(len, fast)) / sum(map(len, normal))
+    assert ratio == pytest.approx(0.8, abs=0.06)  # duration factor 1/1.25
+
+
+def test_emotion_clip_and_strength_reach_the_model(engine, clips):
+    voice = engine.prepare_voice(str(clips["voice"]))
+    settings = settings_for(engine, {**FAST, "emotion_clip": "clip-0123456789abcdef",
+                                     "emo_alpha": 0.4})
+    settings["emotion_clip"] = str(clips["emotion"])  # what the runner hands over: a path
+    merge = Spy(pipeline(engine).gpt, "merge_emovec")
+    try:
+        list(engine.synthesize("Why would you do that?", voice, settings, "en"))
+    finally:
+        merge.restore()
+    (args, kwargs), = merge.calls
+    emotion = engine.conditioning.get("emotion", str(clips["emotion"]), lambda: pytest.fail())
+    assert kwargs["alpha"] == 0.4
+    assert args[1] is emotion["emo_cond_emb"]  # the emotion clip's analysis, not the voice's
+    assert args[0] is voice.speaker["spk_cond_emb"]
+
+
+def test_languages_and_a_bad_language(engine, clips):
+    voice = engine.prepare_voice(str(clips["voice"]))
+    zh = list(engine.synthesize("你好，世界。", voice, settings_for(engine, FAST), "zh"))
+    assert any(c.any() for c in zh)
+    es = list(engine.synthesize("Hola, ¿cómo estás?", voice,
+                                settings_for(engine, {**FAST, "language": "es"}), "en"))
+    assert any(c.any() for c in es)
+    with pytest.raises(InputError, match="must be one of"):
+        settings_for(engine, {"language": "klingon"})
+
+
+# -- voice preloading and the analysis cache ---------------------------------------------------
+
+def test_preloaded_voice_skips_the_analysis(engine, tmp_path):
+    voice, other = piper_clip(tmp_path / "mine.wav", 3.5), piper_clip(tmp_path / "b.wav", 2.5)
+    analysis = Spy(pipeline(engine), "get_emb")  # w2v-bert: the first step of every analysis
+    computed = engine.conditioning.stats["computed"]
+    try:
+        engine.preload(str(voice))
+        assert len(analysis.calls) == 2  # speaker + emotion of the clip, no speech made
+        assert engine.conditioning.stats["computed"] == computed + 2
+
+        # A job in that voice (stored as a clip, as every job's voice is): no analysis.
+        data = tmp_path / "data"
+        store = Store(data)
+        clip = ClipStore(data).add_file(voice)
+        job, _ = service.create_job(store, service.JobRequest(
+            text="First paragraph.\n\nSecond paragraph, a little longer.", engine=ENGINE,
+            voice=clip.id, options=FAST))
+        assert [e.state for e in run_job(store, job.id)][-1] == "done"
+        assert len(analysis.calls) == 2
+
+        # Another voice is analysed; the first stays in memory (LRU of several voices).
+        engine.preload(str(other))
+        assert len(analysis.calls) == 4
+        engine.preload(str(voice))
+        assert len(analysis.calls) == 4
+    finally:
+        analysis.restore()
+
+    # "Restart": a new engine over the same disk cache analyses nothing.
+    restarted = IndexTTS25Engine(LoadOptions(checkpoints=engine.checkpoints, device="cpu"))
+    again = Spy(pipeline(restarted), "get_emb")
+    restarted.preload(str(voice))
+    assert again.calls == [] and restarted.conditioning.stats["from_disk"] == 2
+
+    # The same file with new content is a new voice: analysed again.
+    shutil.copy(other, voice)
+    restarted.preload(str(voice))
+    assert len(again.calls) == 0  # the other clip's content: already on disk
+    piper_clip(voice, 4.5, "Entirely new words for a new take.")
+    restarted.preload(str(voice))
+    assert len(again.calls) == 2
+
+
+def test_disk_cache_survives_a_restart_of_the_process(model_dir, clips, tmp_path):
+    env = {ENV_CACHE_DIR: str(tmp_path / "cache")}
+    args = ("preload", str(clips["voice"]), "-e", ENGINE, "--checkpoints", str(model_dir),
+            "--device", "cpu", "--data-dir", str(tmp_path / "data"))
+    first = cli(*args, env=env)
+    assert first.returncode == 0, first.stderr.decode()[-2000:]
+    second = cli(*args, env=env)
+    assert second.returncode == 0, second.stderr.decode()[-2000:]
+    assert ": analysed in" in first.stdout.decode()
+    assert ": loaded from the disk cache in" in second.stdout.decode()
+    clip_id = first.stdout.decode().split(":")[0]
+    assert second.stdout.decode().startswith(clip_id)
+
+
+# -- a whole job, and one segment regenerated with another emotion ------------------------------
+
+def test_narrate_in_a_cloned_voice_then_change_one_segments_emotion(model_dir, clips, tmp_path):
+    data, out = tmp_path / "data", tmp_path / "story.wav"
+    script = tmp_path / "story.md"
+    script.write_text("# The Voice\n\nIt was a quiet morning.\n\nThen the phone rang, twice.\n",
+                      encoding="utf-8")
+    env = {ENV_CACHE_DIR: str(tmp_path / "cache")}
+    common = ("--checkpoints", str(model_dir), "--device", "cpu", "--data-dir", str(data))
+    fast = [arg for name, value in FAST.items() for arg in ("-O", f"{name}={value}")]
+    result = cli("narrate", str(script), "-o", str(out), "--srt", str(tmp_path / "story.srt"),
+                 "-e", ENGINE, "--voice", str(clips["voice"]), "--emotion-clip",
+                 str(clips["emotion"]), "--emotion-strength", "0.5", *fast, *common, env=env)
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    audio, rate = sf.read(out)
+    assert rate == 22_050 and len(audio) > rate  # three segments of speech plus pauses
+
+    store = Store(data)
+    job = store.list_jobs()[0]
+    segments = store.segments(job.id)
+    assert len(segments) == 3 and all(s.engine == ENGINE for s in segments)
+    emotion_id = segments[0].settings["emotion_clip"]
+    assert emotion_id.startswith("clip-") and segments[0].settings["emo_alpha"] == 0.5
+    assert segments[0].voice.startswith("clip-") and segments[0].voice != emotion_id
+
+    # Regenerate the last segment with another emotion clip.
+    other = ClipStore(data).add_file(clips["other"])
+    registry.configure_engine(ENGINE, LoadOptions(checkpoints=model_dir, device="cpu"))
+    try:
+        edited, changed = service.edit_segment(store, job.id, 2, options={"emotion_clip": other.id})
+    finally:
+        registry.configure_engine(ENGINE, LoadOptions())
+    assert changed and edited.settings["emotion_clip"] == other.id and edited.key != segments[2].key
+    result = cli("resume", job.id, *common, env=env)
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    after = store.segments(job.id)
+    assert after[2].state == "done" and after[2].settings["emotion_clip"] == other.id
+    assert [s.finished_at for s in after[:2]] == [s.finished_at for s in segments[:2]]
+    assert Path(after[2].audio_path).exists() and after[2].audio_path != segments[2].audio_path
+
+
+# -- clear errors, before any model is loaded ----------------------------------------------------
+
+def test_planning_does_not_load_the_model(model_dir, tmp_path):
+    fresh = IndexTTS25Engine(LoadOptions(checkpoints=model_dir, device="cpu"))
+    settings_for(fresh, {"speed": 1.1, "emo_alpha": 0.3})
+    assert fresh._backend is None
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(device="cuda"), "sees no CUDA GPU"),
+    (dict(device="tpu"), "--device must be"),
+    (dict(device="cpu", fp16=True), "--fp16 needs a GPU"),
+    (dict(device="cpu", accel=True), "--accel needs a CUDA GPU"),
+    (dict(device="cpu", compile=True), "--compile is not available"),
+    (dict(device="cpu", cuda_kernel=True), "--cuda-kernel is not available"),
+])
+def test_impossible_load_options_are_refused(model_dir, options, message):
+    with pytest.raises((InputError, EngineUnavailable), match=message):
+        IndexTTS25Engine(LoadOptions(checkpoints=model_dir, **options))
+
+
+def test_weights_of_the_other_model_are_named_as_such(model_dir, tmp_path):
+    folder = tmp_path / "v2"
+    shutil.copytree(model_dir, folder)
+    config = (folder / "config.yaml").read_text()
+    (folder / "config.yaml").write_text(config + "\nqwen_emo_path: qwen0.6bemo4-merge/\n")
+    with pytest.raises(EngineUnavailable, match="weights of another IndexTTS model"):
+        IndexTTS25Engine(LoadOptions(checkpoints=folder, device="cpu"))
+    (folder / "gpt.pth").unlink()
+    (folder / "config.yaml").write_text(config)
+    with pytest.raises(EngineUnavailable, match=r"is missing \(gpt.pth\).*hf download"):
+        IndexTTS25Engine(LoadOptions(checkpoints=folder, device="cpu"))
+
+
+def test_bad_voice_choices_get_one_line(engine, tmp_path, short_script, clips):
+    from indextts_yt.jobs.plan import Choice, plan
+
+    store = ClipStore(tmp_path)
+    with pytest.raises(InputError, match="give one with --voice"):
+        plan("Hello.", Choice(ENGINE, None), clips=store)
+    with pytest.raises(ClipNotFound):
+        plan("Hello.", Choice(ENGINE, "clip-0123456789abcdef"), clips=store)
+    with pytest.raises(InputError, match="clip id"):
+        plan("Hello.", Choice(ENGINE, "joe"), clips=store)
+    with pytest.raises(InputError, match="needs a cloning engine"):
+        plan("Hello.", Choice("auto", "clip-0123456789abcdef"), clips=store)
+    voice = store.add_file(clips["voice"]).id
+    with pytest.raises(ClipNotFound):
+        plan("Hello.", Choice(ENGINE, voice), {"emotion_clip": "clip-ffffffffffffffff"},
+             clips=store)
+    with pytest.raises(InputError, match="unknown setting 'emo_sad'|unknown engine option"):
+        plan("Hello.", Choice(ENGINE, voice), {"emo_sad": 0.5}, clips=store)
+
+    # The command line: a missing clip file, a non-audio clip — one line, nothing stored.
+    data = tmp_path / "data"
+    fake = tmp_path / "fake.wav"
+    fake.write_bytes(os.urandom(4096))
+    for voice_arg, message in ((str(tmp_path / "missing.wav"), "no such audio file"),
+                               (str(fake), "not a readable audio file")):
+        result = cli("narrate", str(short_script), "-o", str(tmp_path / "o.wav"), "-e", ENGINE,
+                     "--voice", voice_arg, "--checkpoints", str(engine.checkpoints),
+                     "--device", "cpu", "--data-dir", str(data))
+        lines = result.stderr.decode().strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and message in lines[0], lines
+    assert json.loads(cli("jobs", "--json", "--data-dir", str(data)).stdout) == []
