@@ -461,3 +461,48 @@ def test_importing_engines_imports_no_engine() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# -- IndexTTS settings under --accel (the spec logic; engines on real weights are tested in
+# tests/test_indextts25.py and tests/v2/) --------------------------------------------------
+
+@pytest.mark.parametrize("module, cls, ignored, kept", [
+    ("indextts2_engine", "IndexTTS2Engine",
+     {"top_p", "top_k", "num_beams", "repetition_penalty", "length_penalty"}, {"temperature"}),
+    ("indextts25_engine", "IndexTTS25Engine", {"num_beams"}, {"top_p", "top_k", "temperature"}),
+])
+def test_accel_settings_it_ignores_are_refused_by_name(module, cls, ignored, kept):
+    import importlib
+
+    from indextts_yt.engines.base import resolve_settings
+    from indextts_yt.engines.indextts_common import LoadOptions
+
+    engine_cls = getattr(importlib.import_module(f"indextts_yt.engines.{module}"), cls)
+    engine = object.__new__(engine_cls)  # the settings only; no weights needed
+    for accel in (False, True):
+        engine.options = LoadOptions(accel=accel)
+        specs = engine._settings()
+        assert {s.name for s in specs if s.ignored} == (ignored if accel else set())
+        resolved = resolve_settings(specs, {name: 1 for name in kept})
+        assert kept <= set(resolved)
+        assert ignored.isdisjoint(resolved) == accel
+        if accel:
+            name = sorted(ignored)[0]
+            with pytest.raises(InputError, match=f"'{name}' has no effect with --accel"):
+                resolve_settings(specs, {name: 1})
+
+
+def test_setting_kinds_are_checked():
+    from indextts_yt.engines.base import SettingSpec, resolve_settings
+
+    specs = (SettingSpec("steps", 25, 1, 100, kind="integer"),
+             SettingSpec("mood", "", 0, 20, kind="text"),
+             SettingSpec("lang", "auto", kind="choice", choices=("auto", "es")),
+             SettingSpec("clip", "", kind="clip"))
+    assert resolve_settings(specs, {"steps": 3.0, "mood": "  calm   and warm "}) == {
+        "steps": 3, "mood": "calm and warm", "lang": "auto", "clip": ""}
+    for given, message in (({"steps": 2.5}, "whole number"), ({"steps": "x"}, "number"),
+                           ({"mood": "x" * 21}, "limited to 20"), ({"mood": 3}, "must be text"),
+                           ({"lang": "fr"}, "one of auto, es"), ({"clip": "me.wav"}, "clip id")):
+        with pytest.raises(InputError, match=message):
+            resolve_settings(specs, given)

@@ -18,6 +18,7 @@ its ``infer_generator(..., stream_return=True)`` does, and how we deal with it:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -31,6 +32,10 @@ from .indextts_common import (
 )
 
 _EMOTION_TEXT_CHARS = 300
+
+# The library's diffusion draws a tqdm bar per piece on stderr, over our own progress
+# display; tqdm reads this when it is first imported, which the library does.
+os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 class _LazyQwenEmotion:

@@ -38,8 +38,9 @@ class JobCreate(BaseModel):
     title: str | None = Field(None, max_length=200)
     engine: str = Field("auto", description="an engine name, or 'auto' to pick per segment")
     voice: str | None = Field(None, description="a voice id; null for each engine's default")
-    options: dict[str, float] = Field(default_factory=dict,
-                                      description="engine options, e.g. {\"speed\": 1.1}")
+    options: dict[str, float | str] = Field(
+        default_factory=dict, description="engine options by name: numbers, or text for "
+        "text/choice/clip settings, e.g. {\"speed\": 1.1, \"emotion_clip\": \"clip-...\"}")
     pauses: Pauses = Field(default_factory=Pauses)
     streaming: bool = True
     max_chars: int | None = Field(None, ge=20, le=2000,
@@ -59,7 +60,7 @@ class SegmentEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = None
-    options: dict[str, float] | None = None
+    options: dict[str, float | str] | None = None
 
 
 def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> dict[str, Any]:

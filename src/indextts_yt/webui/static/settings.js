@@ -16,7 +16,6 @@ export const EMOTION_VECTOR = [
 const STRENGTH = "emo_alpha";
 /** The settings each emotion way uses (capabilities.emotion names the ways). */
 const MODE_SETTINGS = { reference: ["emotion_clip"], vector: EMOTION_VECTOR, text: ["emotion_text"] };
-export const EMOTION_MODES = ["none", ...Object.keys(MODE_SETTINGS)];
 const EMOTION = new Set([STRENGTH, ...Object.values(MODE_SETTINGS).flat()]);
 const ADVANCED = new Set([
   "temperature", "top_p", "top_k", "num_beams", "repetition_penalty", "length_penalty", "max_mel_tokens",
@@ -161,7 +160,7 @@ export function emotionEditor(engine, specs, opts) {
   const sections = {};
   for (const mode of modes) {
     const names = MODE_SETTINGS[mode];
-    sections[mode] = h("div", { class: `emotion-way way-${mode}${mode === "vector" ? " vector" : ""}`, dataset: { way: mode } },
+    sections[mode] = h("div", { class: `emotion-way way-${mode}`, dataset: { way: mode } },
       names.map(control));
   }
   const strength = byName.has(STRENGTH) ? h("div", { class: "emotion-strength" }, control(STRENGTH)) : null;
