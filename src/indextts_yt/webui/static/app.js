@@ -128,6 +128,7 @@ function renderEngineInfo() {
         t("engine.languages", { list: (caps.languages || []).join(", ") }),
         emotion ? t("engine.emotion", { list: emotion }) : null,
         caps.streaming ? t("engine.streaming") : null,
+        e.load ? t("engine.load", { device: e.load.device, flags: loadFlags(e.load) }) : null,
       ].filter(Boolean).join(" · "))));
   }
   // Engines that cannot run here, with what to install: always in view, not only in a tooltip.
@@ -138,6 +139,13 @@ function renderEngineInfo() {
   el.engineInfo.replaceChildren(...items);
   renderClonePanel();
   renderEngineOptions();
+}
+
+/** The serve flags a model was loaded with (--fp16, --accel, ...), as the user typed them. */
+function loadFlags(load) {
+  const flags = [["fp16", "--fp16"], ["accel", "--accel"], ["compile", "--compile"], ["cuda_kernel", "--cuda-kernel"]]
+    .filter(([key]) => load[key]).map(([, flag]) => flag);
+  return flags.length ? flags.join(" ") : "—";
 }
 
 // ---- reference clip (only for engines that clone) ----------------------------------------

@@ -16,6 +16,7 @@ const STRINGS = {
     "Each segment gets an engine and voice for its own language (English → piper, Chinese → espeak); the preview shows which.",
     "每段按其语言自动选择引擎和音色（英文 → piper，中文 → espeak）；预览中可以看到具体选择。",
   ],
+  "engine.load": ["model on {device}, flags {flags}", "模型运行于 {device}，参数 {flags}"],
   "voice.unavailable": ["{engine} (not available)", "{engine}（不可用）"],
   "voice.unavailableOption": ["{engine} — not available here, see why below", "{engine}——此处不可用，原因见下方"],
   "voice.unavailableNote": ["{engine} is not available: {reason}", "{engine} 不可用：{reason}"],
