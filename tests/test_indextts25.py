@@ -288,7 +288,7 @@ def test_bad_voice_choices_get_one_line(engine, tmp_path, short_script, clips):
     from indextts_yt.jobs.plan import Choice, plan
 
     store = ClipStore(tmp_path)
-    with pytest.raises(InputError, match="give one with --voice"):
+    with pytest.raises(InputError, match="give one as the voice"):
         plan("Hello.", Choice(ENGINE, None), clips=store)
     with pytest.raises(ClipNotFound):
         plan("Hello.", Choice(ENGINE, "clip-0123456789abcdef"), clips=store)
