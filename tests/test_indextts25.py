@@ -141,12 +141,21 @@ def test_emotion_clip_and_strength_reach_the_model(engine, clips):
 
 
 def test_languages_and_a_bad_language(engine, clips):
+    """The segment's detected language reaches the model, unless the `language` setting
+    names one (Japanese, Spanish, Arabic are never detected). Spanish is only checked as far
+    as the call: the library builds a ~90 s text-normalisation grammar per language on its
+    first use on a machine, and English and Chinese are what the rest of the suite uses."""
     voice = engine.prepare_voice(str(clips["voice"]))
-    zh = list(engine.synthesize("你好，世界。", voice, settings_for(engine, FAST), "zh"))
-    assert any(c.any() for c in zh)
-    es = list(engine.synthesize("Hola, ¿cómo estás?", voice,
-                                settings_for(engine, {**FAST, "language": "es"}), "en"))
-    assert any(c.any() for c in es)
+    calls = Spy(pipeline(engine), "infer_generator")
+    try:
+        zh = list(engine.synthesize("你好，世界。", voice, settings_for(engine, FAST), "zh"))
+        forced = list(engine.synthesize("你好。", voice,
+                                        settings_for(engine, {**FAST, "language": "zh"}), "en"))
+    finally:
+        calls.restore()
+    assert any(c.any() for c in zh) and any(c.any() for c in forced)
+    assert [kwargs["lang"] for _, kwargs in calls.calls] == ["ZH", "ZH"]
+    assert settings_for(engine, {"language": "es"})["language"] == "es"
     with pytest.raises(InputError, match="must be one of"):
         settings_for(engine, {"language": "klingon"})
 
