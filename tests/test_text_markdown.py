@@ -108,3 +108,16 @@ def test_strip_markdown_keeps_every_word_of_plain_text():
 
 def test_strip_markdown_joins_blocks_with_blank_lines():
     assert strip_markdown(normalize("# T\n\n- a\n- b\n\nEnd.")) == "T\n\na\nb\n\nEnd."
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[chapter: The Flood]\nIt rained.", [Heading("The Flood"), Paragraph(("It rained.",))]),
+    ("[Chapter:  Two  ]", [Heading("Two")]),
+    ("[章节：第一章 洪水]\n下雨了。", [Heading("第一章 洪水"), Paragraph(("下雨了。",))]),
+    ("[章: 尾声]", [Heading("尾声")]),
+    # Not a marker: no colon, or text around it.
+    ("[chapter notes] kept.", [Paragraph(("[chapter notes] kept.",))]),
+    ("See [chapter: 3] later.", [Paragraph(("See [chapter: 3] later.",))]),
+])
+def test_chapter_marker_for_plain_text(text, expected):
+    assert blocks(text) == expected

@@ -42,6 +42,10 @@ _ATX = re.compile(r"^#{1,6}(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 # A code fence; a backtick fence's info string has no backticks (else "```x``` y" is
 # inline code, not a fence).
 _FENCE_OPEN = re.compile(r"^(?:(`{3,})[^`]*|(~{3,}).*)$")
+# The chapter marker for plain text, on a line of its own: "[chapter: The Flood]"
+# (also "[Chapter 3: The Flood]"-like titles after the colon, and 章节/章 for Chinese).
+_CHAPTER_MARKER = re.compile(r"^\[(?:chapter|章节|章)[ \t]*[:：][ \t]*([^\]]+?)[ \t]*\]$",
+                             re.IGNORECASE)
 _HR = re.compile(r"^(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}|={3,})$")
 _QUOTE = re.compile(r"^(?:>[ \t]?)+")
 _BULLET = re.compile(r"^[-*+](?:[ \t]+|$)")
@@ -105,7 +109,7 @@ def parse_blocks(text: str) -> list[Block]:
             flush()
             fence = match.group(1) or match.group(2)
             continue
-        if match := _ATX.match(line):
+        if match := _ATX.match(line) or _CHAPTER_MARKER.match(line):
             flush()
             title = re.sub(r" {2,}", " ", strip_inline(match.group(1) or "")).strip()
             if title:
