@@ -220,7 +220,8 @@ def test_disk_cache_survives_a_restart_of_the_process(model_dir, clips, tmp_path
 
 # -- a whole job, and one segment regenerated with another emotion ------------------------------
 
-def test_narrate_in_a_cloned_voice_then_change_one_segments_emotion(model_dir, clips, tmp_path):
+def test_narrate_in_a_cloned_voice_then_change_one_segments_emotion(engine, model_dir, clips,
+                                                                    tmp_path):
     data, out = tmp_path / "data", tmp_path / "story.wav"
     script = tmp_path / "story.md"
     script.write_text("# The Voice\n\nIt was a quiet morning.\n\nThen the phone rang, twice.\n",
@@ -245,11 +246,8 @@ def test_narrate_in_a_cloned_voice_then_change_one_segments_emotion(model_dir, c
 
     # Regenerate the last segment with another emotion clip.
     other = ClipStore(data).add_file(clips["other"])
-    registry.configure_engine(ENGINE, LoadOptions(checkpoints=model_dir, device="cpu"))
-    try:
-        edited, changed = service.edit_segment(store, job.id, 2, options={"emotion_clip": other.id})
-    finally:
-        registry.configure_engine(ENGINE, LoadOptions())
+    # (the `engine` fixture has configured this process's registry like the CLI's flags)
+    edited, changed = service.edit_segment(store, job.id, 2, options={"emotion_clip": other.id})
     assert changed and edited.settings["emotion_clip"] == other.id and edited.key != segments[2].key
     result = cli("resume", job.id, *common, env=env)
     assert result.returncode == 0, result.stderr.decode()[-3000:]

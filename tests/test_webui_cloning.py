@@ -167,13 +167,12 @@ def test_clone_a_voice_in_the_browser(tiny_model, browser, tmp_path):
             note = tid("engine-unavailable-indextts2")
             assert note.is_visible() and engines["indextts2"]["reason"] in note.inner_text()
 
-        # --- the cloning engine says how its model is loaded (the serve flags)
-        assert engines[ENGINE]["load"]["device"] == "cpu"
-        assert "model on cpu" in tid(f"engine-{ENGINE}").inner_text()
-
         # --- pick the cloning engine: the clip area opens; without a clip nothing starts
         tid("voice-select").select_option(f"{ENGINE}|")
         assert tid("clone-panel").get_attribute("data-enabled") == "true"
+        # the cloning engine says how its model is loaded (the serve flags)
+        assert engines[ENGINE]["load"]["device"] == "cpu"
+        assert "model on cpu" in tid(f"engine-{ENGINE}").inner_text()
         assert tid("clone-preload").is_visible() and tid("clone-preload").is_disabled()
         tid("script-input").fill(SCRIPT)
         jobs_before = len(api.get("/api/jobs").json())
