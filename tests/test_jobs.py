@@ -145,8 +145,10 @@ def test_sigkill_mid_narration_then_resume(data_dir, tmp_path):
     script = tmp_path / "book.txt"
     script.write_text(pooh_paragraphs(1500), encoding="utf-8")
     out = tmp_path / "book.wav"
+    # Levels and silences as the engine made them, so the layout can be checked exactly
+    # (mastering is tested in tests/test_publish.py).
     cmd = [sys.executable, "-m", "indextts_yt", "narrate", str(script), "-o", str(out),
-           "--data-dir", str(data_dir)]
+           "--loudness", "off", "--no-trim", "--data-dir", str(data_dir)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = data_dir / "studio.sqlite3"
     try:

@@ -20,7 +20,7 @@ from server_util import WAV_HEADER, assert_error, decode, free_port, serve, sse_
 
 JOB_FIELDS = {"id", "title", "state", "created_at", "updated_at", "engine", "voice", "settings",
               "streaming", "total", "done", "audio_seconds", "error", "output_ready",
-              "queue_position"}
+              "queue_position", "output", "report"}
 SEGMENT_FIELDS = {"index", "text", "state", "chapter", "pause_after", "language", "engine",
                   "voice", "settings", "audio_seconds", "compute_seconds", "rtf", "error"}
 
@@ -48,8 +48,9 @@ def test_engines_and_preview(data_dir):
 
 def test_create_by_json_and_upload_list_get_segments_download(data_dir, tmp_path):
     with serve(data_dir) as srv:
+        # Levels and silences as made (loudness off, no trim): the layout is checked exactly.
         first = srv.create(SHORT_SCRIPT, title="From JSON", options={"speed": 1.1},
-                           pauses={"paragraph": 0.5})
+                           pauses={"paragraph": 0.5}, loudness="off", trim=False)
         assert set(first) == JOB_FIELDS and first["state"] == "queued"
         assert first["title"] == "From JSON" and first["settings"] == {
             "options": {"speed": 1.1}, "pauses": {"paragraph": 0.5}}
@@ -88,10 +89,19 @@ def test_create_by_json_and_upload_list_get_segments_download(data_dir, tmp_path
         assert sf.info(io.BytesIO(one.content)).duration == pytest.approx(
             segs[1]["audio_seconds"], abs=0.001)
 
+        # The second job was mastered (the default): its report says how loud it came out.
+        report = srv.job(second["id"])["report"]
+        assert report["target_lufs"] == -16.0
+        assert report["loudness"]["integrated_lufs"] == pytest.approx(-16.0, abs=1.0)
+        assert report["loudness"]["true_peak_dbtp"] <= -0.9
+        assert srv.http.get(f"/api/jobs/{second['id']}/subtitles.vtt").text.startswith("WEBVTT")
+
 
 def test_streamed_audio_starts_before_the_job_ends_and_equals_the_narration(data_dir):
     with serve(data_dir) as srv:
-        job = srv.create(pooh_paragraphs(300))
+        # The live stream is the draft: levels as made. A job that masters nothing (loudness
+        # off, no trim) publishes exactly the draft, which is what is compared here.
+        job = srv.create(pooh_paragraphs(300), loudness="off", trim=False)
         # A listener and a progress watcher that drop their connections early change nothing.
         with srv.http.stream("GET", f"/api/jobs/{job['id']}/audio") as r:
             next(r.iter_bytes())
@@ -183,7 +193,7 @@ def test_pause_resume_and_cancel_between_segments(data_dir):
 
 def test_edit_segment_regenerates_it_and_rebuilds_outputs(data_dir):
     with serve(data_dir) as srv:
-        job = srv.create(SHORT_SCRIPT)
+        job = srv.create(SHORT_SCRIPT, loudness="off", trim=False)  # exact layout below
         srv.wait_done(job["id"])
         before = srv.http.get(f"/api/jobs/{job['id']}/segments").json()
         old_audio = srv.http.get(f"/api/jobs/{job['id']}/segments/1/audio").content

@@ -110,8 +110,26 @@ def _run(store, job_id: str) -> None:
 @app.command()
 def narrate(
     script: Annotated[str, typer.Argument(help="Script file (.txt or .md), or - for stdin.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Audio file to write (.wav).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Audio file to write: .wav, "
+                      ".flac, .mp3, .ogg/.opus (Opus) or .m4a (AAC).")],
     srt: Annotated[Optional[Path], typer.Option("--srt", help="Also write subtitles (.srt).")] = None,
+    vtt: Annotated[Optional[Path], typer.Option("--vtt", help="Also write subtitles (.vtt, WebVTT).")] = None,
+    chapters: Annotated[Optional[Path], typer.Option(
+        "--chapters", help="Also write a YouTube chapter list (.txt) from the headings.")] = None,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help="wav, flac, mp3, opus or aac (default: by the extension).")] = None,
+    bitrate: Annotated[Optional[str], typer.Option(
+        "--bitrate", "-b", help="For mp3/opus/aac, e.g. 96k (default: the format's).")] = None,
+    loudness: Annotated[Optional[str], typer.Option(
+        "--loudness", help="Loudness target in LUFS, or a preset: podcast (-16, default), "
+        "youtube (-14), broadcast (-23), or off. Peaks stay under -1 dBTP.")] = None,
+    trim: Annotated[bool, typer.Option("--trim/--no-trim", help="Cut each segment's leading "
+                    "and trailing silence, so pauses are exactly as set.")] = True,
+    subtitle_width: Annotated[int, typer.Option(min=10, max=200, help="Subtitle line width "
+                              "(columns; a Chinese character takes two).")] = 42,
+    subtitle_lines: Annotated[int, typer.Option(min=1, max=5, help="Lines per cue.")] = 2,
+    subtitle_max_s: Annotated[float, typer.Option(min=1, max=60, help="Longest time a cue "
+                              "stays on screen, seconds.")] = 7.0,
     engine: EngineOpt = "auto",
     voice: VoiceOpt = None,
     speed: SpeedOpt = None,
@@ -152,12 +170,22 @@ def narrate(
     from .engine_setup import clip_option, emotion_vector_options
     from .jobs import service
     from .jobs.store import ORIGIN_CLI
-    from .outputs import AUDIO_SUFFIXES, check_writable
+    from .audio.encode import FORMATS
+    from .outputs import check_writable
     from .paths import data_dir as resolve
     from .script_input import read_script
 
-    out = check_writable(output, AUDIO_SUFFIXES, "output")
+    from .jobs.publish import check_output_options
+
+    audio_suffixes = tuple(e for info in FORMATS.values() for e in info.extensions)
+    out = check_writable(output, audio_suffixes, "output")
     srt_path = check_writable(srt, (".srt",), "subtitle file") if srt else None
+    vtt_path = check_writable(vtt, (".vtt",), "subtitle file") if vtt else None
+    chapters_path = check_writable(chapters, (".txt",), "chapter list") if chapters else None
+    publishing = check_output_options(
+        out, format, bitrate, loudness, trim, vtt=vtt_path, chapters=chapters_path,
+        subtitles={"max_line_chars": subtitle_width, "max_lines": subtitle_lines,
+                   "max_cue_s": subtitle_max_s, "min_cue_s": min(1.0, subtitle_max_s)})
     text, title = read_script(script)
     _configure_engines(checkpoints, device, fp16, accel, compile, cuda_kernel)
     clips = ClipStore(resolve(data_dir))
@@ -175,12 +203,15 @@ def narrate(
     request = service.JobRequest(
         text=text, title=title, engine=engine, voice=voice, options=options,
         pauses={k: v for k, v in pause_fields.items() if v is not None}, streaming=not batch,
-        max_chars=max_chars)
+        max_chars=max_chars, output=publishing)
     # every check before the job is stored
     planned = service.plan_request(request, clips)
 
     store = _store(data_dir)
-    job, continued = service.create_job(store, request, output_path=out, srt_path=srt_path,
+    # An encoded output (mp3, ...) is made at the end from the job's WAV, which grows in the
+    # job's folder meanwhile; a .wav output is that WAV itself.
+    wav_path = out if publishing.file is None else None
+    job, continued = service.create_job(store, request, output_path=wav_path, srt_path=srt_path,
                                         origin=ORIGIN_CLI, continue_identical=True,
                                         planned=planned)
     if continued:

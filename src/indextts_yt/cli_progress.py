@@ -32,10 +32,26 @@ def log_line(ev: ProgressEvent) -> str:
     if ev.kind == "started":
         return f"job {ev.job_id}: {ev.total} segments, {ev.done} already done"
     if ev.kind == "finished":
-        return f"job {ev.job_id} done in {fmt_duration(ev.elapsed_s)} -> {ev.output_path}"
+        return _finished(ev)
     if ev.kind == "stopped":
         return f"job {ev.job_id} {ev.state}" + (f": {ev.error}" if ev.error else "")
     return ""
+
+
+def _finished(ev: ProgressEvent) -> str:
+    """The files written and how loud the narration came out (the job's report)."""
+    report = ev.report or {}
+    files = report.get("files") or [ev.output_path]
+    line = f"job {ev.job_id} done in {fmt_duration(ev.elapsed_s)} -> {', '.join(files[1:] or files)}"
+    level = report.get("loudness") or {}
+    if level.get("integrated_lufs") is not None:
+        target = report.get("target_lufs")
+        line += (f"\n  loudness {level['integrated_lufs']:.1f} LUFS"
+                 f"{f' (target {target:g})' if target is not None else ''}, true peak "
+                 f"{level['true_peak_dbtp']:.1f} dBTP, {report.get('duration_s', 0):.1f} s")
+    for warning in report.get("warnings") or []:
+        line += f"\n  note: {warning}"
+    return line
 
 
 def render(events: Iterable[ProgressEvent], console: Console | None = None) -> ProgressEvent | None:

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from .errors import InputError
 
-AUDIO_SUFFIXES = (".wav",)
-
 
 def check_writable(path: Path, suffixes: tuple[str, ...], what: str) -> Path:
     """Resolve ``path`` and prove we can create a file beside it; raise InputError if not."""

@@ -5,7 +5,9 @@ Modules, one job each: ``atomic`` (temp + fsync + rename, orphan sweep), ``segme
 edges), ``timeline`` (pauses and fades: the exact samples of a narration, shared by assembly
 and live streaming), ``wav_writer`` (a 16-bit WAV valid while it grows), ``assemble``
 (segments + pauses into one output file), ``stream_formats`` (WAV/PCM/MP3/FLAC/... bytes for
-a stream that cannot seek back), ``subtitles`` (SRT).
+a stream that cannot seek back), ``encode`` (publishable files, with ``chapters``),
+``loudness`` (BS.1770 meter, FFmpeg's), ``trim`` (segment edges), ``mastering`` (a segment at
+the target loudness under the true-peak ceiling), ``subtitles`` (readable SRT/WebVTT cues).
 """
 
 from .assemble import Assembler, assemble

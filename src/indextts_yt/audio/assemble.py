@@ -9,14 +9,16 @@ so a ten-hour narration assembles in the same memory as a ten-second one.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+import numpy as np
 
 from ..text.model import PauseClass
 from .atomic import atomic_file
 from .segment_file import BLOCK_FRAMES, iter_segment_blocks
-from .timeline import Cue, PauseSettings, Timeline
+from .timeline import Cue, PauseSettings, Timeline, silence_blocks
 from .wav_writer import GrowingWav
 
 __all__ = ["Assembler", "Cue", "PauseSettings", "assemble"]
@@ -41,12 +43,19 @@ class Assembler:
         pauses: PauseSettings | None = None,
         *,
         blocksize: int = BLOCK_FRAMES,
+        transform: Callable[[np.ndarray, int], np.ndarray] | None = None,
+        meter: Any = None,
     ) -> None:
+        """``transform(audio, rate)``: applied to each whole segment (mastering), which is
+        then read into memory at once (one segment); without it segments stream by blocks.
+        ``meter``: anything with ``push(block)``, fed every sample written (loudness)."""
         if sample_rate <= 0:
             raise ValueError(f"sample_rate must be positive, got {sample_rate}")
         self.sample_rate = sample_rate
         self.pauses = pauses or PauseSettings()
         self._blocksize = blocksize
+        self._transform = transform
+        self._meter = meter
         self._timeline = Timeline(sample_rate, self.pauses)
         self._owns_file = isinstance(out, (str, os.PathLike))
         self._file: BinaryIO = open(out, "w+b") if self._owns_file else out  # type: ignore[arg-type,assignment]
@@ -70,13 +79,26 @@ class Assembler:
         """Append one segment file and note its pause; return its place on the timeline."""
         if self._closed:
             raise ValueError("assembler is closed")
-        self._wav.write_silence(self._timeline.begin(pause_after))
-        for block in iter_segment_blocks(Path(segment_path), self.sample_rate, self._blocksize):
-            self._wav.write(self._timeline.push(block))
+        silence = self._timeline.begin(pause_after)
+        self._wav.write_silence(silence)
+        if self._meter is not None:
+            for block in silence_blocks(silence):
+                self._meter.push(block)
+        blocks = iter_segment_blocks(Path(segment_path), self.sample_rate, self._blocksize)
+        if self._transform is not None:
+            whole = np.concatenate([np.zeros(0, np.float32), *blocks])
+            blocks = iter([self._transform(whole, self.sample_rate)])
+        for block in blocks:
+            self._write(self._timeline.push(block))
         tail, cue = self._timeline.end()
-        self._wav.write(tail)
+        self._write(tail)
         self._wav.flush()
         return cue
+
+    def _write(self, block: np.ndarray) -> None:
+        self._wav.write(block)
+        if self._meter is not None and len(block):
+            self._meter.push(block)
 
     def close(self) -> None:
         """Finish the header; the last segment's pause is dropped. Idempotent."""
@@ -100,6 +122,9 @@ def assemble(
     items: Iterable[tuple[Path, PauseClass]],
     sample_rate: int,
     pauses: PauseSettings | None = None,
+    *,
+    transform: Callable[[np.ndarray, int], np.ndarray] | None = None,
+    meter: Any = None,
 ) -> list[Cue]:
     """Batch mode: assemble ``items`` into ``out_path``, which appears only when complete.
 
@@ -108,7 +133,7 @@ def assemble(
     """
     cues: list[Cue] = []
     with atomic_file(Path(out_path)) as f:
-        with Assembler(f, sample_rate, pauses) as asm:
+        with Assembler(f, sample_rate, pauses, transform=transform, meter=meter) as asm:
             for segment_path, pause in items:
                 cues.append(asm.add(segment_path, pause))
     return cues

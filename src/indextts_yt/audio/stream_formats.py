@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .encode import FORMATS
 from .wav_writer import to_pcm16
 
 __all__ = ["MEDIA_TYPES", "StreamEncoder", "streaming_wav_header"]
@@ -28,14 +29,21 @@ MEDIA_TYPES = {
     "pcm": "audio/pcm",
 }
 
-# format -> (FFmpeg muxer, encoder, encoder sample rate or None to keep ours, bit rate).
+# format -> (FFmpeg muxer, bit rate) for a stream; the encoder, and the one rate it may need
+# (Opus runs at 48 kHz; PyAV resamples to it), are those of the file formats in encode.py.
 # Bit rates for mono speech: LAME's default for 22.05 kHz mono is 32 kbit/s, audibly dull;
-# 64 kbit/s MP3/AAC and 48 kbit/s Opus are transparent enough for a voice.
+# 64 kbit/s MP3/AAC and 48 kbit/s Opus are transparent enough for a voice heard live (files
+# for publishing get more headroom, see encode.py).
+_STREAM_MUXERS = {
+    "mp3": ("mp3", 64000),
+    "flac": ("flac", None),
+    "opus": ("ogg", 48000),
+    "aac": ("adts", 64000),  # self-framing ADTS: an MP4 needs its index, written at the end
+}
+# format -> (FFmpeg muxer, encoder, encoder sample rate or None to keep ours, bit rate).
 _CODECS = {
-    "mp3": ("mp3", "libmp3lame", None, 64000),
-    "flac": ("flac", "flac", None, None),
-    "opus": ("ogg", "libopus", 48000, 48000),  # Opus runs at 48 kHz; PyAV resamples to it
-    "aac": ("adts", "aac", None, 64000),
+    fmt: (muxer, FORMATS[fmt].codec, FORMATS[fmt].fixed_rate, bit_rate)
+    for fmt, (muxer, bit_rate) in _STREAM_MUXERS.items()
 }
 
 _UNKNOWN = 0xFFFFFFFF

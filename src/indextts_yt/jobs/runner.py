@@ -17,11 +17,12 @@ from typing import Protocol
 import numpy as np
 from filelock import FileLock, Timeout
 
-from ..audio import Assembler, PauseSettings, assemble, sweep_temp_files, write_segment, write_srt
+from ..audio import Assembler, PauseSettings, sweep_temp_files, write_segment
 from ..clips import ClipStore
 from ..engines import registry
 from ..errors import JobBusy, StudioError
 from . import store as st
+from .publish import publish
 from .store import SegmentRow, Store
 
 PREVIEW_CHARS = 80
@@ -46,6 +47,7 @@ class ProgressEvent:
     eta_s: float | None = None  # from characters still to speak and the measured rate
     output_path: str | None = None
     error: str | None = None
+    report: dict | None = None  # finished: measured loudness, files written, warnings
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -212,15 +214,13 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
 
     # Streaming output: the file grows (and stays playable) as each next segment is finished.
     streamer = Assembler(Path(job.output_path), sample_rate, pauses) if job.streaming else None
-    cues: list[tuple[float, float, str]] = []
     next_to_stream = 0
 
     def stream_ready() -> None:
         nonlocal next_to_stream
         while next_to_stream < total and segments[next_to_stream].has_valid_audio:
             s = segments[next_to_stream]
-            cue = streamer.add(Path(s.audio_path), s.pause_after)
-            cues.append((cue.start, cue.end, s.text))
+            streamer.add(Path(s.audio_path), s.pause_after)
             next_to_stream += 1
 
     remaining_chars = sum(len(s.text) for s in segments if not s.has_valid_audio)
@@ -309,13 +309,9 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
         if streamer:
             streamer.__exit__(None, None, None)
             streamer = None
-        else:
-            placed = assemble(Path(job.output_path),
-                              ((Path(s.audio_path), s.pause_after) for s in segments),
-                              sample_rate, pauses)
-            cues = [(c.start, c.end, s.text) for c, s in zip(placed, segments)]
-        if job.srt_path:
-            write_srt(Path(job.srt_path), cues)
+        # The publishable files replace the draft: mastered WAV, encoded file, subtitles.
+        report = publish(job, segments, sample_rate, pauses)
+        store.set_report(job.id, report)
     finally:
         if streamer:
             streamer.__exit__(None, None, None)
@@ -323,4 +319,5 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
         yield event("stopped", store.job_state(job.id), None)  # changed at the last moment
         return
     yield event("finished", st.DONE, None,
-                cumulative_rtf=(run_compute / run_audio) if run_audio else None, eta_s=0.0)
+                cumulative_rtf=(run_compute / run_audio) if run_audio else None, eta_s=0.0,
+                report=report)

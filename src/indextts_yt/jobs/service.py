@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
 from ..audio import PauseSettings
+from ..audio.encode import FORMATS
 from ..engines import registry
 from ..clips import ClipStore
 from ..errors import InputError, JobBusy, JobConflict, PayloadTooLarge
@@ -26,6 +27,7 @@ from ..script_input import MAX_SCRIPT_BYTES
 from ..text import normalize
 from . import store as st
 from .plan import Choice, engine_options_for, fingerprint, plan, segment_key
+from .publish import OutputOptions
 from .store import Job, NewSegment, SegmentRow, Store
 
 #: Longest text one edited segment may have. Planned segments are at most an engine's
@@ -52,6 +54,7 @@ class JobRequest:
     pauses: Mapping[str, Any] = field(default_factory=dict)
     streaming: bool = True
     max_chars: int | None = None
+    output: OutputOptions = field(default_factory=OutputOptions)
 
 
 def check_text(text: str, what: str = "the script") -> str:
@@ -126,13 +129,25 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
     """
     segments, pauses = planned or plan_request(req, ClipStore(store.data_dir))
     options = dict(req.options)
+    output = req.output
+    # What the job makes, for finding it again on a rerun: the file the user named.
+    identity = str(output_path or output.file or "")
     job_id = None
     if output_path is None:
+        # In the job's own folder: the WAV, and beside it the encoded file, the subtitles
+        # and the chapter list, served by job id.
         job_id = store.new_job_id()
-        output_path = store.job_dir(job_id) / SERVER_OUTPUT
-        srt_path = store.job_dir(job_id) / SERVER_SUBTITLES
-    extra = {"output": str(output_path), "srt": str(srt_path or ""), "streaming": req.streaming,
-             "pauses": pauses}
+        folder = store.job_dir(job_id)
+        output_path = folder / SERVER_OUTPUT
+        srt_path = srt_path or folder / SERVER_SUBTITLES
+        output = replace(
+            output, vtt=output.vtt or str(folder / "narration.vtt"),
+            chapters=output.chapters or str(folder / "narration.chapters.txt"),
+            file=output.file or (str(folder / f"narration{FORMATS[output.format].extensions[0]}")
+                                 if output.format != "wav" else None))
+    extra = {"output": identity or str(output_path), "srt": str(srt_path or ""),
+             "streaming": req.streaming,
+             "pauses": pauses, "publish": output.to_settings()}
     fp = fingerprint(segments, extra)
     if continue_identical:
         existing = store.find_unfinished(fp)
@@ -140,7 +155,8 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
             return existing, True
     job = store.create_job(
         title=req.title or default_title(req.text), fingerprint=fp, engine=req.engine or "auto",
-        voice=req.voice, settings={"options": options, "pauses": pauses},
+        voice=req.voice, settings={"options": options, "pauses": pauses,
+                                   "output": output.to_settings()},
         output_path=str(output_path), srt_path=str(srt_path) if srt_path else None,
         streaming=req.streaming, segments=segments, job_id=job_id, origin=origin)
     return job, False

@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     total_chars  INTEGER NOT NULL,
     runner_pid   INTEGER,
     error        TEXT,
-    origin       TEXT NOT NULL DEFAULT 'cli'
+    origin       TEXT NOT NULL DEFAULT 'cli',
+    report       TEXT            -- JSON, once done: measured loudness, files written, warnings
 );
 CREATE INDEX IF NOT EXISTS jobs_fingerprint ON jobs(fingerprint);
 CREATE TABLE IF NOT EXISTS segments (
@@ -96,6 +97,7 @@ class Job:
     runner_pid: int | None
     error: str | None
     origin: str = ORIGIN_CLI
+    report: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def _job(row: sqlite3.Row) -> Job:
     data = dict(row)
     data["settings"] = json.loads(data["settings"])
     data["streaming"] = bool(data["streaming"])
+    data["report"] = json.loads(data["report"]) if data.get("report") else None
     return Job(**data)
 
 
@@ -182,10 +185,11 @@ class Store:
     def _migrate(self) -> None:
         """Columns added after a data dir may have been created get added to it."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        if "origin" not in columns:
+        for name, definition in (("origin", "TEXT NOT NULL DEFAULT 'cli'"), ("report", "TEXT")):
+            if name in columns:
+                continue
             try:
-                self._db.execute(
-                    "ALTER TABLE jobs ADD COLUMN origin TEXT NOT NULL DEFAULT 'cli'")
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {definition}")
             except sqlite3.OperationalError as exc:  # another process added it just now
                 if "duplicate column" not in str(exc):
                     raise
@@ -278,6 +282,12 @@ class Store:
             "UPDATE jobs SET state = ?, error = ?, runner_pid = ?, updated_at = ? WHERE id = ?",
             (state, error, runner_pid, time.time(), job_id),
         )
+
+    def set_report(self, job_id: str, report: dict[str, Any] | None) -> None:
+        """What the finished job made: measured loudness, files, warnings (JSON)."""
+        self._db.execute("UPDATE jobs SET report = ?, updated_at = ? WHERE id = ?",
+                         (json.dumps(report, ensure_ascii=False) if report else None,
+                          time.time(), job_id))
 
     def transition(self, job_id: str, state: str, *, from_states: Iterable[str],
                    error: str | None = None, runner_pid: int | None = None,

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from ..audio.encode import FORMATS
 from ..errors import JobConflict, JobNotFound
 from ..jobs import service
 from ..jobs import store as st
@@ -153,7 +155,10 @@ def _finished_file(s: Studio, job_id: str, which: str) -> tuple[st.Job, str]:
     job = s.store().get_job(checked_id(job_id))
     if job.state != st.DONE:
         raise JobConflict(f"job {job_id} is {job.state}; the {which} is ready when it is done")
-    path = job.output_path if which == "narration" else job.srt_path
+    output = job.settings.get("output") or {}
+    path = {"narration": job.output_path, "subtitles": job.srt_path,
+            "webvtt": output.get("vtt"), "chapters": output.get("chapters"),
+            "encoded": output.get("file")}[which]
     if not path or not os.path.exists(path):
         raise JobNotFound(f"job {job_id} has no {which} file")
     return job, path
@@ -165,10 +170,19 @@ def _download_name(title: str, suffix: str) -> str:
 
 
 @router.get("/api/jobs/{job_id}/download", response_class=FileResponse,
-            summary="The finished narration as a WAV attachment (409 until done)")
-def download(job_id: str, s: Studio = Depends(studio)) -> FileResponse:
-    job, path = _finished_file(s, job_id, "narration")
-    return FileResponse(path, media_type="audio/wav", filename=_download_name(job.title, ".wav"))
+            summary="The finished narration (409 until done): the WAV, or ?format= the "
+                    "encoded file the job was asked for")
+def download(job_id: str, format: str = "wav", s: Studio = Depends(studio)) -> FileResponse:
+    if format == "wav":
+        job, path = _finished_file(s, job_id, "narration")
+        return FileResponse(path, media_type="audio/wav",
+                            filename=_download_name(job.title, ".wav"))
+    job, path = _finished_file(s, job_id, "encoded")
+    spec = FORMATS[job.settings["output"]["format"]]
+    if format not in (spec.name, *(e.lstrip(".") for e in spec.extensions)):
+        raise JobNotFound(f"job {job_id} was made as {spec.name}, not {format!r}")
+    return FileResponse(path, media_type=spec.media_type,
+                        filename=_download_name(job.title, Path(path).suffix))
 
 
 @router.get("/api/jobs/{job_id}/subtitles.srt", response_class=FileResponse,
@@ -177,3 +191,19 @@ def subtitles(job_id: str, s: Studio = Depends(studio)) -> FileResponse:
     job, path = _finished_file(s, job_id, "subtitles")
     return FileResponse(path, media_type="application/x-subrip; charset=utf-8",
                         filename=_download_name(job.title, ".srt"))
+
+
+@router.get("/api/jobs/{job_id}/subtitles.vtt", response_class=FileResponse,
+            summary="The finished narration's WebVTT subtitles (409 until done)")
+def subtitles_vtt(job_id: str, s: Studio = Depends(studio)) -> FileResponse:
+    job, path = _finished_file(s, job_id, "webvtt")
+    return FileResponse(path, media_type="text/vtt; charset=utf-8",
+                        filename=_download_name(job.title, ".vtt"))
+
+
+@router.get("/api/jobs/{job_id}/chapters.txt", response_class=FileResponse,
+            summary="The YouTube chapter list (\"00:00 Title\" lines; 409 until done)")
+def chapters(job_id: str, s: Studio = Depends(studio)) -> FileResponse:
+    job, path = _finished_file(s, job_id, "chapters")
+    return FileResponse(path, media_type="text/plain; charset=utf-8",
+                        filename=_download_name(job.title, " chapters.txt"))

@@ -43,6 +43,14 @@ class JobCreate(BaseModel):
         "text/choice/clip settings, e.g. {\"speed\": 1.1, \"emotion_clip\": \"clip-...\"}")
     pauses: Pauses = Field(default_factory=Pauses)
     streaming: bool = True
+    format: str = Field("wav", description="the download: wav, flac, mp3, opus or aac (m4a); "
+                        "the WAV is always there too")
+    bitrate: str | int | None = Field(None, description="mp3/opus/aac bit rate, e.g. \"96k\"")
+    loudness: str | float | None = Field(None, description="LUFS, or podcast (-16, the "
+                                         "default), youtube (-14), broadcast (-23), off")
+    trim: bool = Field(True, description="cut each segment's leading/trailing silence")
+    subtitles: dict[str, float | int] | None = Field(
+        None, description="cue style: max_line_chars, max_lines, max_cue_s, min_cue_s")
     max_chars: int | None = Field(None, ge=20, le=2000,
                                   description="longest segment (default: the engine's)")
 
@@ -81,6 +89,9 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> di
         "audio_seconds": round(audio_s, 3),
         "error": job.error,
         "output_ready": job.state == st.DONE and os.path.exists(job.output_path),
+        "output": job.settings.get("output"),
+        # once done: measured loudness (LUFS, true peak), duration, chapters, warnings
+        "report": job.report,
         # 1 = the next job the worker will start; null when not queued.
         "queue_position": queue.index(job.id) + 1 if job.id in queue else None,
     }

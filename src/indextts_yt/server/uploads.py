@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.types import Message
 
 from ..errors import InputError, PayloadTooLarge
+from ..jobs.publish import check_output_options
 from ..jobs.service import JobRequest
 from ..script_input import MAX_SCRIPT_BYTES, decode_script
 from .errors import UnsupportedMedia
@@ -26,7 +27,8 @@ _FORM_SLACK = 256 * 1024  # form fields and multipart framing beside the file
 _JSON_LIMIT = 2 * MAX_SCRIPT_BYTES + _FORM_SLACK
 _FORM_LIMIT = MAX_SCRIPT_BYTES + _FORM_SLACK
 _FORM_FIELDS = frozenset({"file", "text", "title", "engine", "voice", "streaming", "max_chars",
-                          "options", "pauses"})
+                          "options", "pauses", "format", "bitrate", "loudness", "trim",
+                          "subtitles"})
 
 
 def _too_large() -> PayloadTooLarge:
@@ -81,11 +83,12 @@ async def _read_form(request: Request) -> JobRequest:
         if unknown:
             raise InputError(f"unknown form field {unknown[0]!r}")
         fields: dict[str, object] = {}
-        for name in ("text", "title", "engine", "voice", "streaming", "max_chars"):
+        for name in ("text", "title", "engine", "voice", "streaming", "max_chars", "format",
+                     "bitrate", "loudness", "trim"):
             value = form.get(name)
             if isinstance(value, str) and value != "":
                 fields[name] = value
-        for name in ("options", "pauses"):
+        for name in ("options", "pauses", "subtitles"):
             value = form.get(name)
             if isinstance(value, str) and value.strip():
                 try:
@@ -108,6 +111,8 @@ async def _read_form(request: Request) -> JobRequest:
 
 
 def _to_request(spec: JobCreate, text: str, title: str | None) -> JobRequest:
+    output = check_output_options(None, spec.format, spec.bitrate, spec.loudness, spec.trim,
+                                  spec.subtitles)
     return JobRequest(text=text, title=title, engine=spec.engine, voice=spec.voice,
                       options=spec.options, pauses=spec.pauses.given(), streaming=spec.streaming,
-                      max_chars=spec.max_chars)
+                      max_chars=spec.max_chars, output=output)
