@@ -8,6 +8,29 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+class Spy:
+    """Wraps a real method or function: counts calls and keeps their arguments, then calls
+    through (the real code still runs). Restores the original on exit of a ``with``."""
+
+    def __init__(self, owner, name: str):
+        self.owner, self.name, self.real = owner, name, getattr(owner, name)
+        self.calls: list[tuple[tuple, dict]] = []
+        setattr(owner, name, self)
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return self.real(*args, **kwargs)
+
+    def restore(self) -> None:
+        setattr(self.owner, self.name, self.real)
+
+    def __enter__(self) -> "Spy":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.restore()
+
+
 #: A tiny model renders in about a second with these (the audio is noise either way).
 FAST = {"max_mel_tokens": 15, "diffusion_steps": 3, "num_beams": 1}
 

@@ -29,7 +29,7 @@ from indextts_yt.jobs.store import Store
 
 from conftest import cli
 from fixtures.tiny_indextts import build_indextts25
-from indextts_util import FAST, espeak_clip, piper_clip
+from indextts_util import FAST, Spy, espeak_clip, piper_clip
 
 ENGINE = "indextts2.5"
 
@@ -55,22 +55,6 @@ def engine(model_dir, tmp_path_factory):
         registry.configure_engine(ENGINE, LoadOptions(checkpoints=model_dir, device="cpu"))
         yield registry.get_engine(ENGINE)
         registry.configure_engine(ENGINE, LoadOptions())  # back to unconfigured
-
-
-class Spy:
-    """Wraps a real method: counts calls and keeps their arguments, then calls through."""
-
-    def __init__(self, owner, name: str):
-        self.owner, self.name, self.real = owner, name, getattr(owner, name)
-        self.calls: list[tuple[tuple, dict]] = []
-        setattr(owner, name, self)
-
-    def __call__(self, *args, **kwargs):
-        self.calls.append((args, kwargs))
-        return self.real(*args, **kwargs)
-
-    def restore(self) -> None:
-        setattr(self.owner, self.name, self.real)
 
 
 def pipeline(engine):

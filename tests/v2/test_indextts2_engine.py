@@ -21,7 +21,7 @@ from indextts_yt.engines.indextts_common import ENV_CACHE_DIR, LoadOptions
 from indextts_yt.errors import EngineUnavailable, InputError
 
 from fixtures.tiny_indextts import build_indextts2
-from indextts_util import espeak_clip, piper_clip
+from indextts_util import Spy, espeak_clip, piper_clip
 
 FAST = {"max_mel_tokens": 15, "num_beams": 1}
 TWO_PIECES = "Hello there, my friend. This is the second sentence, and it keeps going."
@@ -50,25 +50,6 @@ def clips(tmp_path_factory):
     folder = tmp_path_factory.mktemp("clips")
     return {"voice": piper_clip(folder / "voice.wav", 3.0),
             "emotion": espeak_clip(folder / "angry.wav")}
-
-
-class Spy:
-    """Wraps a real callable: counts calls and keeps their arguments, then calls through."""
-
-    def __init__(self, owner, name: str):
-        self.owner, self.name, self.real = owner, name, getattr(owner, name)
-        self.calls: list[tuple[tuple, dict]] = []
-        setattr(owner, name, self)
-
-    def __call__(self, *args, **kwargs):
-        self.calls.append((args, kwargs))
-        return self.real(*args, **kwargs)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        setattr(self.owner, self.name, self.real)
 
 
 def tts(engine):
