@@ -8,9 +8,10 @@ $INDEXTTS_YT_CHROMIUM). Without them the test is skipped, saying why.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
-import shutil
+import re
 import socket
 import subprocess
 import sys
@@ -18,22 +19,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import av
 import pytest
 import soundfile as sf
 
-# CI installs both (.ci/run), so there a missing piece is a failure, never a silent skip.
-if os.environ.get("CI"):
-    import playwright.sync_api as playwright_api
-else:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-CHROMIUM = os.environ.get("INDEXTTS_YT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-    # Play as soon as the user pressed Generate, as a desktop browser would after that click.
-    "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-]
+from browser_util import browser  # noqa: F401 - the fixture
 
 # A heading and six paragraphs (~2,000 characters, about two minutes of speech): long enough
 # that the first segments play while later ones are still being rendered.
@@ -114,18 +104,6 @@ def server(tmp_path_factory):
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"no Chromium at {CHROMIUM}; .ci/run installs Debian's chromium")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set INDEXTTS_YT_CHROMIUM)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
-        yield browser
-        browser.close()
-
-
 def _audio_state(page) -> dict:
     return page.evaluate("""() => {
         const a = document.querySelector('[data-testid=audio-player]');
@@ -148,15 +126,29 @@ def test_narrate_in_the_browser(server, browser, tmp_path):
     page.goto(server + "/")
     page.wait_for_selector("body[data-ready=true]")
 
+    # --- output: MP3 at YouTube loudness; the bit rate is there for lossy formats only
+    page.locator("#settings > summary").click()
+    assert tid("output-format").input_value() == "wav" and not tid("output-bitrate").is_visible()
+    assert tid("output-loudness").input_value() == "podcast" and tid("output-trim").is_checked()
+    tid("output-format").select_option("mp3")
+    assert tid("output-bitrate").is_visible() and tid("output-bitrate").get_attribute("placeholder") == "96"
+    tid("output-loudness").select_option("custom")
+    assert tid("output-lufs").is_visible()
+    tid("output-loudness").select_option("youtube")
+    assert not tid("output-lufs").is_visible()
+
     # --- language: English from navigator.language, 中文 on the switch, remembered, and back
     assert tid("generate-button").inner_text() == "Generate"
     tid("lang-toggle").click()
     assert tid("generate-button").inner_text() == "生成"
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     assert page.locator("#script-heading").inner_text() == "文稿"
+    assert tid("output-settings").locator("legend").inner_text() == "输出"
     page.reload()
     page.wait_for_selector("body[data-ready=true]")
     assert tid("generate-button").inner_text() == "生成", "the language choice is remembered"
+    assert tid("output-format").input_value() == "mp3", "the output choices are remembered"
+    assert tid("output-loudness").input_value() == "youtube"
     assert tid("engine-cloning-piper").inner_text() == "不支持克隆"
     tid("lang-toggle").click()
     assert tid("generate-button").inner_text() == "Generate"
@@ -187,7 +179,10 @@ def test_narrate_in_the_browser(server, browser, tmp_path):
     tid("generate-button").click()
     page.wait_for_function("document.querySelector('[data-testid=job-id]').textContent.length > 0")
     job_id = tid("job-id").inner_text()
-    assert _get(server, f"/api/jobs/{job_id}")["streaming"] is True
+    created = _get(server, f"/api/jobs/{job_id}")
+    assert created["streaming"] is True
+    assert created["output"]["format"] == "mp3" and created["output"]["loudness"] == -14
+    assert created["output"]["trim"] is True
 
     playable_while_running = None
     deadline = time.monotonic() + 90
@@ -246,9 +241,49 @@ def test_narrate_in_the_browser(server, browser, tmp_path):
     assert segment["text"] == NEW_TEXT and segment["state"] == "done"
     assert _get(server, f"/api/jobs/{job_id}")["state"] == "done"
 
-    # --- history lists the job with its downloads
+    # --- the report of the rebuilt narration: measured loudness, true peak, length, format
+    report = _get(server, f"/api/jobs/{job_id}")["report"]
+    measured = report["loudness"]
+    page.wait_for_function(
+        "(s) => document.querySelector('[data-testid=job-report-line]')?.textContent.endsWith(s)",
+        arg=f" · {report['format']}")
+    line = tid("job-report-line").inner_text()
+    match = re.fullmatch(r"(−?\d+\.\d) LUFS, true peak (−?\d+\.\d) dBTP · target −14 LUFS · (\d+):(\d\d) · (.+)", line)
+    assert match, line
+    number = lambda text: float(text.replace("−", "-"))  # noqa: E731
+    assert abs(number(match[1]) - measured["integrated_lufs"]) < 0.06, (line, measured)
+    assert abs(number(match[2]) - measured["true_peak_dbtp"]) < 0.06, (line, measured)
+    assert abs(int(match[3]) * 60 + int(match[4]) - report["duration_s"]) <= 1, (line, report)
+    assert match[5] == report["format"] == "mp3, 96 kbit/s"
+    assert abs(measured["integrated_lufs"] + 14) < 1.5, measured  # evened to YouTube's level
+    print(f"report: {line}")
+    # One heading is one chapter: YouTube wants three, and the UI says so.
+    assert report["warnings"] and tid("job-warnings").inner_text() == "\n".join(report["warnings"])
+
+    # --- downloads: the chosen format, the WAV, SRT, VTT and the chapter list; nothing else
+    kinds = page.locator("[data-testid=job-downloads] a").evaluate_all("links => links.map(a => a.dataset.kind)")
+    assert kinds == ["audio", "wav", "srt", "vtt", "chapters"], kinds
+    fetched = {}
+    for name, media in (("job-download-mp3", "audio/mpeg"), ("job-vtt", "text/vtt"), ("job-chapters", "text/plain")):
+        response = page.request.get(tid(name).evaluate("a => a.href"))
+        assert response.status == 200, (name, response.status)
+        assert response.headers["content-type"].split(";")[0] == media, response.headers
+        fetched[name] = response.body()
+    with av.open(io.BytesIO(fetched["job-download-mp3"])) as container:
+        stream = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(stream))
+        rate = stream.rate
+    assert abs(samples / rate - report["duration_s"]) < 0.2, (samples / rate, report["duration_s"])
+    assert fetched["job-vtt"].startswith(b"WEBVTT")
+    assert fetched["job-chapters"].decode() == "00:00 The Lighthouse Keeper\n"
+
+    # --- history lists the job with its report and downloads
     page.wait_for_selector(f"[data-testid=history-row-{job_id}][data-state=done]")
     assert tid(f"history-download-{job_id}").is_visible()
+    assert tid(f"history-download-mp3-{job_id}").is_visible() and tid(f"history-vtt-{job_id}").is_visible()
+    page.wait_for_function(
+        "([id, line]) => document.querySelector(`[data-testid=history-report-${id}-line]`)?.textContent === line",
+        arg=[job_id, line])
 
     # --- download the narration and decode it
     download_link = tid("job-download")

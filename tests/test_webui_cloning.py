@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -27,16 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-if os.environ.get("CI"):
-    import playwright.sync_api as playwright_api
-else:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-CHROMIUM = os.environ.get("INDEXTTS_YT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-]
+from browser_util import browser  # noqa: F401 - the fixture
 ENGINE = "indextts2.5"
 SCRIPT = """The keeper climbed the stairs at dusk.
 
@@ -116,18 +106,6 @@ def _speak(client: httpx.Client, text: str, path: Path) -> Path:
     assert r.status_code == 200
     path.write_bytes(r.content)
     return path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"no Chromium at {CHROMIUM}; .ci/run installs Debian's chromium")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set INDEXTTS_YT_CHROMIUM)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.timeout(240)

@@ -7,6 +7,7 @@ import {
   apply, formatDate, formatDuration, formatNumber, formatSize, lang, onLangChange, setLang, stateLabel, t,
 } from "./i18n.js";
 import { JobView } from "./job.js";
+import { downloadLinks, outputFields, relabelOutput, reportView, resetOutput, setupOutput } from "./output.js";
 import { changedOptions, settingsForm } from "./settings.js";
 
 const CHARS_PER_MINUTE = 850; // speaking rate used for estimates before anything is rendered
@@ -22,6 +23,7 @@ const state = {
   jobs: [],
   clone: { light: "off", text: () => t("clone.status.none") }, // the clip status line
   preloaded: new Map(), // "engine|clip id" -> the answer of its preload
+  openWarnings: new Set(), // history rows whose warnings are unfolded
 };
 
 /** The engine settings on screen: one settingsForm() per engine in play. */
@@ -328,8 +330,9 @@ function linkRange(range, input) {
   input.addEventListener("input", () => { range.value = input.value; });
 }
 
-/** Options the user changed, as sent to the API (defaults are left to the server), or an
- * error message when one is not valid. */
+/** Options the user changed, as sent to the API (defaults are left to the server), the
+ * pauses and the output fields (format, loudness, ...), or an error message when one is
+ * not valid. */
 function jobSettings() {
   const options = {};
   for (const group of form.groups) {
@@ -342,7 +345,9 @@ function jobSettings() {
   for (const [name, input] of Object.entries(el.pauses)) {
     if (input.value !== "" && isFinite(Number(input.value))) pauses[name] = Number(input.value);
   }
-  return { options, pauses, error: null };
+  const output = outputFields();
+  if (output.error) return { error: output.error };
+  return { options, pauses, output: output.fields, error: null };
 }
 
 function resetSettings() {
@@ -353,6 +358,7 @@ function resetSettings() {
     for (const ctrl of group.controls) if (!ctrl.ignored) ctrl.set(ctrl.spec.default);
     if (group.emotion) group.emotion.reset();
   }
+  resetOutput();
 }
 
 /** A message when the choice cannot make speech yet (a cloning engine without a clip). */
@@ -434,7 +440,7 @@ async function generate() {
   if (!text.trim()) return say(el.message, t("script.empty"), "error");
   const problem = choiceProblem();
   if (problem) return say(el.message, problem, "error");
-  const { options, pauses, error } = jobSettings();
+  const { options, pauses, output, error } = jobSettings();
   if (error) return say(el.message, error, "error");
   el.generate.disabled = true;
   el.generate.textContent = t("generate.busy");
@@ -442,7 +448,7 @@ async function generate() {
     const { engine, voice } = choice();
     const job = await api.createJob({
       text, title: el.title.value.trim() || null, engine, voice, options, pauses,
-      streaming: el.streaming.checked,
+      streaming: el.streaming.checked, ...output,
     });
     say(el.message, "");
     await jobView.attach(job, { autoplay: true });
@@ -473,20 +479,25 @@ function renderHistory() {
     const ready = job.output_ready || job.state === "done";
     const current = job.id === jobView.id;
     const id = job.id;
+    const report = reportView(job, {
+      testid: `history-report-${id}`, warningsTestid: `history-warnings-${id}`, collapsed: true,
+      open: state.openWarnings.has(id),
+      ontoggle: (open) => (open ? state.openWarnings.add(id) : state.openWarnings.delete(id)),
+    });
+    const length = (job.state === "done" && job.report && job.report.duration_s) || job.audio_seconds;
     return h("tr", { class: current ? "current" : "", dataset: { testid: `history-row-${id}`, state: job.state } },
       h("td", { class: "text" }, h("strong", {}, job.title || t("history.untitled")),
         current ? h("span", { class: "muted small" }, ` ${t("history.current")}`) : null,
-        h("div", { class: "muted small mono" }, id)),
+        h("div", { class: "muted small mono" }, id),
+        report ? h("div", { class: "report small" }, report) : null),
       h("td", {}, badge(job.state, stateLabel(job.state))),
       h("td", { class: "progress-cell" },
         h("progress", { max: Math.max(job.total || 0, 1), value: job.done || 0, "aria-label": t("col.progress") }),
         h("span", { class: "small" }, ` ${job.done}/${job.total}`)),
-      h("td", { class: "num" }, job.audio_seconds ? formatDuration(job.audio_seconds) : "–"),
+      h("td", { class: "num" }, length ? formatDuration(length) : "–"),
       h("td", { class: "small" }, formatDate(job.created_at)),
       h("td", { class: "downloads" }, ready
-        ? [h("a", { href: api.downloadUrl(id), download: "", class: "button-like small", dataset: { testid: `history-download-${id}` } }, t("history.wav")),
-          " ",
-          h("a", { href: api.srtUrl(id), download: "", class: "button-like small", dataset: { testid: `history-srt-${id}` } }, t("history.srt"))]
+        ? h("span", { class: "links" }, downloadLinks(job, { prefix: "history", suffix: `-${id}`, compact: true }))
         : "–"),
       h("td", { class: "row-actions" },
         h("button", { type: "button", class: "small", dataset: { testid: `history-open-${id}` }, onclick: () => openJob(id) }, t("history.open")),
@@ -531,6 +542,7 @@ function relabel() {
   updateCounts.now();
   renderPreview();
   renderHistory();
+  relabelOutput();
   jobView.relabel();
   el.generate.textContent = t("generate.button");
 }
@@ -583,6 +595,7 @@ function wire() {
 
 async function start() {
   apply();
+  setupOutput();
   wire();
   updateCounts.now();
   try {

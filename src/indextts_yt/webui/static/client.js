@@ -162,7 +162,11 @@ export const api = {
   eventsUrl: (id) => withKey(`/api/jobs/${enc(id)}/events`),
   audioUrl: (id) => withKey(`/api/jobs/${enc(id)}/audio`),
   segmentAudioUrl: (id, index) => withKey(`/api/jobs/${enc(id)}/segments/${index}/audio`),
-  downloadUrl: (id) => withKey(`/api/jobs/${enc(id)}/download`),
+  /** The finished WAV, or the file in the format the job was made in (`format`: "mp3", ...). */
+  downloadUrl: (id, format = "wav") =>
+    withKey(addQuery(`/api/jobs/${enc(id)}/download`, format === "wav" ? {} : { format })),
   srtUrl: (id) => withKey(`/api/jobs/${enc(id)}/subtitles.srt`),
+  vttUrl: (id) => withKey(`/api/jobs/${enc(id)}/subtitles.vtt`),
+  chaptersUrl: (id) => withKey(`/api/jobs/${enc(id)}/chapters.txt`),
   clipAudioUrl: (id) => withKey(`/api/clips/${enc(id)}/audio`),
 };

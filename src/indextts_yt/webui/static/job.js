@@ -8,6 +8,7 @@
 import { addQuery, api, ApiError } from "./client.js";
 import { $, badge, h, say, throttle } from "./dom.js";
 import { formatClock, formatDuration, formatNumber, optionLabel, stateLabel, t } from "./i18n.js";
+import { downloadLinks, reportView } from "./output.js";
 import { changedOptions, EMOTION_VECTOR, emotionModeOf, settingsForm } from "./settings.js";
 
 const LOG_LIMIT = 500;
@@ -30,12 +31,13 @@ export class JobView {
     this.playerMode = null; // "stream" | "final" | null
     this.needsFinalAudio = false; // output rebuilt (edit) or stream done: load the final file
     this.lastLoggedState = null;
+    this.filesKey = null; // what the download links and the report were drawn from
     this.el = {
       empty: $("#job-empty"), body: $("#job-body"), state: $("#job-state"),
       title: $("#job-title"), id: $("#job-id"), player: $("#player"), note: $("#player-note"),
       progress: $("#job-progress"), progressText: $("#job-progress-text"),
       pause: $("#job-pause"), resume: $("#job-resume"), cancel: $("#job-cancel"),
-      download: $("#job-download"), srt: $("#job-srt"), message: $("#job-message"),
+      downloads: $("#job-downloads"), report: $("#job-report"), message: $("#job-message"),
       log: $("#log"), rows: $("#segment-rows"),
     };
     this.segPlayer = new Audio();
@@ -191,7 +193,7 @@ export class JobView {
     const audio = (this.job.audio_seconds || 0) + (ev.kind === "segment_done" ? ev.segment_audio_s || 0 : 0);
     this.updateJob({
       ...this.job, state: ev.state, done: ev.done, total: ev.total, audio_seconds: audio,
-      error: ev.error || this.job.error,
+      error: ev.error || this.job.error, report: ev.report || this.job.report,
     }, ev);
     this.refreshSegments();
   }
@@ -294,26 +296,37 @@ export class JobView {
     this.el.pause.disabled = !["running", "queued"].includes(state);
     this.el.resume.disabled = !["paused", "interrupted", "failed"].includes(state);
     this.el.cancel.disabled = !["queued", "running", "paused", "interrupted", "failed"].includes(state);
-    const ready = job.output_ready || state === "done";
-    for (const [link, url] of [[this.el.download, api.downloadUrl(job.id)], [this.el.srt, api.srtUrl(job.id)]]) {
-      if (ready) link.href = url;
-      else link.removeAttribute("href");
-      link.setAttribute("aria-disabled", String(!ready));
-    }
+    this.renderFiles();
 
     let note = "";
     if (this.playerMode === "stream" && ["cancelled", "failed", "interrupted"].includes(state)) note = t("job.partialAudio");
     else if (this.playerMode === "stream" && state !== "done" && this.el.player.readyState < 2) note = t("job.waitingAudio");
+    else if (this.playerMode === "stream" && state !== "done") note = t("job.draftAudio");
     else if (!job.streaming && state !== "done") note = t("job.batchNote");
     else if (this.playerMode === null && state !== "done") note = t("job.noAudioYet");
+    else if (state === "done" && this.needsFinalAudio) note = t("job.finalPending");
     this.el.note.textContent = note;
     this.el.note.hidden = !note;
     if (job.error && state === "failed") say(this.el.message, t("job.error", { error: job.error }), "error");
   }
 
+  /** The download links and the report (measured loudness, warnings), redrawn only when
+   * what they show changed. */
+  renderFiles() {
+    const job = this.job;
+    const key = JSON.stringify([job.id, job.state, job.output_ready, job.output, job.report]);
+    if (key === this.filesKey) return;
+    this.filesKey = key;
+    this.el.downloads.replaceChildren(...downloadLinks(job, { prefix: "job" }));
+    const report = reportView(job, { testid: "job-report", warningsTestid: "job-warnings" });
+    this.el.report.replaceChildren(...(report || []));
+    this.el.report.hidden = !report;
+  }
+
   /** Re-render translated parts after a language switch. */
   relabel() {
     if (!this.job) return;
+    this.filesKey = null;
     this.render();
     for (const [index, row] of this.rows) if (!row.editing) this.fillRow(index);
   }
@@ -532,7 +545,7 @@ export class JobView {
         close();
         say(this.el.message, t("seg.queued", { n: index + 1 }), "ok");
         this.needsFinalAudio = true;
-        this.job = { ...this.job, state: "queued", output_ready: false };
+        this.job = { ...this.job, state: "queued", output_ready: false, report: null };
         this.lastLoggedState = null;
         this.render();
         this.connect(); // the job is queued again: follow it until the rebuilt output is done
