@@ -192,3 +192,29 @@ def test_the_server_publishes_the_chosen_format(data_dir):
                             params={"format": "mp3"}).status_code == 404
         bad = srv.http.post("/api/jobs", json={"text": "Hi.", "format": "wma"})
         assert bad.status_code == 400 and "wma" in bad.json()["error"]
+
+
+def test_a_failed_publish_keeps_every_segment_and_resumes(tmp_path, data_dir):
+    """The output cannot be written (its folder vanished): the job fails with the reason,
+    no segment is lost, and `resume` writes the output once the folder is back."""
+    script = tmp_path / "s.md"
+    script.write_text("One sentence.\n\nAnother sentence.", encoding="utf-8")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "s.mp3"
+    from indextts_yt.jobs import service
+    from indextts_yt.jobs.publish import check_output_options
+    from indextts_yt.jobs.runner import run_job
+
+    store = Store(data_dir)
+    request = service.JobRequest(text=script.read_text(), output=check_output_options(
+        out, None, None, None, True))
+    job, _ = service.create_job(store, request, origin="cli")
+    folder.rmdir()
+    events = list(run_job(store, job.id))
+    assert events[-1].state == "failed" and "writing the output failed" in events[-1].error
+    assert all(s.has_valid_audio for s in store.segments(job.id))
+    folder.mkdir()
+    events = list(run_job(store, job.id))
+    assert events[-1].kind == "finished" and out.exists()
+    assert all(e.kind != "segment_started" for e in events)  # nothing was re-rendered

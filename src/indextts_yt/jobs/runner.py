@@ -310,7 +310,13 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             streamer.__exit__(None, None, None)
             streamer = None
         # The publishable files replace the draft: mastered WAV, encoded file, subtitles.
-        report = publish(job, segments, sample_rate, pauses)
+        try:
+            report = publish(job, segments, sample_rate, pauses)
+        except Exception as exc:  # e.g. a full disk: every segment is kept; resume retries
+            message = f"writing the output failed: {exc}"
+            store.transition(job.id, st.FAILED, from_states=(st.RUNNING,), error=message)
+            yield event("stopped", st.FAILED, None, error=message)
+            return
         store.set_report(job.id, report)
     finally:
         if streamer:
