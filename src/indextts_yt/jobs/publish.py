@@ -20,8 +20,8 @@ from typing import Any
 
 from ..audio import PauseSettings, assemble
 from ..audio.chapters import Chapter, youtube_chapter_list, youtube_warnings
-from ..audio.encode import output_format
-from ..audio.loudness import LoudnessMeter, parse_target
+from ..audio.encode import encode_wav, output_format
+from ..audio.loudness import DEFAULT_TARGET_LUFS, LoudnessMeter, parse_target
 from ..audio.mastering import Mastering, master_segment
 from ..audio.subtitles import SubtitleStyle, write_srt, write_vtt
 from ..audio.atomic import write_text_atomic
@@ -36,7 +36,7 @@ class OutputOptions:
     file: str | None = None  # the encoded file (mp3, m4a, ...); None: the WAV is the output
     format: str = "wav"
     bitrate: int | None = None
-    loudness: float | None = -16.0  # LUFS; None: levels as the engine made them
+    loudness: float | None = DEFAULT_TARGET_LUFS  # LUFS; None: levels as the engine made them
     trim: bool = True
     vtt: str | None = None
     chapters: str | None = None  # the YouTube chapter list (text)
@@ -66,7 +66,7 @@ def check_output_options(file: Path | None, fmt: str | None, bitrate: str | int 
                          subtitles: Mapping[str, Any] | None = None,
                          vtt: Path | None = None, chapters: Path | None = None) -> OutputOptions:
     """Every output choice checked before any work (InputError naming the problem)."""
-    target = parse_target(loudness) if loudness is not None else -16.0
+    target = parse_target(loudness)  # None (not given) is the default target
     # Without a file (a server job), the format alone decides; the file is named for it.
     spec = output_format(file if file is not None else Path("narration"), fmt or (
         None if file is not None else "wav"), bitrate)
@@ -102,8 +102,6 @@ def publish(job: Job, segments: Sequence[SegmentRow], sample_rate: int,
                               "duration_s": round(total, 3), "files": [job.output_path]}
     if options.file:
         spec = output_format(Path(options.file), options.format, options.bitrate)
-        from ..audio.encode import encode_wav
-
         encode_wav(Path(job.output_path), Path(options.file), spec, chapters,
                    {"title": job.title})
         report["files"].append(options.file)
