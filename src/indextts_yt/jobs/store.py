@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..db import DB_NAME, connect
 from ..errors import JobNotFound
 
 # Job states. "interrupted": its process died mid-run (found on start-up); resumable.
@@ -169,16 +170,8 @@ class Store:
         self.data_dir = Path(data_dir)
         self.jobs_dir = self.data_dir / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
-        self.db_path = self.data_dir / "studio.sqlite3"
-        # Autocommit mode; writes that belong together go through transaction().
-        self._db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable across process crashes in WAL mode; only power loss can drop the
-        # last commits, and then the rows merely claim less than the disk has.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
+        self.db_path = self.data_dir / DB_NAME
+        self._db = connect(self.data_dir)
         self._db.executescript(SCHEMA)
         self._migrate()
 

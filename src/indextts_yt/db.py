@@ -1,0 +1,28 @@
+"""The studio's one SQLite database, ``<data dir>/studio.sqlite3``.
+
+Jobs, the voice library and presets each keep their tables here (each module creates its
+own); this opens a connection the way all of them need it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+DB_NAME = "studio.sqlite3"
+
+
+def connect(data_dir: Path | str) -> sqlite3.Connection:
+    """A connection in autocommit mode (group writes with BEGIN IMMEDIATE ... COMMIT),
+    WAL, rows as sqlite3.Row. One per thread: connections are not shared."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(data_dir / DB_NAME, timeout=30, isolation_level=None,
+                         check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable across process crashes in WAL mode; only power loss can drop the
+    # last commits, and then the rows merely claim less than the disk has.
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    return db
