@@ -94,12 +94,26 @@ def _plan(script: str, engine: str, voice: str | None, options: dict, max_chars:
     return plan(text, Choice(engine, voice), options, max_chars), title
 
 
-def _run(store, job_id: str) -> None:
+def _given(ctx: typer.Context) -> set[str]:
+    """The parameters typed on the command line or set by environment (not defaults): they
+    win over a preset's settings."""
+    # By name: typer may bring its own copy of click's ParameterSource.
+    return {name for name in ctx.params
+            if getattr(ctx.get_parameter_source(name), "name", "") in ("COMMANDLINE",
+                                                                     "ENVIRONMENT")}
+
+
+def _run_events(store, job_id: str, from_states=None):
+    """Run the job here, drawing its progress; returns the last event."""
     from .cli_progress import render
     from .jobs.runner import run_job
 
+    return render(run_job(store, job_id, from_states=from_states))
+
+
+def _run(store, job_id: str) -> None:
     try:
-        last = render(run_job(store, job_id))
+        last = _run_events(store, job_id)
     except KeyboardInterrupt:
         typer.echo(f"interrupted; continue with: indextts-yt resume {job_id}", err=True)
         raise typer.Exit(130) from None
@@ -109,6 +123,7 @@ def _run(store, job_id: str) -> None:
 
 @app.command()
 def narrate(
+    ctx: typer.Context,
     script: Annotated[str, typer.Argument(help="Script file (.txt or .md), or - for stdin.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Audio file to write: .wav, "
                       ".flac, .mp3, .ogg/.opus (Opus) or .m4a (AAC).")],
@@ -160,6 +175,10 @@ def narrate(
     accel: AccelOpt = False,
     compile: CompileOpt = False,
     cuda_kernel: CudaKernelOpt = False,
+    preset: Annotated[Optional[str], typer.Option(
+        "--preset", "-p", help="Start from this settings preset; options given here win.")] = None,
+    save_preset: Annotated[Optional[str], typer.Option(
+        "--save-preset", metavar="NAME", help="Save this run's settings as a preset.")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Narrate SCRIPT to an audio file, resuming an identical unfinished run if there is one.
@@ -173,23 +192,22 @@ def narrate(
     from .audio.encode import FORMATS
     from .outputs import check_writable
     from .paths import data_dir as resolve
+    from .presets import PresetLibrary, PresetSettings
     from .script_input import read_script
 
-    from .jobs.publish import check_output_options
-
+    given = _given(ctx)
     audio_suffixes = tuple(e for info in FORMATS.values() for e in info.extensions)
     out = check_writable(output, audio_suffixes, "output")
     srt_path = check_writable(srt, (".srt",), "subtitle file") if srt else None
     vtt_path = check_writable(vtt, (".vtt",), "subtitle file") if vtt else None
     chapters_path = check_writable(chapters, (".txt",), "chapter list") if chapters else None
-    publishing = check_output_options(
-        out, format, bitrate, loudness, trim, vtt=vtt_path, chapters=chapters_path,
-        subtitles={"max_line_chars": subtitle_width, "max_lines": subtitle_lines,
-                   "max_cue_s": subtitle_max_s, "min_cue_s": min(1.0, subtitle_max_s)})
     text, title = read_script(script)
     _configure_engines(checkpoints, device, fp16, accel, compile, cuda_kernel)
     clips = ClipStore(resolve(data_dir))
-    options = _options(speed, option)
+    presets = PresetLibrary(resolve(data_dir)) if preset or save_preset else None
+
+    # This run's settings: the preset's (or the defaults), and on top what was typed here.
+    options = _options(speed if "speed" in given else None, option)
     options.update(emotion_vector_options(emotion_vector))
     if emotion_clip is not None:
         options["emotion_clip"] = clip_option(clips, emotion_clip, "--emotion-clip")
@@ -197,15 +215,40 @@ def narrate(
         options["emo_alpha"] = emotion_strength
     if emotion_text is not None:
         options["emotion_text"] = emotion_text
-    if voice is not None and engine != "auto":
-        voice = clip_option(clips, voice, "--voice", engine=engine)
-    pause_fields = {"clause": clause_pause, "sentence": sentence_pause, "paragraph": paragraph_pause, "heading": heading_pause}
-    request = service.JobRequest(
-        text=text, title=title, engine=engine, voice=voice, options=options,
-        pauses={k: v for k, v in pause_fields.items() if v is not None}, streaming=not batch,
-        max_chars=max_chars, output=publishing)
+    pause_fields = {"clause": clause_pause, "sentence": sentence_pause,
+                    "paragraph": paragraph_pause, "heading": heading_pause}
+    subtitle_fields = {"max_line_chars": ("subtitle_width", subtitle_width),
+                       "max_lines": ("subtitle_lines", subtitle_lines),
+                       "max_cue_s": ("subtitle_max_s", subtitle_max_s)}
+    subtitles = {k: v for k, (param, v) in subtitle_fields.items() if param in given}
+    if "max_cue_s" in subtitles:
+        subtitles["min_cue_s"] = min(1.0, subtitle_max_s)
+    overrides = {
+        "options": options,
+        "pauses": {k: v for k, v in pause_fields.items() if v is not None},
+        "output": {k: v for k, v in (("format", format), ("bitrate", bitrate),
+                                     ("loudness", loudness)) if v is not None},
+    }
+    if "trim" in given:
+        overrides["output"]["trim"] = trim
+    if subtitles:
+        overrides["output"]["subtitles"] = subtitles
+    for name, value in (("engine", engine), ("voice", voice), ("max_chars", max_chars)):
+        if name in given:
+            overrides[name] = value
+    settings = (presets.get(preset).settings if preset else PresetSettings()).merged(overrides)
+    if settings.voice is not None and settings.engine != "auto":
+        settings = settings.merged({"voice": clip_option(clips, settings.voice, "--voice",
+                                                         engine=settings.engine)})
+    publishing = settings.output_options(out, vtt=vtt_path, chapters=chapters_path,
+                                         format_given="format" in given)
+    request = settings.request(text, title, publishing, streaming=not batch)
     # every check before the job is stored
     planned = service.plan_request(request, clips)
+    if save_preset:  # with the format the output's name chose
+        saved = presets.save(save_preset, settings.merged(
+            {"output": {"format": publishing.format, "bitrate": publishing.bitrate}}))
+        typer.echo(f"saved preset {saved.name!r}", err=True)
 
     store = _store(data_dir)
     # An encoded output (mp3, ...) is made at the end from the job's WAV, which grows in the
@@ -393,6 +436,20 @@ def preload(
     how = preload_clip(engine, clips.get(clip_id))
     typer.echo(f"{clip_id}: {how} in {time.monotonic() - started:.1f} s "
                f"(use it with --engine {engine} --voice {clip_id})")
+
+
+def _register_more() -> None:
+    from .cli_batch import batch, cancel, pause, queue_app
+    from .cli_presets import presets_app
+
+    app.command()(batch)
+    app.command()(pause)
+    app.command()(cancel)
+    app.add_typer(queue_app, name="queue")
+    app.add_typer(presets_app, name="presets")
+
+
+_register_more()
 
 
 def _version(value: bool) -> None:

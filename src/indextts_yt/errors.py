@@ -31,3 +31,16 @@ class PayloadTooLarge(InputError):
 
 class JobConflict(StudioError):
     """The job's state does not allow that now (e.g. pausing a finished job)."""
+
+
+class PresetNotFound(StudioError):
+    """No settings preset with that name."""
+
+
+class VoiceNotFound(InputError):
+    """No voice with that id or name in the voice library (or among the bundled voices)."""
+
+
+class VoiceConflict(InputError):
+    """The voice library refuses that now: a name or recording already there, a voice an
+    unfinished job uses, or a bundled voice, which is read-only."""

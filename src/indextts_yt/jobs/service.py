@@ -156,7 +156,7 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
     job = store.create_job(
         title=req.title or default_title(req.text), fingerprint=fp, engine=req.engine or "auto",
         voice=req.voice, settings={"options": options, "pauses": pauses,
-                                   "output": output.to_settings()},
+                                   "max_chars": req.max_chars, "output": output.to_settings()},
         output_path=str(output_path), srt_path=str(srt_path) if srt_path else None,
         streaming=req.streaming, segments=segments, job_id=job_id, origin=origin)
     return job, False

@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     runner_pid   INTEGER,
     error        TEXT,
     origin       TEXT NOT NULL DEFAULT 'cli',
-    report       TEXT            -- JSON, once done: measured loudness, files written, warnings
+    report       TEXT,           -- JSON, once done: measured loudness, files written, warnings
+    queue_pos    REAL,           -- order in the queue (creation time until reordered)
+    batch_id     TEXT            -- the batch the job was queued in, if any
 );
 CREATE INDEX IF NOT EXISTS jobs_fingerprint ON jobs(fingerprint);
 CREATE TABLE IF NOT EXISTS segments (
@@ -99,6 +101,8 @@ class Job:
     error: str | None
     origin: str = ORIGIN_CLI
     report: dict[str, Any] | None = None
+    queue_pos: float | None = None
+    batch_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,8 @@ class Store:
     def _migrate(self) -> None:
         """Columns added after a data dir may have been created get added to it."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        for name, definition in (("origin", "TEXT NOT NULL DEFAULT 'cli'"), ("report", "TEXT")):
+        for name, definition in (("origin", "TEXT NOT NULL DEFAULT 'cli'"), ("report", "TEXT"),
+                                 ("queue_pos", "REAL"), ("batch_id", "TEXT")):
             if name in columns:
                 continue
             try:
@@ -225,6 +230,7 @@ class Store:
         segments: Iterable[NewSegment],
         job_id: str | None = None,
         origin: str = ORIGIN_CLI,
+        batch_id: str | None = None,
     ) -> Job:
         job_id = job_id or self.new_job_id()
         job_dir = self.job_dir(job_id)
@@ -235,11 +241,11 @@ class Store:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO jobs (id, created_at, updated_at, state, title, fingerprint, engine,"
-                " voice, settings, output_path, srt_path, streaming, total_chars, origin)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " voice, settings, output_path, srt_path, streaming, total_chars, origin,"
+                " queue_pos, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (job_id, now, now, QUEUED, title, fingerprint, engine, voice,
                  json.dumps(settings, sort_keys=True), output, srt_path, int(streaming),
-                 sum(len(s.text) for s in segments), origin),
+                 sum(len(s.text) for s in segments), origin, now, batch_id),
             )
             db.executemany(
                 "INSERT INTO segments (job_id, idx, text, chapter, pause_after, language, engine,"
@@ -297,21 +303,71 @@ class Store:
         )
         return cur.rowcount == 1
 
+    _QUEUE_ORDER = "ORDER BY coalesce(queue_pos, created_at), created_at, id"
+
     def next_queued(self, origin: str = ORIGIN_SERVER) -> Job | None:
-        """The oldest queued job of ``origin``: the queue drains in creation order."""
+        """The first queued job of ``origin`` in queue order (creation order unless moved)."""
         row = self._db.execute(
-            "SELECT * FROM jobs WHERE state = ? AND origin = ? ORDER BY created_at, id LIMIT 1",
+            f"SELECT * FROM jobs WHERE state = ? AND origin = ? {self._QUEUE_ORDER} LIMIT 1",
             (QUEUED, origin),
         ).fetchone()
         return _job(row) if row else None
 
-    def queued_ids(self, origin: str = ORIGIN_SERVER) -> list[str]:
-        """Queued jobs of ``origin`` in the order the worker will take them."""
+    def queued_ids(self, origin: str = ORIGIN_SERVER, batch_id: str | None = None) -> list[str]:
+        """Queued jobs of ``origin`` (of one batch, if given) in the order they will run."""
+        batch = " AND batch_id = ?" if batch_id else ""
         rows = self._db.execute(
-            "SELECT id FROM jobs WHERE state = ? AND origin = ? ORDER BY created_at, id",
-            (QUEUED, origin),
+            f"SELECT id FROM jobs WHERE state = ? AND origin = ?{batch} {self._QUEUE_ORDER}",
+            (QUEUED, origin, *((batch_id,) if batch_id else ())),
         )
         return [r[0] for r in rows]
+
+    def batch_jobs(self, batch_id: str) -> list[Job]:
+        """A batch's jobs in queue order."""
+        rows = self._db.execute(f"SELECT * FROM jobs WHERE batch_id = ? {self._QUEUE_ORDER}",
+                                (batch_id,))
+        return [_job(r) for r in rows]
+
+    def reorder(self, ordered_ids: list[str]) -> None:
+        """Put these jobs in this order, reusing their own queue positions (so every other
+        job keeps its place relative to them)."""
+        with self.transaction() as db:
+            marks = ",".join("?" * len(ordered_ids))
+            slots = sorted(r[0] for r in db.execute(
+                f"SELECT coalesce(queue_pos, created_at) FROM jobs WHERE id IN ({marks})",
+                ordered_ids))
+            if len(slots) != len(ordered_ids):
+                raise JobNotFound("a job in that order no longer exists")
+            db.executemany("UPDATE jobs SET queue_pos = ?, updated_at = ? WHERE id = ?",
+                           [(pos, time.time(), job_id)
+                            for pos, job_id in zip(slots, ordered_ids)])
+
+    def set_batch(self, job_ids: Iterable[str], batch_id: str) -> None:
+        self._db.executemany("UPDATE jobs SET batch_id = ? WHERE id = ?",
+                             [(batch_id, job_id) for job_id in job_ids])
+
+    def remaining_chars(self) -> dict[str, dict[str, int]]:
+        """job id -> engine -> characters still without current audio (unfinished jobs)."""
+        rows = self._db.execute(
+            "SELECT s.job_id, s.engine, sum(length(s.text)) FROM segments s"
+            " JOIN jobs j ON j.id = s.job_id"
+            " WHERE j.state NOT IN ('done', 'cancelled')"
+            " AND NOT (s.state = 'done' AND s.audio_key = s.key) GROUP BY s.job_id, s.engine")
+        remaining: dict[str, dict[str, int]] = {}
+        for job_id, engine, chars in rows:
+            remaining.setdefault(job_id, {})[engine] = int(chars)
+        return remaining
+
+    def seconds_per_char(self, recent: int = 200) -> dict[str, float]:
+        """engine -> compute seconds per character over its most recent rendered segments
+        (audio reused from another job took no time, so it is left out)."""
+        rows = self._db.execute(
+            "SELECT engine, sum(compute_seconds), sum(length(text)) FROM ("
+            "  SELECT engine, compute_seconds, text, row_number() OVER ("
+            "    PARTITION BY engine ORDER BY finished_at DESC) AS n"
+            "  FROM segments WHERE state = 'done' AND reused = 0 AND compute_seconds > 0)"
+            " WHERE n <= ? GROUP BY engine", (recent,))
+        return {engine: secs / chars for engine, secs, chars in rows if chars}
 
     def progress(self, job_id: str | None = None) -> dict[str, tuple[int, int, float]]:
         """job id -> (segments, segments with current audio, seconds of that audio), in one

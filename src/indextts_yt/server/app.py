@@ -25,6 +25,8 @@ from .openai_speech import router as speech_router
 from .routes_clips import router as clips_router
 from .routes_engines import router as engines_router
 from .routes_jobs import router as jobs_router
+from .routes_presets import router as presets_router
+from .routes_queue import router as queue_router
 from .security import Guard
 from .sse import router as sse_router
 
@@ -60,8 +62,8 @@ def create_app(data_dir: Path | str, api_key: str | None = None, start_worker: b
                           "and an OpenAI-compatible speech endpoint.")
     app.state.studio = studio
     errors.install(app)
-    for router in (engines_router, jobs_router, clips_router, sse_router, audio_router,
-                   speech_router):
+    for router in (engines_router, jobs_router, queue_router, presets_router, clips_router,
+                   sse_router, audio_router, speech_router):
         app.include_router(router)
 
     if UI_DIR.is_dir():

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (ClipNotFound, EngineUnavailable, InputError, JobBusy, JobConflict,
-                      JobNotFound, PayloadTooLarge, StudioError)
+                      JobNotFound, PayloadTooLarge, PresetNotFound, StudioError)
+from ..errors import VoiceConflict, VoiceNotFound
 
 log = logging.getLogger("indextts_yt.server")
 
@@ -26,6 +27,9 @@ _STATUS: tuple[tuple[type[StudioError], int], ...] = (
     (PayloadTooLarge, 413),
     (JobNotFound, 404),
     (ClipNotFound, 404),
+    (VoiceNotFound, 404),
+    (VoiceConflict, 409),
+    (PresetNotFound, 404),
     (JobBusy, 409),
     (JobConflict, 409),
     (EngineUnavailable, 400),

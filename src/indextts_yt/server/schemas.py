@@ -53,6 +53,22 @@ class JobCreate(BaseModel):
         None, description="cue style: max_line_chars, max_lines, max_cue_s, min_cue_s")
     max_chars: int | None = Field(None, ge=20, le=2000,
                                   description="longest segment (default: the engine's)")
+    preset: str | None = Field(None, description="start from this settings preset; the "
+                               "fields given here win over it")
+
+    def settings_given(self) -> dict[str, Any]:
+        """The settings this request names, shaped as a preset's (to lay over one)."""
+        given = self.model_fields_set
+        top = {k: getattr(self, k) for k in ("engine", "voice", "max_chars") if k in given}
+        if "options" in given:
+            top["options"] = dict(self.options)
+        if "pauses" in given:
+            top["pauses"] = self.pauses.given()
+        output = {k: getattr(self, k) for k in ("format", "bitrate", "loudness", "trim",
+                                                "subtitles") if k in given}
+        if output:
+            top["output"] = output
+        return top
 
 
 class PreviewRequest(BaseModel):
@@ -88,6 +104,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> di
         "done": done,
         "audio_seconds": round(audio_s, 3),
         "error": job.error,
+        "batch_id": job.batch_id,
         "output_ready": job.state == st.DONE and os.path.exists(job.output_path),
         "output": job.settings.get("output"),
         # once done: measured loudness (LUFS, true peak), duration, chapters, warnings

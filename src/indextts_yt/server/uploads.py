@@ -7,15 +7,15 @@ refused with 413 after at most the limit has been read, whatever Content-Length 
 from __future__ import annotations
 
 import json
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
 from ..errors import InputError, PayloadTooLarge
-from ..jobs.publish import check_output_options
 from ..jobs.service import JobRequest
+from ..presets import PresetLibrary, PresetSettings
 from ..script_input import MAX_SCRIPT_BYTES, decode_script
 from .errors import UnsupportedMedia
 from .schemas import JobCreate
@@ -28,7 +28,7 @@ _JSON_LIMIT = 2 * MAX_SCRIPT_BYTES + _FORM_SLACK
 _FORM_LIMIT = MAX_SCRIPT_BYTES + _FORM_SLACK
 _FORM_FIELDS = frozenset({"file", "text", "title", "engine", "voice", "streaming", "max_chars",
                           "options", "pauses", "format", "bitrate", "loudness", "trim",
-                          "subtitles"})
+                          "subtitles", "preset"})
 
 
 def _too_large() -> PayloadTooLarge:
@@ -69,7 +69,7 @@ async def read_job_request(request: Request) -> JobRequest:
         spec = JobCreate.model_validate(data)
         if spec.text is None:
             raise InputError("'text' is required (or upload a file as multipart/form-data)")
-        return _to_request(spec, spec.text, spec.title)
+        return _to_request(spec, spec.text, spec.title, _data_dir(request))
     if ctype == "multipart/form-data":
         return await _read_form(capped(request, _FORM_LIMIT))
     raise UnsupportedMedia("send the job as application/json, or as multipart/form-data with"
@@ -84,7 +84,7 @@ async def _read_form(request: Request) -> JobRequest:
             raise InputError(f"unknown form field {unknown[0]!r}")
         fields: dict[str, object] = {}
         for name in ("text", "title", "engine", "voice", "streaming", "max_chars", "format",
-                     "bitrate", "loudness", "trim"):
+                     "bitrate", "loudness", "trim", "preset"):
             value = form.get(name)
             if isinstance(value, str) and value != "":
                 fields[name] = value
@@ -102,17 +102,28 @@ async def _read_form(request: Request) -> JobRequest:
             if PurePath(name).suffix.lower() not in SCRIPT_SUFFIXES:
                 raise UnsupportedMedia(f"{name}: upload a .txt or .md script")
             text = decode_script(await upload.read(), name)
-            return _to_request(spec, text, spec.title or PurePath(name).stem)
+            return _to_request(spec, text, spec.title or PurePath(name).stem,
+                               _data_dir(request))
         if spec.text is None:
             raise InputError("upload a 'file' (a .txt or .md script) or give 'text'")
-        return _to_request(spec, spec.text, spec.title)
+        return _to_request(spec, spec.text, spec.title, _data_dir(request))
     finally:
         await form.close()
 
 
-def _to_request(spec: JobCreate, text: str, title: str | None) -> JobRequest:
-    output = check_output_options(None, spec.format, spec.bitrate, spec.loudness, spec.trim,
-                                  spec.subtitles)
-    return JobRequest(text=text, title=title, engine=spec.engine, voice=spec.voice,
-                      options=spec.options, pauses=spec.pauses.given(), streaming=spec.streaming,
-                      max_chars=spec.max_chars, output=output)
+def _data_dir(request: Request) -> Path:
+    return request.app.state.studio.data_dir
+
+
+def _to_request(spec: JobCreate, text: str, title: str | None,
+                data_dir: Path) -> JobRequest:
+    """The request's settings over its preset's (or the defaults)."""
+    base = PresetSettings()
+    if spec.preset:
+        library = PresetLibrary(data_dir)
+        try:
+            base = library.get(spec.preset).settings
+        finally:
+            library.close()
+    settings = base.merged(spec.settings_given())
+    return settings.request(text, title, settings.output_options(), streaming=spec.streaming)

@@ -1,0 +1,116 @@
+"""Settings presets: list, save, get, delete, export as a file, import from one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from ..errors import InputError, PayloadTooLarge
+from ..presets import PresetLibrary, PresetSettings
+from ..presets.schema import MAX_PRESET_BYTES
+from .errors import UnsupportedMedia
+from .uploads import capped
+
+router = APIRouter(tags=["presets"])
+
+
+def _library(request: Request) -> PresetLibrary:
+    return PresetLibrary(request.app.state.studio.data_dir)
+
+
+class PresetSave(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., description="unique, case-insensitively")
+    description: str = ""
+    settings: PresetSettings
+    replace: bool = Field(False, description="replace a preset of that name")
+
+
+@router.get("/api/presets", summary="The saved presets")
+def list_presets(request: Request) -> list[dict[str, Any]]:
+    library = _library(request)
+    try:
+        return [p.to_dict() for p in library.list()]
+    finally:
+        library.close()
+
+
+@router.post("/api/presets", status_code=201,
+             summary="Save a preset (checked against this studio's engines, voices, formats)")
+def save_preset(body: PresetSave, request: Request) -> dict[str, Any]:
+    library = _library(request)
+    try:
+        return library.save(body.name, body.settings, description=body.description,
+                            replace=body.replace).to_dict()
+    finally:
+        library.close()
+
+
+@router.get("/api/presets/{name}", summary="One preset")
+def get_preset(name: str, request: Request) -> dict[str, Any]:
+    library = _library(request)
+    try:
+        return library.get(name).to_dict()
+    finally:
+        library.close()
+
+
+@router.delete("/api/presets/{name}", status_code=204, summary="Remove a preset")
+def delete_preset(name: str, request: Request) -> Response:
+    library = _library(request)
+    try:
+        library.delete(name)
+    finally:
+        library.close()
+    return Response(status_code=204)
+
+
+@router.get("/api/presets/{name}/export", summary="The preset as a versioned JSON file")
+def export_preset(name: str, request: Request) -> Response:
+    library = _library(request)
+    try:
+        preset = library.get(name)
+    finally:
+        library.close()
+    safe = "".join(c if c.isalnum() or c in "-_ " else "_" for c in preset.name).strip() or "preset"
+    return Response(preset.to_file().to_json(), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{safe}.preset.json"'})
+
+
+@router.post("/api/presets/import", status_code=201,
+             summary="Import a preset file (the JSON body, or multipart 'file'); older "
+                     "versions are migrated, unknown fields and wrong types refused")
+async def import_preset(request: Request, name: str | None = Query(None),
+                        replace: bool = Query(False)) -> dict[str, Any]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    limited = capped(request, MAX_PRESET_BYTES + 16 * 1024)
+    try:
+        if ctype == "application/json":
+            raw, source = await limited.body(), "preset file"
+        elif ctype == "multipart/form-data":
+            form = await limited.form(max_files=1, max_fields=2)
+            try:
+                upload = form.get("file")
+                if not isinstance(upload, UploadFile):
+                    raise InputError("the form needs a 'file' field with the preset")
+                raw, source = await upload.read(), upload.filename or "preset file"
+            finally:
+                await form.close()
+        else:
+            raise UnsupportedMedia("send the preset file as application/json or as "
+                                   "multipart/form-data with a 'file' field")
+    except PayloadTooLarge:
+        raise PayloadTooLarge(f"a preset file is at most {MAX_PRESET_BYTES // 1024} KB") from None
+    def save() -> dict[str, Any]:
+        library = _library(request)
+        try:
+            return library.import_file(raw, source=source, name=name, replace=replace).to_dict()
+        finally:
+            library.close()
+
+    return await run_in_threadpool(save)
