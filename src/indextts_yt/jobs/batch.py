@@ -104,6 +104,7 @@ def queue_batch(store: Store, scripts: Sequence[Script], settings: PresetSetting
         raise InputError("a batch needs at least one script")
     if len(scripts) > MAX_BATCH_SCRIPTS:
         raise InputError(f"{len(scripts)} scripts in one batch; the limit is {MAX_BATCH_SCRIPTS}")
+    settings.output_options()  # the format, bit rate and loudness, before naming files
     clips = ClipStore(store.data_dir)
     planned = []
     names: dict[str, str] = {}
