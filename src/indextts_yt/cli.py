@@ -241,7 +241,7 @@ def narrate(
         settings = settings.merged({"voice": clip_option(clips, settings.voice, "--voice",
                                                          engine=settings.engine)})
     publishing = settings.output_options(out, vtt=vtt_path, chapters=chapters_path,
-                                         format_given="format" in given)
+                                         explicit=given & {"format", "bitrate"})
     request = settings.request(text, title, publishing, streaming=not batch)
     # every check before the job is stored
     planned = service.plan_request(request, clips)
@@ -306,40 +306,10 @@ def jobs(json_out: Annotated[bool, typer.Option("--json", help="Machine-readable
                    f"{r['title']}  -> {r['output']}" + (f"  ({r['error']})" if r["error"] else ""))
 
 
-@app.command()
-def voices(engine: Annotated[Optional[str], typer.Option("--engine", "-e")] = None,
-           json_out: Annotated[bool, typer.Option("--json")] = False,
-           data_dir: DataDir = None) -> None:
-    """List the voices each engine offers and whether it can clone (a cloning engine's
-    voices are the reference clips stored in the studio)."""
-    from .clips import ClipStore
-    from .engines import registry
-    from .errors import EngineUnavailable
-    from .paths import data_dir as resolve
+# `voices` is a group (list, add, edit, rm, export, import); plain `voices` lists.
+from .cli_voices import app as _voices_app  # noqa: E402
 
-    names = [registry.get_engine(engine).name] if engine else registry.engine_names()
-    rows, unavailable = [], []
-    for name in names:
-        try:
-            eng = registry.get_engine(name)
-        except EngineUnavailable as exc:
-            unavailable.append(str(exc))
-            continue
-        for v in eng.voices():
-            rows.append({"engine": name, "voice": v.id, "name": v.name, "language": v.language,
-                         "cloning": eng.capabilities.cloning, "description": v.description})
-        if eng.capabilities.cloning:
-            for clip in ClipStore(resolve(data_dir)).list():
-                rows.append({"engine": name, "voice": clip.id, "name": clip.name, "language": "",
-                             "cloning": True, "description": f"reference clip, {clip.seconds:.1f} s"})
-    if json_out:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    for r in rows:
-        clone = "can clone" if r["cloning"] else "no cloning"
-        typer.echo(f"{r['engine']:<11} {r['voice']:<21} {r['language']:<4} {clone:<10} {r['name']}")
-    for line in unavailable:
-        typer.echo(f"(not available) {line}")
+app.add_typer(_voices_app, name="voices")
 
 
 @app.command()

@@ -114,7 +114,8 @@ def queue_batch(store: Store, scripts: Sequence[Script], settings: PresetSetting
             # An encoded file is named here; a WAV is the job's own output (paths["wav"]).
             output = settings.output_options(
                 paths["audio"] if "audio" in paths and "wav" not in paths else None,
-                vtt=paths.get("vtt"), chapters=paths.get("chapters"), format_given=True)
+                vtt=paths.get("vtt"), chapters=paths.get("chapters"),
+                explicit=("format", "bitrate"))
             request = settings.request(script.text, script.title, output)
             planned.append((request, paths, plan_request(request, clips)))
         except StudioError as exc:

@@ -15,7 +15,7 @@ Versions:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,15 +69,17 @@ class PresetSettings(BaseModel):
                           max_chars=self.max_chars, output=output)
 
     def output_options(self, file: Path | None = None, *, vtt: Path | None = None,
-                       chapters: Path | None = None, format_given: bool = False
+                       chapters: Path | None = None, explicit: Collection[str] = ()
                        ) -> OutputOptions:
         """The checked output choices. A ``file`` (the CLI's -o) decides the format by its
-        extension when the preset's format is another, unless the format was given
-        explicitly (then a mismatch is an error)."""
+        extension when the settings name another format, unless the format is one of the
+        ``explicit`` choices (typed by the user: then a mismatch is an error); a bit rate
+        meant for that other format is dropped unless it is explicit too."""
         out = self.output
         fmt, bitrate = out.format, out.bitrate
-        if file is not None and not format_given and not _format_matches(file, fmt):
-            fmt, bitrate = None, None
+        if file is not None and "format" not in explicit and not _format_matches(file, fmt):
+            fmt = None
+            bitrate = bitrate if "bitrate" in explicit else None
         return check_output_options(file, fmt, bitrate, out.loudness, out.trim, out.subtitles,
                                     vtt=vtt, chapters=chapters)
 
