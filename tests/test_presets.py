@@ -183,7 +183,7 @@ def test_api_presets_and_a_job_from_a_preset(data_dir):
         r = http.post("/api/presets", json={"name": "Show", "settings": PODCAST})
         assert r.status_code == 201, r.text
         assert "already exists" in assert_error(
-            http.post("/api/presets", json={"name": "SHOW", "settings": {}}), 400)
+            http.post("/api/presets", json={"name": "SHOW", "settings": {}}), 409)
         assert "settings.spead" in assert_error(
             http.post("/api/presets", json={"name": "X", "settings": {"spead": 1}}), 422)
         assert "cannot run here" in assert_error(http.post("/api/presets", json={

@@ -37,6 +37,10 @@ class PresetNotFound(StudioError):
     """No settings preset with that name."""
 
 
+class PresetConflict(InputError):
+    """A preset of that name already exists (the user may replace it)."""
+
+
 class VoiceNotFound(InputError):
     """No voice with that id or name in the voice library (or among the bundled voices)."""
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..clips import ClipStore
 from ..db import connect
-from ..errors import EngineUnavailable, InputError, PresetNotFound
+from ..errors import EngineUnavailable, InputError, PresetConflict, PresetNotFound
 from .schema import MAX_NAME_CHARS, PresetFile, PresetSettings, parse_preset_file, validate_settings
 
 _SCHEMA = """
@@ -115,7 +115,7 @@ class PresetLibrary:
             existing = self._db.execute("SELECT name FROM presets WHERE name = ?",
                                         (name,)).fetchone()
             if existing and not replace:
-                raise InputError(f"a preset named {existing[0]!r} already exists; choose "
+                raise PresetConflict(f"a preset named {existing[0]!r} already exists; choose "
                                  "another name or replace it")
             self._db.execute(
                 "INSERT INTO presets (name, description, settings, created_at, updated_at)"

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (ClipNotFound, EngineUnavailable, InputError, JobBusy, JobConflict,
-                      JobNotFound, PayloadTooLarge, PresetNotFound, StudioError)
+                      JobNotFound, PayloadTooLarge, PresetConflict, PresetNotFound,
+                      StudioError)
 from ..errors import VoiceConflict, VoiceNotFound
 
 log = logging.getLogger("indextts_yt.server")
@@ -30,6 +31,7 @@ _STATUS: tuple[tuple[type[StudioError], int], ...] = (
     (VoiceNotFound, 404),
     (VoiceConflict, 409),
     (PresetNotFound, 404),
+    (PresetConflict, 409),
     (JobBusy, 409),
     (JobConflict, 409),
     (EngineUnavailable, 400),
