@@ -1,4 +1,5 @@
-"""Reference clips are untrusted: bounded decoding, clear refusals, one stored copy by content.
+"""Reference clips are untrusted: bounded decoding, clear refusals, one stored copy by content,
+normalised (mono, 24 kHz, silence cut, one loudness) so the same recording gets one id.
 
 The clips are real audio made by the default engine and encoded by PyAV into each format a
 user may bring; the broken ones are real files damaged the ways files get damaged.
@@ -15,7 +16,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from indextts_yt.clips import MAX_CLIP_BYTES, ClipStore, decode_clip
+from indextts_yt.clips import (CLIP_LUFS, CLIP_RATE, MAX_CLIP_BYTES, ClipStore, decode_clip,
+                               prepare_clip)
 from indextts_yt.errors import ClipNotFound, InputError, PayloadTooLarge
 
 from conftest import cli
@@ -72,20 +74,20 @@ def test_every_common_format_decodes_to_the_same_voice(voice, container, codec, 
 
     source = soxr.resample(voice, 22_050, rate).astype(np.float32)
     samples, got_rate = decode_clip(encoded(source, rate, container, codec), f"v.{container}")
-    assert got_rate == rate
-    assert abs(len(samples) / rate - 3.0) < 0.1  # encoder padding at most
+    assert got_rate == CLIP_RATE
+    assert abs(len(samples) / got_rate - 3.0) < 0.1  # encoder padding at most
     # Lossy codecs change the waveform, not its loudness.
     rms = lambda x: float(np.sqrt(np.mean(x ** 2)))  # noqa: E731
     assert rms(samples) == pytest.approx(rms(source), rel=0.15)
 
 
-def test_stereo_high_rate_becomes_mono_at_most_48k(voice):
+def test_stereo_high_rate_becomes_mono_at_the_clip_rate(voice):
     import soxr
 
     hi = soxr.resample(voice, 22_050, 96_000).astype(np.float32)
     stereo = np.stack([hi, hi * 0.5], axis=1)
     samples, rate = decode_clip(wav_bytes(stereo, 96_000, "FLOAT"), "stereo.wav")
-    assert rate == 48_000 and samples.ndim == 1
+    assert rate == CLIP_RATE and samples.ndim == 1
     assert abs(len(samples) / rate - 3.0) < 0.02
 
 
@@ -96,12 +98,17 @@ def test_stereo_high_rate_becomes_mono_at_most_48k(voice):
      "not a readable audio"),
     (lambda v: wav_bytes(v, 22_050)[:30], "not a readable audio"),  # header cut short
     (lambda v: wav_bytes(v[:22_050 // 2], 22_050), "at least 1 s"),  # 0.5 s
-    (lambda v: wav_bytes(np.tile(v, 6), 22_050), "longer than 15 s"),  # 18 s
+    (lambda v: wav_bytes(np.tile(v, 6), 22_050), r"has 1[78]\.\d s of speech, longer than 15 s"),
+    (lambda v: wav_bytes(np.tile(v, 14), 22_050), "longer than 30 s"),  # 42 s
     (lambda v: wav_bytes(np.zeros(22_050 * 3, np.float32), 22_050), "silent"),
+    # Half a second of speech in 4 s of file: the length is checked on the speech.
+    (lambda v: wav_bytes(np.concatenate([np.zeros(22_050 * 2, np.float32), v[:22_050 // 2],
+                                         np.zeros(22_050 * 2, np.float32)]), 22_050),
+     r"has 0\.[4-6]\d s of speech; a voice needs at least 1 s"),
 ])
 def test_bad_clips_are_refused_with_a_reason(voice, make, message):
     with pytest.raises(InputError, match=message):
-        decode_clip(make(voice), "bad.wav")
+        prepare_clip(make(voice), "bad.wav")
 
 
 def test_a_header_that_lies_about_its_size_is_bounded(voice):
@@ -131,17 +138,53 @@ def test_store_keeps_one_copy_by_content(tmp_path, voice):
     first = store.add(wav_bytes(voice, 22_050), "me.wav")
     again = store.add(wav_bytes(voice, 22_050), "me-again.wav")
     assert first.id == again.id and first.id.startswith("clip-")
-    assert first.name == "me" and first.seconds == pytest.approx(3.0, abs=0.01)
+    assert first.name == "me" and 2.5 < first.seconds <= 3.0
     other = store.add(wav_bytes(voice[::-1].copy(), 22_050), "other.wav")
     assert other.id != first.id
     assert [c.id for c in store.list()] == sorted([first.id, other.id])
     stored, rate = sf.read(first.path)
-    assert rate == 22_050 and stored.ndim == 1
+    assert rate == CLIP_RATE and stored.ndim == 1 and sf.info(first.path).subtype == "PCM_16"
     assert not list(store.dir.glob("*.tmp-*"))
     with pytest.raises(ClipNotFound):
         store.get("clip-0000000000000000")
     with pytest.raises(InputError, match="clip id"):
         store.get("../../etc/passwd")
+
+
+def test_stored_clip_is_trimmed_at_one_loudness_and_stable(tmp_path, voice):
+    """Silence padded around the speech is cut, the level is the target whatever it was, and
+    the stored file given again is the same clip (so an exported voice keeps its id)."""
+    import pyloudnorm
+
+    from indextts_yt.audio.loudness import measure
+
+    store = ClipStore(tmp_path)
+    quiet = np.concatenate([np.zeros(22_050, np.float32), voice * 0.05,
+                            np.zeros(int(22_050 * 1.5), np.float32)])
+    clip = store.add(wav_bytes(quiet, 22_050), "quiet.wav")
+    loud = store.add(wav_bytes(voice * 0.9, 22_050), "loud.wav")
+    for stored_clip in (clip, loud):
+        audio, rate = sf.read(stored_clip.path, dtype="float32")
+        assert 2.5 < len(audio) / rate <= 3.05  # the 2.5 s of padding is gone
+        lufs = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
+        assert lufs == pytest.approx(CLIP_LUFS, abs=0.3)
+        assert measure(audio, rate).true_peak_dbtp <= -0.95
+    assert store.add(clip.path.read_bytes(), "again.wav").id == clip.id
+
+
+def test_a_clip_whose_peak_would_pass_the_ceiling_stays_under_it(tmp_path, voice):
+    """Gain only: a click 30 dB over quiet speech holds the clip under the target, with its
+    true peak at the ceiling; stored again, it is the same clip."""
+    from indextts_yt.audio.loudness import measure
+
+    clicky = voice * 0.1
+    clicky[40_000:40_010] = 0.99
+    clip = ClipStore(tmp_path).add(wav_bytes(clicky, 22_050), "clicky.wav")
+    audio, rate = sf.read(clip.path, dtype="float32")
+    loudness = measure(audio, rate)
+    assert -1.1 < loudness.true_peak_dbtp <= -1.0
+    assert loudness.integrated_lufs < CLIP_LUFS - 10
+    assert ClipStore(tmp_path).add(clip.path.read_bytes(), "again.wav").id == clip.id
 
 
 def test_a_bad_clip_stores_nothing(tmp_path):

@@ -151,14 +151,16 @@ def test_preloaded_voice_skips_the_analysis(engine, tmp_path):
     analysis = Spy(pipeline(engine), "get_emb")  # w2v-bert: the first step of every analysis
     computed = engine.conditioning.stats["computed"]
     try:
-        engine.preload(str(voice))
+        # Stored first, as `preload` and the API do: the engines get the stored (normalised)
+        # clip, never the file as given.
+        data = tmp_path / "data"
+        clip = ClipStore(data).add_file(voice)
+        engine.preload(str(clip.path))
         assert len(analysis.calls) == 2  # speaker + emotion of the clip, no speech made
         assert engine.conditioning.stats["computed"] == computed + 2
 
-        # A job in that voice (stored as a clip, as every job's voice is): no analysis.
-        data = tmp_path / "data"
+        # A job in that voice (every job's voice is a stored clip): no analysis.
         store = Store(data)
-        clip = ClipStore(data).add_file(voice)
         job, _ = service.create_job(store, service.JobRequest(
             text="First paragraph.\n\nSecond paragraph, a little longer.", engine=ENGINE,
             voice=clip.id, options=FAST))
@@ -168,7 +170,7 @@ def test_preloaded_voice_skips_the_analysis(engine, tmp_path):
         # Another voice is analysed; the first stays in memory (LRU of several voices).
         engine.preload(str(other))
         assert len(analysis.calls) == 4
-        engine.preload(str(voice))
+        engine.preload(str(clip.path))
         assert len(analysis.calls) == 4
     finally:
         analysis.restore()
@@ -176,7 +178,7 @@ def test_preloaded_voice_skips_the_analysis(engine, tmp_path):
     # "Restart": a new engine over the same disk cache analyses nothing.
     restarted = IndexTTS25Engine(LoadOptions(checkpoints=engine.checkpoints, device="cpu"))
     again = Spy(pipeline(restarted), "get_emb")
-    restarted.preload(str(voice))
+    restarted.preload(str(clip.path))
     assert again.calls == [] and restarted.conditioning.stats["from_disk"] == 2
 
     # The same file with new content is a new voice: analysed again.

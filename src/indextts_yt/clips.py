@@ -1,10 +1,19 @@
 """Reference clips: the voices a cloning engine speaks in, stored once by content.
 
-A clip is untrusted input (an upload, a file a user points at). It is decoded here, with
-bounds on its size, its decoded length and the work spent, before any model sees it; what
-the engines get is our own clean copy: mono 16-bit WAV, named by the hash of its samples.
-Ids look like ``clip-0123456789abcdef``; the same audio always gets the same id, so an id in
-a segment's key pins exactly the voice that segment was made with.
+A clip is untrusted input (an upload, a file a user points at, a voice file being imported).
+It is decoded here, with bounds on its size, its decoded length and the work spent, before
+any model sees it, and normalised, so that the same recording gets the same id whichever way
+it arrives (the voice library, /api/clips, ``narrate --voice FILE``): mono, at one rate, its
+leading and trailing silence cut, at one loudness. What the engines get is our own clean
+copy, a 16-bit WAV named by the hash of its samples: ``clip-0123456789abcdef``. The same
+audio always gets the same id, so an id in a segment's key pins exactly the voice that
+segment was made with.
+
+Normalising a stored clip again gives it back unchanged (so an exported voice imports under
+its own id): the rate and channels already match, the trim cuts nothing more (its margin is
+a whole number of the trimmer's windows and its threshold is relative to the clip's own
+peak), a gain under ``_GAIN_TOLERANCE_DB`` is not applied, and the 16-bit conversion is the
+exact inverse of the decoder's.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import time
@@ -25,26 +35,45 @@ import soundfile as sf
 
 from .errors import ClipNotFound, InputError, PayloadTooLarge
 
-#: Largest clip file accepted (a 15 s WAV at 48 kHz stereo float is about 6 MB).
+#: Largest clip file accepted (a 30 s WAV at 48 kHz stereo float is about 12 MB).
 MAX_CLIP_BYTES = 20 * 1024 * 1024
-#: Shortest clip that carries a voice.
+#: Shortest speech that carries a voice (after the silence around it is cut).
 MIN_CLIP_SECONDS = 1.0
-#: IndexTTS reads only the first 15 s of a reference: a longer clip is refused (with its
+#: IndexTTS reads only the first 15 s of a reference: longer speech is refused (with its
 #: length) rather than silently cut, so the user chooses which 15 s to keep.
 MAX_CLIP_SECONDS = 15.0
-#: Clips are stored at their own rate, capped here (the models resample to 16/22.05 kHz).
-MAX_STORED_RATE = 48_000
+#: Longest recording decoded: silence around the speech is cut, so a file may be longer
+#: than the speech it holds; anything past this is not a reference clip.
+MAX_RAW_SECONDS = 30.0
+#: Every clip is stored at this rate (IndexTTS resamples references to 16/22.05 kHz itself;
+#: 24 kHz keeps everything speech has, at half the size of 48 kHz).
+CLIP_RATE = 24_000
+#: Stored loudness (BS.1770 integrated). Speech peaks 12-22 dB above its loudness, so at
+#: -23 LUFS normal speech reaches the target by gain alone under the peak ceiling below;
+#: only a clip whose peak would pass the ceiling stays quieter.
+CLIP_LUFS = -23.0
+#: Ceiling for the true peak (gain only, no limiter).
+CLIP_PEAK_DBTP = -1.0
 #: A clip whose peak stays below this (about -60 dBFS) is silence.
 SILENCE_PEAK = 1e-3
-#: Decoding a 15 s clip takes milliseconds; a file that keeps the decoder busy this long is
+#: Decoding a 30 s clip takes milliseconds; a file that keeps the decoder busy this long is
 #: hostile or broken.
 MAX_DECODE_SECONDS = 10.0
+#: The trimmer's absolute floor, set under 16-bit noise so that only its relative threshold
+#: (50 dB under the loudest 10 ms) decides: the same speech at another level is cut alike.
+_TRIM_FLOOR_DBFS = -110.0
+#: Gains smaller than this are not applied: the clip is at the target already.
+_GAIN_TOLERANCE_DB = 0.1
 
 _CLIP_ID = re.compile(r"clip-[0-9a-f]{16}")
 
 
+def is_clip_id(value: object) -> bool:
+    return isinstance(value, str) and _CLIP_ID.fullmatch(value) is not None
+
+
 def check_clip_id(value: str, what: str = "clip") -> str:
-    if not isinstance(value, str) or not _CLIP_ID.fullmatch(value):
+    if not is_clip_id(value):
         raise InputError(f"{what} must be a clip id like clip-0123456789abcdef, got {value!r}")
     return value
 
@@ -63,9 +92,10 @@ class Clip:
 
 
 def decode_clip(data: bytes, name: str = "clip") -> tuple[np.ndarray, int]:
-    """Decode any audio file PyAV (FFmpeg) reads into mono float32, within the bounds above.
+    """Decode any audio file PyAV (FFmpeg) reads into mono float32 at ``CLIP_RATE``, within
+    the bounds above (at most ``MAX_RAW_SECONDS``; silence not yet cut).
 
-    Raises InputError naming the problem: too big, not audio, too long, too short, silent.
+    Raises InputError naming the problem: too big, empty, not audio, too long, silent.
     """
     import av
 
@@ -77,14 +107,14 @@ def decode_clip(data: bytes, name: str = "clip") -> tuple[np.ndarray, int]:
     started = time.monotonic()
     parts: list[np.ndarray] = []
     total = 0
+    limit = int((MAX_RAW_SECONDS + 0.05) * CLIP_RATE)
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             stream = next((s for s in container.streams if s.type == "audio"), None)
             if stream is None:
                 raise InputError(f"{name}: no audio in this file")
-            rate = min(int(stream.codec_context.sample_rate or 0) or 22_050, MAX_STORED_RATE)
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-            limit = int((MAX_CLIP_SECONDS + 0.05) * rate)
+            # Mixed down and resampled as it is decoded: memory is bounded by the output.
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=CLIP_RATE)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     part = out.to_ndarray().reshape(-1)
@@ -92,9 +122,9 @@ def decode_clip(data: bytes, name: str = "clip") -> tuple[np.ndarray, int]:
                     total += len(part)
                 if total > limit:
                     raise InputError(
-                        f"{name}: the clip is longer than {MAX_CLIP_SECONDS:g} s; IndexTTS listens "
-                        f"to at most {MAX_CLIP_SECONDS:g} s, so trim it to the best 3–"
-                        f"{MAX_CLIP_SECONDS:g} s of clean speech")
+                        f"{name}: the recording is longer than {MAX_RAW_SECONDS:g} s; a reference "
+                        f"is 1–{MAX_CLIP_SECONDS:g} s of speech (IndexTTS listens to at most "
+                        f"{MAX_CLIP_SECONDS:g} s), so trim it to the best 3–{MAX_CLIP_SECONDS:g} s")
                 if time.monotonic() - started > MAX_DECODE_SECONDS:
                     raise InputError(f"{name}: the file takes too long to decode; is it broken?")
             for out in resampler.resample(None):
@@ -104,51 +134,102 @@ def decode_clip(data: bytes, name: str = "clip") -> tuple[np.ndarray, int]:
     except (av.error.FFmpegError, ValueError, IndexError, EOFError) as exc:
         raise InputError(f"{name}: not a readable audio file ({type(exc).__name__})") from None
     samples = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
-    seconds = len(samples) / rate
-    if seconds > MAX_CLIP_SECONDS + 0.05:
-        raise InputError(f"{name}: the clip is {seconds:.1f} s; IndexTTS listens to at most "
-                         f"{MAX_CLIP_SECONDS:g} s, so trim it to the best 3–{MAX_CLIP_SECONDS:g} s")
-    if seconds < MIN_CLIP_SECONDS:
-        raise InputError(f"{name}: the clip is {seconds:.2f} s; a voice needs at least "
-                         f"{MIN_CLIP_SECONDS:g} s of speech (3–{MAX_CLIP_SECONDS:g} s is best)")
+    if len(samples) < MIN_CLIP_SECONDS * CLIP_RATE:
+        raise InputError(f"{name}: the clip is {len(samples) / CLIP_RATE:.2f} s; a voice needs at "
+                         f"least {MIN_CLIP_SECONDS:g} s of speech (3–{MAX_CLIP_SECONDS:g} s is best)")
     if not np.isfinite(samples).all() or float(np.max(np.abs(samples))) < SILENCE_PEAK:
         raise InputError(f"{name}: the clip is silent")
-    return np.clip(samples, -1.0, 1.0), rate
+    return np.clip(samples, -1.0, 1.0), CLIP_RATE
+
+
+def normalize_clip(samples: np.ndarray, name: str = "clip") -> np.ndarray:
+    """Decoded samples (``decode_clip``) as they are stored: the silence around the speech
+    cut, the speech checked for length (1-15 s), brought to ``CLIP_LUFS`` with its true
+    peak under ``CLIP_PEAK_DBTP``, as 16-bit samples."""
+    from .audio.loudness import measure, segment_gain_db
+    from .audio.trim import trim_silence
+
+    speech = trim_silence(samples, CLIP_RATE, floor_dbfs=_TRIM_FLOOR_DBFS)
+    seconds = len(speech) / CLIP_RATE
+    if seconds > MAX_CLIP_SECONDS + 0.05:
+        raise InputError(f"{name}: the clip has {seconds:.1f} s of speech, longer than "
+                         f"{MAX_CLIP_SECONDS:g} s; IndexTTS listens to at most "
+                         f"{MAX_CLIP_SECONDS:g} s, so trim it to the best 3–{MAX_CLIP_SECONDS:g} s")
+    if seconds < MIN_CLIP_SECONDS:
+        raise InputError(f"{name}: the clip has {seconds:.2f} s of speech; a voice needs at "
+                         f"least {MIN_CLIP_SECONDS:g} s (3–{MAX_CLIP_SECONDS:g} s is best)")
+    loudness = measure(speech, CLIP_RATE)
+    if loudness.integrated_lufs is None:  # nothing over BS.1770's -70 LUFS gate
+        raise InputError(f"{name}: the clip is silent")
+    gain = segment_gain_db(loudness, CLIP_LUFS, CLIP_PEAK_DBTP, max_boost_db=math.inf)
+    if abs(gain) >= _GAIN_TOLERANCE_DB:
+        speech = speech * np.float32(10.0 ** (gain / 20.0))
+    # x * 32768, rounded: the exact inverse of the decoder's int16 -> float (k / 32768).
+    return np.clip(np.round(speech * 32768.0), -32768, 32767).astype(np.int16)
+
+
+@dataclass(frozen=True)
+class PreparedClip:
+    """A clip decoded and normalised, not yet stored: its id and the WAV file's bytes."""
+
+    id: str
+    wav: bytes
+    seconds: float
+
+
+def prepare_clip(data: bytes, name: str = "clip") -> PreparedClip:
+    """Decode, check and normalise an audio file; its id is the hash of the stored WAV."""
+    pcm = normalize_clip(decode_clip(data, name)[0], name)
+    buffer = io.BytesIO()
+    sf.write(buffer, pcm, CLIP_RATE, format="WAV", subtype="PCM_16")
+    wav = buffer.getvalue()
+    return PreparedClip(id="clip-" + hashlib.sha256(wav).hexdigest()[:16], wav=wav,
+                        seconds=len(pcm) / CLIP_RATE)
+
+
+def read_clip_file(path: Path | str) -> bytes:
+    """A clip file's bytes, its size checked before it is read into memory."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_CLIP_BYTES:
+            raise PayloadTooLarge(f"{path.name}: a reference clip is limited to "
+                                  f"{MAX_CLIP_BYTES // (1024 * 1024)} MB")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the clip {str(path)!r}: {exc.strerror or exc}") from None
 
 
 class ClipStore:
     """The studio's clips, in ``<data dir>/clips``: ``<id>.wav`` and ``<id>.json``."""
 
     def __init__(self, data_dir: Path | str):
-        self.dir = Path(data_dir) / "clips"
+        self.data_dir = Path(data_dir)
+        self.dir = self.data_dir / "clips"
 
     def add(self, data: bytes, name: str = "clip") -> Clip:
         """Validate, normalise and store a clip; the same audio twice gives the same clip."""
-        samples, rate = decode_clip(data, name)
-        buffer = io.BytesIO()
-        sf.write(buffer, samples, rate, format="WAV", subtype="PCM_16")
-        wav = buffer.getvalue()
-        clip_id = "clip-" + hashlib.sha256(wav).hexdigest()[:16]
-        path = self.dir / f"{clip_id}.wav"
-        if not path.exists():
+        return self.write(prepare_clip(data, name), name)[0]
+
+    def write(self, prepared: PreparedClip, name: str = "clip") -> tuple[Clip, bool]:
+        """Store a prepared clip unless it is there; True if this call wrote it."""
+        path = self.dir / f"{prepared.id}.wav"
+        created = not path.exists()
+        if created:
             self.dir.mkdir(parents=True, exist_ok=True)
-            meta = {"name": Path(name).stem or "clip", "seconds": len(samples) / rate,
-                    "sample_rate": rate, "added_at": time.time()}
+            meta = {"name": Path(name).stem or "clip", "seconds": prepared.seconds,
+                    "sample_rate": CLIP_RATE, "added_at": time.time()}
             _write_atomic(path.with_suffix(".json"), json.dumps(meta, ensure_ascii=False).encode())
-            _write_atomic(path, wav)  # the WAV last: a clip exists once its audio does
-        return self.get(clip_id)
+            _write_atomic(path, prepared.wav)  # the WAV last: a clip exists once its audio does
+        return self.get(prepared.id), created
 
     def add_file(self, path: Path | str) -> Clip:
-        path = Path(path)
-        try:
-            size = path.stat().st_size
-            if size > MAX_CLIP_BYTES:  # before reading it into memory
-                raise PayloadTooLarge(f"{path.name}: a reference clip is limited to "
-                                      f"{MAX_CLIP_BYTES // (1024 * 1024)} MB")
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read the clip {str(path)!r}: {exc.strerror or exc}") from None
-        return self.add(data, path.name)
+        return self.add(read_clip_file(path), Path(path).name)
+
+    def remove(self, clip_id: str) -> None:
+        """Delete a clip's files (the WAV first: without it the clip no longer exists)."""
+        path = self.dir / f"{check_clip_id(clip_id)}.wav"
+        for file in (path, path.with_suffix(".json")):
+            file.unlink(missing_ok=True)
 
     def get(self, clip_id: str) -> Clip:
         check_clip_id(clip_id)

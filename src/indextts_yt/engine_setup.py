@@ -42,17 +42,24 @@ def configure_indextts(checkpoints: list[str], *, device: str | None = None, fp1
 
 
 def clip_option(clips: ClipStore, value: str, what: str, engine: str | None = None) -> str:
-    """A clip given on the command line as an audio file (stored now) or a clip id. With
-    ``engine`` set to an engine that does not clone, the value is a voice id, left as is."""
+    """A clip given on the command line as an audio file (stored now), a clip id or the name
+    of a library voice. With ``engine`` set to an engine that does not clone, the value is
+    a voice id, left as is."""
     if engine is not None and engine != "auto" \
             and not registry.get_engine(engine).capabilities.cloning:
         return value
     if value.startswith("clip-") and not Path(value).exists():
         return clips.get(check_clip_id(value, what=what)).id
     path = Path(value).expanduser()
-    if not path.is_file():
-        raise InputError(f"{what}: no such audio file or clip id: {value!r}")
-    return clips.add_file(path).id
+    if path.is_file():
+        return clips.add_file(path).id
+    from .voices import VoiceLibrary
+
+    with VoiceLibrary(clips.data_dir) as library:
+        voice = library.find(value)
+    if voice is None or voice.read_only:
+        raise InputError(f"{what}: no such audio file, clip id or library voice: {value!r}")
+    return voice.id
 
 
 def emotion_vector_options(spec: str | None) -> dict[str, float]:

@@ -25,6 +25,7 @@ from .openai_speech import router as speech_router
 from .routes_clips import router as clips_router
 from .routes_engines import router as engines_router
 from .routes_jobs import router as jobs_router
+from .routes_voices import router as voices_router
 from .routes_presets import router as presets_router
 from .routes_queue import router as queue_router
 from .security import Guard
@@ -65,6 +66,7 @@ def create_app(data_dir: Path | str, api_key: str | None = None, start_worker: b
     for router in (engines_router, jobs_router, queue_router, presets_router, clips_router,
                    sse_router, audio_router, speech_router):
         app.include_router(router)
+    app.include_router(voices_router)
 
     if UI_DIR.is_dir():
         app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")

@@ -18,8 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (ClipNotFound, EngineUnavailable, InputError, JobBusy, JobConflict,
                       JobNotFound, PayloadTooLarge, PresetConflict, PresetNotFound,
-                      StudioError)
-from ..errors import VoiceConflict, VoiceNotFound
+                      StudioError, VoiceConflict, VoiceNotFound)
 
 log = logging.getLogger("indextts_yt.server")
 
