@@ -7,8 +7,13 @@ import {
   apply, formatDate, formatDuration, formatNumber, formatSize, lang, onLangChange, setLang, stateLabel, t,
 } from "./i18n.js";
 import { JobView } from "./job.js";
-import { downloadLinks, outputFields, relabelOutput, reportView, resetOutput, setupOutput } from "./output.js";
-import { changedOptions, settingsForm } from "./settings.js";
+import {
+  applyOutput, downloadLinks, outputFields, relabelOutput, reportView, resetOutput, setupOutput,
+} from "./output.js";
+import { setupPresets, withPreset } from "./presets.js";
+import { refresh as refreshQueue, setupQueue } from "./queue.js";
+import { changedOptions, emotionModeOf, settingsForm } from "./settings.js";
+import { VoicesPanel } from "./voices.js";
 
 const CHARS_PER_MINUTE = 850; // speaking rate used for estimates before anything is rendered
 const MAX_SCRIPT_BYTES = 5 * 1024 * 1024;
@@ -19,6 +24,7 @@ const ACTIVE = new Set(["queued", "running", "paused"]);
 const state = {
   engines: [],
   clips: [], // reference clips: [{id, name, seconds, sample_rate}]
+  library: [], // the voice library's own voices (named clips): [{id, name, seconds, ...}]
   preview: null, // {text, segments}
   jobs: [],
   clone: { light: "off", text: () => t("clone.status.none") }, // the clip status line
@@ -50,10 +56,23 @@ const el = {
   historyRows: $("#history-rows"), historyEmpty: $("#history-empty"), historyRefresh: $("#history-refresh"),
 };
 
+// The library panel: after every change the voice picker gets the library's voices (and the
+// clips again, since adding or deleting a voice adds or deletes its clip).
+const voicesPanel = new VoicesPanel({
+  onChange: async (voices) => {
+    state.library = voices.filter((v) => v.kind === "library");
+    if (state.engines.some((e) => e.available !== false && isCloning(e))) await loadClips();
+    renderVoices();
+  },
+});
+
 const jobView = new JobView({
   engines: () => state.engines,
   clips: () => state.clips,
-  onChange: () => refreshHistory(),
+  onChange: () => {
+    refreshHistory();
+    refreshQueue();
+  },
 });
 
 // ---- voice and engines ------------------------------------------------------------------
@@ -96,9 +115,17 @@ function renderVoices(select = el.voice.value || localStorage.getItem(VOICE_STOR
     const cloning = isCloning(engine);
     const group = h("optgroup", { label: `${engine.name} — ${t(cloning ? "engine.cloning.yes" : "engine.cloning.no")}` });
     if (cloning) {
-      // A cloning engine speaks in the voice of a reference clip: its voices are the clips.
+      // A cloning engine speaks in the voice of a reference clip: the library's voices by
+      // name first, then the clips stored without one (uploaded here, or used once).
+      const named = new Set(state.library.map((v) => v.id));
       group.append(h("option", { value: `${engine.name}|` }, t("voice.pickClip", { engine: engine.name })),
-        ...state.clips.map((clip) => h("option", { value: `${engine.name}|${clip.id}` }, clipLabel(clip))));
+        ...state.library.map((v) => h("option", { value: `${engine.name}|${v.id}`, title: v.notes || "" },
+          t("clip.libraryLabel", { name: v.name, seconds: formatNumber(v.seconds, 1) }))),
+        ...state.clips.filter((clip) => !named.has(clip.id))
+          .map((clip) => h("option", { value: `${engine.name}|${clip.id}` }, clipLabel(clip))));
+    } else {
+      // This engine with each language's default voice (a preset or the CLI's --engine alone).
+      group.append(h("option", { value: `${engine.name}|` }, t("voice.engineDefault", { engine: engine.name })));
     }
     for (const voice of engine.voices || []) {
       const text = [voice.name || voice.id, voice.language && `(${voice.language})`].filter(Boolean).join(" ");
@@ -187,7 +214,8 @@ function renderCloneStatus() {
 /** The status for the clip now chosen: none, picked, or ready if it was preloaded. */
 function cloneStatusForChoice() {
   const { engine, voice } = choice();
-  const clip = state.clips.find((c) => c.id === voice);
+  // A library voice by its name; any other stored clip by its file's name.
+  const clip = state.library.find((v) => v.id === voice) || state.clips.find((c) => c.id === voice);
   if (!clip) return setCloneStatus("off", () => t("clone.status.none"));
   const done = state.preloaded.get(`${engine}|${clip.id}`);
   if (done) return setCloneStatus("ready", () => t("clone.status.ready", { result: preloadResult(done) }));
@@ -361,6 +389,53 @@ function resetSettings() {
   resetOutput();
 }
 
+// ---- presets (presets.js): the form as a preset's settings, and a preset on the form ----
+
+/** The form's choices shaped as a preset's settings: {settings} or {error}. */
+function formSettings() {
+  const problem = choiceProblem();
+  if (problem) return { error: problem };
+  const { options, pauses, output, error } = jobSettings();
+  if (error) return { error };
+  const { engine, voice } = choice();
+  return { settings: { engine, voice, options, pauses, output } };
+}
+
+/** Set the voice and every control from a preset's settings (what it leaves out goes back to
+ * its default). Returns what could not be shown, as message makers. */
+function applySettings(settings) {
+  const problems = [];
+  const value = `${settings.engine || "auto"}|${settings.voice || ""}`;
+  stopClip();
+  renderVoices(value);
+  if (el.voice.value === value) localStorage.setItem(VOICE_STORAGE, value);
+  else problems.push(() => t("presets.voiceMissing", { voice: value.replace(/\|$/, "") }));
+  cloneStatusForChoice();
+  const options = settings.options || {};
+  const shown = new Set(["speed"]);
+  for (const group of form.groups) {
+    for (const ctrl of group.controls) {
+      shown.add(ctrl.spec.name);
+      ctrl.set(options[ctrl.spec.name] ?? ctrl.spec.default);
+    }
+    if (group.emotion) {
+      for (const [name, ctrl] of group.emotion.controls) {
+        shown.add(name);
+        ctrl.set(options[name] ?? ctrl.spec.default);
+      }
+      group.emotion.setMode(emotionModeOf(options));
+    }
+  }
+  const speed = speedSpec();
+  el.speed.value = el.speedRange.value = options.speed ?? (speed ? speed.default : 1);
+  const hidden = Object.keys(options).filter((name) => !shown.has(name));
+  if (hidden.length) problems.push(() => t("presets.optionsHidden", { names: hidden.join(", ") }));
+  const pauses = settings.pauses || {};
+  for (const [name, input] of Object.entries(el.pauses)) input.value = pauses[name] ?? input.defaultValue;
+  applyOutput(settings.output || {});
+  return problems;
+}
+
 /** A message when the choice cannot make speech yet (a cloning engine without a clip). */
 function choiceProblem() {
   const { engine, voice } = choice();
@@ -446,10 +521,10 @@ async function generate() {
   el.generate.textContent = t("generate.busy");
   try {
     const { engine, voice } = choice();
-    const job = await api.createJob({
+    const job = await api.createJob(withPreset({
       text, title: el.title.value.trim() || null, engine, voice, options, pauses,
       streaming: el.streaming.checked, ...output,
-    });
+    }));
     say(el.message, "");
     await jobView.attach(job, { autoplay: true });
     refreshHistory.now();
@@ -544,6 +619,7 @@ function relabel() {
   renderHistory();
   relabelOutput();
   jobView.relabel();
+  voicesPanel.relabel();
   el.generate.textContent = t("generate.button");
 }
 
@@ -597,14 +673,15 @@ async function start() {
   apply();
   setupOutput();
   wire();
+  setupPresets($("#presets-panel"), { read: formSettings, apply: applySettings });
+  setupQueue($("#queue-panel"), { openJob });
   updateCounts.now();
   try {
     state.engines = await api.engines();
   } catch (err) {
     say(el.message, err.message, "error");
   }
-  if (state.engines.some((e) => e.available !== false && isCloning(e))) await loadClips();
-  renderVoices();
+  await voicesPanel.load(); // lists the voices, loads the clips and fills the picker
   cloneStatusForChoice();
   refreshHistory.now();
   const match = location.hash.match(/^#job=(.+)$/);

@@ -152,6 +152,24 @@ export const api = {
   },
   /** Load the engine's model and analyse the clip now -> {clip, engine, result, seconds}. */
   preloadClip: (id, engine) => sendJson("POST", `/api/clips/${enc(id)}/preload`, { engine }),
+  // The voice library: named recordings (library) and the engines' own voices (bundled)
+  voices: () => json("/api/voices"),
+  /** multipart: the recording plus name, language, tags (comma-separated), notes -> the voice. */
+  addVoice: (file, fields) => {
+    const form = new FormData();
+    form.append("file", file);
+    for (const [name, value] of Object.entries(fields)) if (value) form.append(name, value);
+    return json("/api/voices", { method: "POST", body: form });
+  },
+  editVoice: (id, body) => sendJson("PATCH", `/api/voices/${enc(id)}`, body),
+  deleteVoice: (id) => json(`/api/voices/${enc(id)}`, { method: "DELETE" }),
+  /** A .voice.zip; `name` imports it under another name. */
+  importVoice: (file, name) => {
+    const form = new FormData();
+    form.append("file", file);
+    if (name) form.append("name", name);
+    return json("/api/voices/import", { method: "POST", body: form });
+  },
   jobs: () => json("/api/jobs"),
   job: (id) => json(`/api/jobs/${enc(id)}`),
   deleteJob: (id) => json(`/api/jobs/${enc(id)}`, { method: "DELETE" }),
@@ -169,4 +187,6 @@ export const api = {
   vttUrl: (id) => withKey(`/api/jobs/${enc(id)}/subtitles.vtt`),
   chaptersUrl: (id) => withKey(`/api/jobs/${enc(id)}/chapters.txt`),
   clipAudioUrl: (id) => withKey(`/api/clips/${enc(id)}/audio`),
+  voiceAudioUrl: (id) => withKey(`/api/voices/${enc(id)}/audio`),
+  voiceExportUrl: (id) => withKey(`/api/voices/${enc(id)}/export`),
 };

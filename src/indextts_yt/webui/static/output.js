@@ -87,6 +87,54 @@ export function resetOutput() {
   save();
 }
 
+/** Loudness names the server takes besides the ones in the list (audio/loudness.py). */
+const LOUDNESS_ALIASES = {
+  default: "podcast", apple: "podcast", spotify: "youtube", ebu: "broadcast", r128: "broadcast",
+  none: "off", no: "off", false: "off", disabled: "off",
+};
+
+/** A preset's loudness ("youtube", -18, "-18 LUFS", null) as {choice, lufs}. */
+function loudnessChoice(value) {
+  if (value == null) return { choice: defaultOf(el.loudness) };
+  if (typeof value === "number") return { choice: "custom", lufs: value };
+  const text = String(value).trim().toLowerCase().replace("\u2212", "-").replace(/\s*(lufs|lkfs|db)$/, "");
+  const name = LOUDNESS_ALIASES[text] || text;
+  if ([...el.loudness.options].some((o) => o.value === name && name !== "custom")) return { choice: name };
+  if (text !== "" && isFinite(Number(text))) return { choice: "custom", lufs: Number(text) };
+  return { choice: defaultOf(el.loudness) };
+}
+
+/** A preset's bit rate ("96k", 96000, "128 kbps") in kbit/s for the box; "" for none. */
+function bitrateKbit(value) {
+  if (value == null || value === "") return "";
+  const m = String(value).trim().match(/^(\d+(?:\.\d+)?)\s*(k|kb|kbps|kbit\/s|kb\/s|bps|b\/s)?$/i);
+  if (!m) return "";
+  const n = Number(m[1]);
+  const kilo = m[2] ? m[2].toLowerCase().startsWith("k") : n < 1000;
+  return String(Math.round(kilo ? n : n / 1000));
+}
+
+/**
+ * Set the controls from a preset's output settings ({format, bitrate, loudness, trim,
+ * subtitles}); what it leaves out goes back to its default. Remembered like a choice made
+ * by hand.
+ */
+export function applyOutput(output = {}) {
+  setValue(el.format, output.format || defaultOf(el.format));
+  el.bitrate.value = LOSSY[el.format.value] ? bitrateKbit(output.bitrate) : "";
+  const loudness = loudnessChoice(output.loudness);
+  setValue(el.loudness, loudness.choice);
+  el.lufs.value = loudness.lufs != null ? String(loudness.lufs) : el.lufs.defaultValue;
+  el.trim.checked = output.trim ?? el.trim.defaultChecked;
+  const subtitles = output.subtitles || {};
+  for (const spec of SUBTITLES) {
+    const input = $(spec.id);
+    input.value = subtitles[spec.name] != null ? String(subtitles[spec.name]) : input.defaultValue;
+  }
+  show();
+  save();
+}
+
 /** Re-render the texts made in code (the bit rate hint) after a language switch. */
 export function relabelOutput() {
   show();

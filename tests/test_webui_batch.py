@@ -1,0 +1,289 @@
+"""End-to-end test of presets, batches and the queue in the web UI: the real server
+(`indextts-yt serve`, embedded piper) in a subprocess, driven by real Chromium.
+
+Presets: save the form (speed 1.2, MP3) as a preset, a duplicate name shows the server's
+error and offers Replace, the preset applies to a fresh form, its export link gives the
+versioned JSON, a version-1 file imports (migrated) and a file with an unknown field shows
+the error naming the field; a job made from the form with the preset applied has its
+settings. Queue: three .txt/.md files queued as a batch with the preset while a long job
+keeps the worker busy (so the queue stays still long enough to reorder); positions and
+ETAs, the last one moved to the top, one paused (and resumed), one cancelled, a title opens
+the job; once the long job is cancelled the rest finish, made with the preset's settings.
+The 中文 switch relabels both panels.
+
+Needs `playwright` (no browser download) and Debian's Chromium, as tests/test_webui.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from browser_util import browser  # noqa: F401 - the fixture
+
+SCRIPTS = {
+    "alpha.txt": "Alpha is the first script of the batch. It is short.",
+    "beta.md": "# Beta\n\nBeta is the second script. It is short too.",
+    "gamma.txt": "Gamma is the third script. It ends the batch.",
+}
+# A job long enough to keep the worker busy while the queue is reordered (it is cancelled).
+LONG = " ".join(f"This is sentence number {i} of a long narration that keeps the worker busy."
+                for i in range(200))
+FINISHED = ("done", "failed", "cancelled")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _serve(root: Path):
+    """`indextts-yt serve` over a fresh data dir; yields an httpx client on its base URL."""
+    port = _free_port()
+    log_path = root / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "indextts_yt", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--data-dir", str(root / "data")],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if client.get("/api/health").json().get("ok"):
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.1)
+            yield client
+        except BaseException:
+            print(log_path.read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            client.close()
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait(client: httpx.Client, job_id: str, states: tuple[str, ...], timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in states:
+            return job
+        assert time.monotonic() < deadline, f"job not {states} in {timeout} s: {job}"
+        time.sleep(0.05)
+
+
+def _made_with_preset(job: dict) -> None:
+    assert job["state"] == "done", job
+    assert job["settings"]["options"]["speed"] == 1.2, job["settings"]
+    assert job["output"]["format"] == "mp3", job["output"]
+
+
+@pytest.mark.timeout(240)
+def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F811
+    started = time.monotonic()
+    with _serve(tmp_path) as api:
+        context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # A refused import is a 4xx the browser logs as a console error: that one is expected.
+        page.on("console", lambda msg: msg.type == "error" and "status of 4" not in msg.text
+                and errors.append(msg.text))
+        page.set_default_timeout(20_000)
+        tid = lambda name: page.get_by_test_id(name)  # noqa: E731
+        options = lambda: tid("preset-select").locator("option").all_inner_texts()  # noqa: E731
+        page.goto(str(api.base_url).rstrip("/") + "/")
+        page.wait_for_selector("body[data-ready=true]")
+
+        # --- save the form as a preset: speed 1.2, MP3
+        page.locator("#settings > summary").click()
+        tid("speed-input").fill("1.2")
+        tid("output-format").select_option("mp3")
+        tid("preset-save-open").click()
+        tid("preset-name").fill("Fast")
+        tid("preset-description").fill("Quick MP3 drafts")
+        tid("preset-save").click()
+        page.wait_for_selector("[data-testid=preset-message][data-kind=ok]")
+        assert tid("preset-message").inner_text() == "Saved the preset “Fast”."
+        assert "Fast" in options() and tid("preset-select").input_value() == "Fast"
+        saved = api.get("/api/presets/Fast").json()
+        assert saved["description"] == "Quick MP3 drafts"
+        assert saved["settings"]["options"]["speed"] == 1.2
+        assert saved["settings"]["output"]["format"] == "mp3"
+
+        # --- the same name again (any case): the server's error, and Replace
+        tid("preset-save-open").click()
+        tid("preset-name").fill("fast")
+        tid("preset-save").click()
+        page.wait_for_selector("[data-testid=preset-message][data-kind=error]")
+        assert "already exists" in tid("preset-message").inner_text()
+        assert tid("preset-replace").inner_text() == "Replace “Fast”"
+        tid("preset-replace").click()
+        page.wait_for_selector("[data-testid=preset-message][data-kind=ok]")
+        assert not tid("preset-replace").is_visible()
+        assert [p["name"] for p in api.get("/api/presets").json()] == ["fast"]
+        assert options() == ["— your own settings —", "fast"]
+
+        # --- a fresh form: defaults; picking the preset sets the controls
+        tid("settings-reset").click()
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_function("document.querySelectorAll('[data-testid=preset-select] option').length === 2")
+        page.locator("#settings > summary").click()
+        assert tid("speed-input").input_value() == "1" and tid("output-format").input_value() == "wav"
+        assert tid("preset-select").input_value() == ""
+        tid("preset-select").select_option("fast")
+        assert tid("speed-input").input_value() == "1.2"
+        assert tid("output-format").input_value() == "mp3" and tid("output-bitrate").is_visible()
+        assert tid("preset-message").inner_text() == "Applied “fast”."
+
+        # --- export: the versioned JSON file
+        response = page.request.get(tid("preset-export").evaluate("a => a.href"))
+        assert response.status == 200
+        assert 'filename="fast.preset.json"' in response.headers["content-disposition"]
+        exported = response.json()
+        assert exported["schema"] == "indextts-yt/preset" and exported["version"] == 2
+        assert exported["name"] == "fast" and exported["settings"]["options"]["speed"] == 1.2
+
+        # --- import: a version-1 file is migrated; an unknown field is named
+        old = tmp_path / "old.preset.json"
+        old.write_text(json.dumps({"schema": "indextts-yt/preset", "version": 1, "name": "Old",
+                                   "engine": "piper", "format": "flac", "max_chars": 300,
+                                   "pauses": {"clause": 0.2}}))
+        tid("preset-import").set_input_files(str(old))
+        page.wait_for_function("[...document.querySelectorAll('[data-testid=preset-select] option')]"
+                               ".some(o => o.value === 'Old')")
+        assert tid("preset-message").inner_text() == "Imported the preset “Old”."
+        assert api.get("/api/presets/Old").json()["settings"]["output"]["format"] == "flac"
+        bad = tmp_path / "bad.preset.json"
+        bad.write_text(json.dumps({"schema": "indextts-yt/preset", "version": 2, "name": "Bad",
+                                   "settings": {"engine": "piper", "spead": 1.5}}))
+        tid("preset-import").set_input_files(str(bad))
+        page.wait_for_selector("[data-testid=preset-message][data-kind=error]")
+        assert "settings.spead" in tid("preset-message").inner_text()
+        assert "bad.preset.json" in tid("preset-message").inner_text()
+        assert api.get("/api/presets/Bad").status_code == 404
+
+        # --- what the form has no control for goes along with the job while the preset is picked
+        tid("preset-select").select_option("Old")
+        assert tid("voice-select").input_value() == "piper|"
+        assert tid("output-format").input_value() == "flac" and tid("speed-input").input_value() == "1"
+        assert "segments of at most 300 characters" in tid("preset-about").inner_text()
+        tid("script-input").fill("One short line, spoken with the preset.")
+        with page.expect_request(lambda r: r.url.endswith("/api/jobs") and r.method == "POST") as sent:
+            tid("generate-button").click()
+        body = sent.value.post_data_json
+        assert body["max_chars"] == 300 and body["pauses"]["clause"] == 0.2 and body["format"] == "flac"
+
+        # --- a job from the form with the preset applied has its settings
+        tid("preset-select").select_option("fast")
+        assert tid("voice-select").input_value() == "auto|" and tid("output-format").input_value() == "mp3"
+        with page.expect_response(lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST") as created:
+            tid("generate-button").click()
+        assert created.value.status == 201, created.value.text()
+        _made_with_preset(_wait(api, created.value.json()["id"], FINISHED))
+
+        # --- a long job keeps the worker busy; the batch queues behind it
+        r = api.post("/api/jobs", json={"text": LONG, "title": "Long", "engine": "piper"})
+        assert r.status_code == 201, r.text
+        long_id = r.json()["id"]
+        _wait(api, long_id, ("running",))
+        files = []
+        for name, text in SCRIPTS.items():
+            (tmp_path / name).write_text(text, encoding="utf-8")
+            files.append(str(tmp_path / name))
+        tid("batch-files").set_input_files(files)
+        assert tid("batch-chosen").inner_text() == "3 scripts: alpha.txt, beta.md, gamma.txt"
+        assert tid("batch-submit").inner_text() == "Queue 3 scripts"
+        tid("batch-preset").select_option("fast")
+        with page.expect_response(lambda r: r.url.endswith("/api/batches")) as queued:
+            tid("batch-submit").click()
+        assert queued.value.status == 201, queued.value.text()
+        batch = queued.value.json()
+        ids = {job["title"]: job["id"] for job in batch["jobs"]}
+        alpha, beta, gamma = ids["alpha"], ids["beta"], ids["gamma"]
+        page.wait_for_selector("[data-testid=batch-message][data-kind=ok]")
+        assert batch["batch_id"] in tid("batch-message").inner_text()
+
+        # Positions 1-3 after the running job, each with an ETA (measured: the job above).
+        for position, job_id in enumerate((alpha, beta, gamma), 1):
+            page.wait_for_selector(f"[data-testid=queue-row-{job_id}][data-position='{position}']")
+            assert tid(f"queue-position-{job_id}").inner_text() == str(position)
+            assert re.fullmatch(r"\d\d:\d\d", tid(f"queue-eta-{job_id}").inner_text())
+        assert tid(f"queue-row-{long_id}").get_attribute("data-state") == "running"
+        assert tid(f"queue-position-{long_id}").inner_text() == "now"
+        assert tid(f"queue-up-{alpha}").is_disabled() and tid(f"queue-down-{gamma}").is_disabled()
+
+        # --- the last to the top, one step at a time
+        tid(f"queue-up-{gamma}").click()
+        page.wait_for_selector(f"[data-testid=queue-row-{gamma}][data-position='2']")
+        tid(f"queue-up-{gamma}").click()
+        page.wait_for_selector(f"[data-testid=queue-row-{gamma}][data-position='1']")
+        queue = api.get("/api/queue").json()["jobs"]
+        assert [(e["id"], e["position"]) for e in queue if e["state"] == "queued"] == [
+            (gamma, 1), (alpha, 2), (beta, 3)]
+        assert page.locator("#queue-rows > tr").evaluate_all("rows => rows.map(r => r.dataset.id)")[:4] == [
+            long_id, gamma, alpha, beta]
+
+        # --- pause one, cancel one (confirmed), open one in the narration view
+        tid(f"queue-pause-{alpha}").click()
+        page.wait_for_selector(f"[data-testid=queue-row-{alpha}][data-state=paused]")
+        assert api.get(f"/api/jobs/{alpha}").json()["state"] == "paused"
+        assert tid(f"queue-eta-{alpha}").inner_text() == "–"
+        page.once("dialog", lambda dialog: dialog.accept())
+        tid(f"queue-cancel-{beta}").click()
+        page.wait_for_selector(f"[data-testid=queue-row-{beta}]", state="detached")
+        assert api.get(f"/api/jobs/{beta}").json()["state"] == "cancelled"
+        tid(f"queue-open-{gamma}").click()
+        page.wait_for_function(f"document.querySelector('[data-testid=job-id]').textContent === '{gamma}'")
+
+        # --- 中文: both panels relabelled
+        tid("lang-toggle").click()
+        assert tid("presets-panel").locator("legend").first.inner_text() == "预设"
+        assert tid("preset-save-open").inner_text() == "另存为预设…"
+        assert page.locator("#queue-heading").inner_text() == "批量与队列"
+        assert tid("batch-submit").inner_text() == "加入队列"
+        assert tid(f"queue-resume-{alpha}").inner_text() == "继续"
+        assert tid(f"queue-state-{alpha}").inner_text() == "已暂停"
+        assert tid(f"queue-position-{long_id}").inner_text() == "进行中"
+        tid("lang-toggle").click()
+        assert page.locator("#queue-heading").inner_text() == "Batch and queue"
+
+        # --- resume the paused one, stop the long job: the rest finish with the preset
+        tid(f"queue-resume-{alpha}").click()
+        page.wait_for_selector(f"[data-testid=queue-row-{alpha}][data-state=queued]")
+        assert api.post(f"/api/jobs/{long_id}/cancel").status_code == 200
+        for job_id in (gamma, alpha):
+            job = _wait(api, job_id, FINISHED)
+            _made_with_preset(job)
+            assert job["batch_id"] == batch["batch_id"]
+        page.wait_for_selector("[data-testid=queue-empty]", state="visible")
+
+        page.screenshot(path=str(tmp_path / "webui-batch.png"), full_page=True)
+        print(f"screenshot: {tmp_path / 'webui-batch.png'}")
+        assert not errors, errors
+        context.close()
+    print(f"took {time.monotonic() - started:.1f} s")
+    assert time.monotonic() - started < 120
