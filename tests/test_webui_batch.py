@@ -16,20 +16,14 @@ Needs `playwright` (no browser download) and Debian's Chromium, as tests/test_we
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from browser_util import browser  # noqa: F401 - the fixture
+from browser_util import browser, open_ui, serve_cli  # noqa: F401 - the fixture
 
 SCRIPTS = {
     "alpha.txt": "Alpha is the first script of the batch. It is short.",
@@ -40,48 +34,6 @@ SCRIPTS = {
 LONG = " ".join(f"This is sentence number {i} of a long narration that keeps the worker busy."
                 for i in range(200))
 FINISHED = ("done", "failed", "cancelled")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _serve(root: Path):
-    """`indextts-yt serve` over a fresh data dir; yields an httpx client on its base URL."""
-    port = _free_port()
-    log_path = root / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "indextts_yt", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--data-dir", str(root / "data")],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/api/health").json().get("ok"):
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.1)
-            yield client
-        except BaseException:
-            print(log_path.read_text(errors="replace")[-4000:])
-            raise
-        finally:
-            client.close()
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _wait(client: httpx.Client, job_id: str, states: tuple[str, ...], timeout: float = 60) -> dict:
@@ -103,19 +55,9 @@ def _made_with_preset(job: dict) -> None:
 @pytest.mark.timeout(240)
 def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F811
     started = time.monotonic()
-    with _serve(tmp_path) as api:
-        context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1100}, accept_downloads=True)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # A refused import is a 4xx the browser logs as a console error: that one is expected.
-        page.on("console", lambda msg: msg.type == "error" and "status of 4" not in msg.text
-                and errors.append(msg.text))
-        page.set_default_timeout(20_000)
-        tid = lambda name: page.get_by_test_id(name)  # noqa: E731
+    with serve_cli(tmp_path) as api:
+        page, errors, tid = open_ui(browser, api, timeout_ms=20_000, accept_downloads=True)
         options = lambda: tid("preset-select").locator("option").all_inner_texts()  # noqa: E731
-        page.goto(str(api.base_url).rstrip("/") + "/")
-        page.wait_for_selector("body[data-ready=true]")
 
         # --- save the form as a preset: speed 1.2, MP3
         page.locator("#settings > summary").click()
@@ -284,6 +226,6 @@ def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F81
         page.screenshot(path=str(tmp_path / "webui-batch.png"), full_page=True)
         print(f"screenshot: {tmp_path / 'webui-batch.png'}")
         assert not errors, errors
-        context.close()
+        page.context.close()
     print(f"took {time.monotonic() - started:.1f} s")
     assert time.monotonic() - started < 120

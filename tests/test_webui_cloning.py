@@ -15,28 +15,20 @@ It needs `playwright` (no browser download), Debian's Chromium and the indextts2
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import subprocess
-import sys
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 
-from browser_util import browser  # noqa: F401 - the fixture
+from browser_util import browser, open_ui, serve_cli  # noqa: F401 - the fixture
+
 ENGINE = "indextts2.5"
 SCRIPT = """The keeper climbed the stairs at dusk.
 
 The lamp was lit, and the ships went safely by."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -48,42 +40,16 @@ def tiny_model(tmp_path_factory) -> Path:
     return build_indextts25(tmp_path_factory.mktemp("tiny") / "indextts2.5")
 
 
-@contextlib.contextmanager
 def _serve(root: Path, model_dir: Path):
-    """`indextts-yt serve` with the tiny model for indextts2.5, on the CPU; yields an httpx
-    client on its base URL."""
-    port = _free_port()
-    log_path = root / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "INDEXTTS_YT_CACHE_DIR": str(root / "cache")}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "indextts_yt", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--data-dir", str(root / "data"), "--checkpoints", f"{ENGINE}={model_dir}", "--device", "cpu"],
-            stdout=log, stderr=subprocess.STDOUT, env=env)
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/api/health").json().get("ok"):
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.2)
-            yield client
-        except BaseException:
-            print(log_path.read_text(errors="replace")[-4000:])
-            raise
-        finally:
-            client.close()
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    """`indextts-yt serve` with the tiny model for indextts2.5, on the CPU."""
+    return serve_cli(root, "--checkpoints", f"{ENGINE}={model_dir}", "--device", "cpu",
+                     env={"INDEXTTS_YT_CACHE_DIR": str(root / "cache")})
+
+
+def _one_decimal(value: float) -> str:
+    """As the page shows a number (toLocaleString rounds half away from zero on the decimal
+    value; Python's format would give 3.6 for the 3.65 s that clips of 10 ms steps often are)."""
+    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict:
@@ -125,17 +91,7 @@ def test_clone_a_voice_in_the_browser(tiny_model, browser, tmp_path):
         assert r.status_code == 201, r.text
         emotion_clip = r.json()["id"]
 
-        context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1100})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # A refused upload is a 4xx the browser logs as a console error: that one is expected.
-        page.on("console", lambda msg: msg.type == "error" and "status of 4" not in msg.text
-                and errors.append(msg.text))
-        page.set_default_timeout(30_000)
-        tid = lambda name: page.get_by_test_id(name)  # noqa: E731
-        page.goto(str(api.base_url).rstrip("/") + "/")
-        page.wait_for_selector("body[data-ready=true]")
+        page, errors, tid = open_ui(browser, api)
 
         # --- an engine that cannot run is listed, disabled, with what to install
         if not engines["indextts2"]["available"]:
@@ -170,8 +126,9 @@ def test_clone_a_voice_in_the_browser(tiny_model, browser, tmp_path):
         clips = {c["name"]: c for c in api.get("/api/clips").json()}
         voice_clip = clips["narrator"]["id"]
         assert tid("voice-select").input_value() == f"{ENGINE}|{voice_clip}"
-        assert f"{clips['narrator']['seconds']:.1f} s" in tid("clone-status").inner_text()
-        assert f"{clips['narrator']['seconds']:.1f} s" in page.locator("#voice-select option:checked").inner_text()
+        length = f"{_one_decimal(clips['narrator']['seconds'])} s"
+        assert length in tid("clone-status").inner_text()
+        assert length in page.locator("#voice-select option:checked").inner_text()
         with page.expect_response(lambda r: f"/api/clips/{voice_clip}/audio" in r.url) as audio:
             tid("clone-play").click()
         assert audio.value.ok
@@ -250,5 +207,5 @@ def test_clone_a_voice_in_the_browser(tiny_model, browser, tmp_path):
         page.screenshot(path=str(tmp_path / "webui-cloning.png"), full_page=True)
         print(f"screenshot: {tmp_path / 'webui-cloning.png'}")
         assert not errors, errors
-        context.close()
+        page.context.close()
     assert time.monotonic() - started < 150

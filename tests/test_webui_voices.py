@@ -18,7 +18,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from browser_util import browser  # noqa: F401 - the fixture
+from browser_util import browser, open_ui  # noqa: F401 - the fixture
 from test_clips import encoded, speech, wav_bytes
 from test_webui_cloning import ENGINE, _serve, tiny_model  # noqa: F401 - the fixture
 
@@ -35,18 +35,7 @@ def test_voice_library_in_the_browser(tiny_model, browser, tmp_path):  # noqa: F
     silent.write_bytes(wav_bytes(np.zeros(RATE * 2, np.float32), RATE))
 
     with _serve(tmp_path, tiny_model) as api:
-        context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1100},
-                                      accept_downloads=True)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # Refusals are 4xx the browser logs as console errors: those are expected here.
-        page.on("console", lambda msg: msg.type == "error" and "status of 4" not in msg.text
-                and errors.append(msg.text))
-        page.set_default_timeout(30_000)
-        tid = lambda name: page.get_by_test_id(name)  # noqa: E731
-        page.goto(str(api.base_url).rstrip("/") + "/")
-        page.wait_for_selector("body[data-ready=true]")
+        page, errors, tid = open_ui(browser, api, accept_downloads=True)
         message = tid("voices-message")
 
         # --- the engines' own voices: listed, read-only, without edit or delete
@@ -155,4 +144,4 @@ def test_voice_library_in_the_browser(tiny_model, browser, tmp_path):  # noqa: F
         page.screenshot(path=str(tmp_path / "webui-voices.png"), full_page=True)
         print(f"screenshot: {tmp_path / 'webui-voices.png'}")
         assert not errors, errors
-        context.close()
+        page.context.close()
