@@ -7,6 +7,8 @@ own); this opens a connection the way all of them need it.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 DB_NAME = "studio.sqlite3"
@@ -26,3 +28,16 @@ def connect(data_dir: Path | str) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
     return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Writes that belong together: BEGIN IMMEDIATE takes the database's write lock (across
+    processes) at once, so what is read inside still holds when it commits."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

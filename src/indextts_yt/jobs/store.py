@@ -12,13 +12,13 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..db import DB_NAME, connect
+from ..db import DB_NAME, connect, transaction
 from ..errors import JobNotFound
 
 # Job states. "interrupted": its process died mid-run (found on start-up); resumable.
@@ -196,15 +196,8 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     # -- jobs -------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..clips import ClipStore
-from ..db import connect
+from ..db import connect, transaction
 from ..errors import EngineUnavailable, InputError, PresetConflict, PresetNotFound
 from .schema import MAX_NAME_CHARS, PresetFile, PresetSettings, parse_preset_file, validate_settings
 
@@ -110,23 +110,17 @@ class PresetLibrary:
         check_in_studio(settings, ClipStore(self.data_dir), f"preset {name!r}")
         now = time.time()
         data = json.dumps(settings.model_dump(), sort_keys=True, ensure_ascii=False)
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            existing = self._db.execute("SELECT name FROM presets WHERE name = ?",
-                                        (name,)).fetchone()
+        with transaction(self._db) as db:
+            existing = db.execute("SELECT name FROM presets WHERE name = ?", (name,)).fetchone()
             if existing and not replace:
                 raise PresetConflict(f"a preset named {existing[0]!r} already exists; choose "
-                                 "another name or replace it")
-            self._db.execute(
+                                     "another name or replace it")
+            db.execute(
                 "INSERT INTO presets (name, description, settings, created_at, updated_at)"
                 " VALUES (?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET name = excluded.name,"
                 " description = excluded.description, settings = excluded.settings,"
                 " updated_at = excluded.updated_at",
                 (name, description, data, now, now))
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
         return self.get(name)
 
     def delete(self, name: str) -> None:

@@ -18,13 +18,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..clips import ClipStore, is_clip_id, prepare_clip, read_clip_file
-from ..db import connect
+from ..db import connect, transaction
 from ..errors import InputError, VoiceConflict, VoiceNotFound
 from . import archive
 from .bundled import bundled_voices, engine_clones
@@ -66,16 +65,6 @@ class VoiceLibrary:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")  # the database's write lock, across processes
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -175,7 +164,7 @@ class VoiceLibrary:
         prepared = prepare_clip(data, filename)
         created = False
         try:
-            with self._transaction() as db:
+            with transaction(self._db) as db:
                 existing = self._row("id", prepared.id)
                 if existing is not None:
                     raise VoiceConflict(f"this recording is already the voice "
@@ -211,7 +200,7 @@ class VoiceLibrary:
             changes["notes"] = check_notes(notes)
         if not changes:
             raise InputError("nothing to change: give a name, language, tags or notes")
-        with self._transaction() as db:
+        with transaction(self._db) as db:
             voice = self._editable(voice_id, "cannot be changed")
             if "name" in changes:
                 self._check_name_free(changes["name"], voice.id)
@@ -222,7 +211,7 @@ class VoiceLibrary:
 
     def delete(self, voice_id: str) -> Voice:
         """Remove a library voice and its recording, unless an unfinished job uses it."""
-        with self._transaction() as db:
+        with transaction(self._db) as db:
             voice = self._editable(voice_id, "cannot be deleted")
             users = unfinished_jobs_using(db, voice.id)
             if users:
