@@ -49,16 +49,17 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_cli(root: Path, *extra: str, env: dict[str, str] | None = None
-              ) -> Iterator[httpx.Client]:
-    """A real `indextts-yt serve` subprocess over ``root/data`` on a free loopback port;
-    yields an HTTP client for it (its log is printed if the test fails)."""
-    port = _free_port()
-    log_path = root / f"server-{port}.log"
+def serve_cli(data_dir: Path, *extra: str, env: dict[str, str] | None = None,
+              port: int | None = None) -> Iterator[httpx.Client]:
+    """A real `indextts-yt serve` subprocess over ``data_dir`` on (a free) loopback port;
+    yields an HTTP client for it (its log, beside the data dir, is printed if the test
+    fails)."""
+    port = port or _free_port()
+    log_path = data_dir.parent / f"server-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "indextts_yt", "serve", "--host", "127.0.0.1", "--port",
-             str(port), "--data-dir", str(root / "data"), *extra],
+             str(port), "--data-dir", str(data_dir), *extra],
             stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)

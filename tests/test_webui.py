@@ -10,11 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -23,7 +19,7 @@ import av
 import pytest
 import soundfile as sf
 
-from browser_util import browser  # noqa: F401 - the fixture
+from browser_util import browser, serve_cli  # noqa: F401 - the fixture
 
 # A heading and six paragraphs (~2,000 characters, about two minutes of speech): long enough
 # that the first segments play while later ones are still being rendered.
@@ -44,12 +40,6 @@ When spring came, she packed her canvases and left on the first calm morning. Sh
 NEW_TEXT = "Every evening, just before dark, the keeper climbed the steps of the tower with his lamp."
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(base: str, path: str):
     with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:
         return json.load(response)
@@ -65,37 +55,8 @@ def _post(base: str, path: str, body: dict):
 @contextlib.contextmanager
 def _serve(data_dir: Path, *extra: str, port: int | None = None):
     """`indextts-yt serve` on (a free) port of 127.0.0.1 over ``data_dir``; yields the base URL."""
-    port = port or _free_port()
-    log_path = data_dir.parent / f"server-{port}.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "indextts_yt", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--data-dir", str(data_dir), *extra],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if _get(base, "/api/health").get("ok"):
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with serve_cli(data_dir, *extra, port=port) as client:
+        yield str(client.base_url).rstrip("/")
 
 
 @pytest.fixture(scope="module")

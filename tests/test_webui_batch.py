@@ -55,7 +55,7 @@ def _made_with_preset(job: dict) -> None:
 @pytest.mark.timeout(240)
 def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F811
     started = time.monotonic()
-    with serve_cli(tmp_path) as api:
+    with serve_cli(tmp_path / "data") as api:
         page, errors, tid = open_ui(browser, api, timeout_ms=20_000, accept_downloads=True)
         options = lambda: tid("preset-select").locator("option").all_inner_texts()  # noqa: E731
 

@@ -42,7 +42,7 @@ def tiny_model(tmp_path_factory) -> Path:
 
 def _serve(root: Path, model_dir: Path):
     """`indextts-yt serve` with the tiny model for indextts2.5, on the CPU."""
-    return serve_cli(root, "--checkpoints", f"{ENGINE}={model_dir}", "--device", "cpu",
+    return serve_cli(root / "data", "--checkpoints", f"{ENGINE}={model_dir}", "--device", "cpu",
                      env={"INDEXTTS_YT_CACHE_DIR": str(root / "cache")})
 
 
