@@ -253,13 +253,14 @@ def test_segment_gain_rules():
     plain = Loudness(-24.0, -10.0, 3.0, 2.0)
     assert segment_gain_db(plain, -16.0) == pytest.approx(8.0)
     assert segment_gain_db(plain, -30.0) == pytest.approx(-6.0)
-    # Capped by the true peak: +12 dB would put a -10 dBTP peak at +2 dBTP; 9 dB is the most.
+    # Capped by the true peak: +12 dB would put a -10 dBTP peak at +2 dBTP; 9 dB is the most,
+    # less a margin for other meters and FFmpeg's rounding (0.05 + 0.01 dB).
     capped = segment_gain_db(plain, -12.0)
-    assert capped == pytest.approx(9.0, abs=0.02) and capped < 9.0
+    assert 8.9 < capped < 8.95
     # A segment peaking over the limit is brought down even if it is under the target.
     hot = Loudness(-20.0, 0.5, 3.0, 2.0)
-    assert segment_gain_db(hot, -16.0) == pytest.approx(-1.5, abs=0.01)
-    assert segment_gain_db(hot, -16.0, true_peak_limit_dbtp=-2.0) == pytest.approx(-2.5, abs=0.01)
+    assert segment_gain_db(hot, -16.0) == pytest.approx(-1.55, abs=0.01)
+    assert segment_gain_db(hot, -16.0, true_peak_limit_dbtp=-2.0) == pytest.approx(-2.55, abs=0.01)
     # Silence and unmeasurable segments are left alone; boosts are bounded.
     assert segment_gain_db(Loudness(None, -60.0, 0.0, 1.0), -16.0) == 0.0
     assert segment_gain_db(Loudness(None, -math.inf, 0.0, 1.0), -16.0) == 0.0

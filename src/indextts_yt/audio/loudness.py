@@ -79,6 +79,10 @@ SHORT_MIN_S = 0.1
 _LOOP_TO_S = 2.0
 _ABSOLUTE_GATE = -70.0
 _PEAK_ROUNDING = 0.0005  # FFmpeg prints peaks with "%.3f"
+#: True-peak meters differ by a few thousandths of a dB (FFmpeg's 192 kHz interpolator
+#: against a 4x polyphase one, say): the gain aims this far under the limit so the file
+#: stays under it by any meter a platform or a checker uses.
+_METER_MARGIN_DB = 0.05
 _PUSH_FRAMES = 65536
 
 
@@ -321,7 +325,8 @@ def segment_gain_db(loudness: Loudness, target_lufs: float,
     and the segment ends up under the target by that much (no compression or limiting, so
     the speech keeps its dynamics; see the module notes on PLR). A segment louder than the
     target, or peaking over the limit, gets a negative gain. The peak is taken at the top of
-    FFmpeg's rounding, so the result never passes the limit by rounding.
+    FFmpeg's rounding, and the gain aims ``_METER_MARGIN_DB`` under the limit, so the
+    result passes it neither by rounding nor by another meter's reading.
 
     A segment without integrated loudness (silent, or under 0.1 s: see :func:`measure`) gets
     0 dB: there is no speech level to match, and raising a noise floor would be worse. No
@@ -332,7 +337,7 @@ def segment_gain_db(loudness: Loudness, target_lufs: float,
     gain = min(target_lufs - loudness.integrated_lufs, max_boost_db)
     if loudness.true_peak_dbtp > -math.inf:
         peak = 10.0 ** (loudness.true_peak_dbtp / 20.0) + _PEAK_ROUNDING
-        gain = min(gain, true_peak_limit_dbtp - _db(peak))
+        gain = min(gain, true_peak_limit_dbtp - _METER_MARGIN_DB - _db(peak))
     return gain
 
 
