@@ -49,6 +49,7 @@ def _wait(client: httpx.Client, job_id: str, states: tuple[str, ...], timeout: f
 def _made_with_preset(job: dict) -> None:
     assert job["state"] == "done", job
     assert job["settings"]["options"]["speed"] == 1.2, job["settings"]
+    assert job["settings"]["max_chars"] == 200 and job["settings"]["pauses"]["clause"] == 0.25
     assert job["output"]["format"] == "mp3", job["output"]
 
 
@@ -59,9 +60,15 @@ def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F81
         page, errors, tid = open_ui(browser, api, timeout_ms=20_000, accept_downloads=True)
         options = lambda: tid("preset-select").locator("option").all_inner_texts()  # noqa: E731
 
-        # --- save the form as a preset: speed 1.2, MP3
+        # --- save the form as a preset: speed 1.2, segments of 200 characters, 0.25 s clause
+        # pauses, MP3
         page.locator("#settings > summary").click()
+        assert tid("max-chars").input_value() == ""  # blank: the engine's own limit, shown
+        assert tid("max-chars").get_attribute("placeholder") == "400"  # auto picks piper: 400
+        assert "blank: the engine's 400" in tid("max-chars-hint").inner_text()
         tid("speed-input").fill("1.2")
+        tid("max-chars").fill("200")
+        tid("pause-clause").fill("0.25")
         tid("output-format").select_option("mp3")
         tid("preset-save-open").click()
         tid("preset-name").fill("Fast")
@@ -73,6 +80,7 @@ def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F81
         saved = api.get("/api/presets/Fast").json()
         assert saved["description"] == "Quick MP3 drafts"
         assert saved["settings"]["options"]["speed"] == 1.2
+        assert saved["settings"]["max_chars"] == 200 and saved["settings"]["pauses"]["clause"] == 0.25
         assert saved["settings"]["output"]["format"] == "mp3"
 
         # --- the same name again (any case): the server's error, and Replace
@@ -95,9 +103,11 @@ def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F81
         page.wait_for_function("document.querySelectorAll('[data-testid=preset-select] option').length === 2")
         page.locator("#settings > summary").click()
         assert tid("speed-input").input_value() == "1" and tid("output-format").input_value() == "wav"
+        assert tid("max-chars").input_value() == "" and tid("pause-clause").input_value() == "0.12"
         assert tid("preset-select").input_value() == ""
         tid("preset-select").select_option("fast")
         assert tid("speed-input").input_value() == "1.2"
+        assert tid("max-chars").input_value() == "200" and tid("pause-clause").input_value() == "0.25"
         assert tid("output-format").input_value() == "mp3" and tid("output-bitrate").is_visible()
         assert tid("preset-message").inner_text() == "Applied “fast”."
 
@@ -128,12 +138,20 @@ def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F81
         assert "bad.preset.json" in tid("preset-message").inner_text()
         assert api.get("/api/presets/Bad").status_code == 404
 
-        # --- what the form has no control for goes along with the job while the preset is picked
+        # --- every setting of the migrated preset is on the form and goes out with the job
         tid("preset-select").select_option("Old")
         assert tid("voice-select").input_value() == "piper|"
         assert tid("output-format").input_value() == "flac" and tid("speed-input").input_value() == "1"
-        assert "segments of at most 300 characters" in tid("preset-about").inner_text()
+        assert tid("max-chars").input_value() == "300" and tid("pause-clause").input_value() == "0.2"
+        assert tid("pause-sentence").input_value() == "0.35"  # not in the preset: the default
         tid("script-input").fill("One short line, spoken with the preset.")
+        # a longest segment out of range: the form's line, nothing sent
+        tid("max-chars").fill("5")
+        tid("generate-button").click()
+        page.wait_for_selector("[data-testid=compose-message][data-kind=error]")
+        assert "20 to 2000" in tid("compose-message").inner_text()
+        assert api.get("/api/jobs").json() == []
+        tid("max-chars").fill("300")
         with page.expect_request(lambda r: r.url.endswith("/api/jobs") and r.method == "POST") as sent:
             tid("generate-button").click()
         body = sent.value.post_data_json

@@ -97,8 +97,10 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> di
         "updated_at": job.updated_at,
         "engine": job.engine,
         "voice": job.voice,
+        # max_chars null: the engine's own longest segment
         "settings": {"options": job.settings.get("options", {}),
-                     "pauses": job.settings.get("pauses", {})},
+                     "pauses": job.settings.get("pauses", {}),
+                     "max_chars": job.settings.get("max_chars")},
         "streaming": job.streaming,
         "total": total,
         "done": done,

@@ -10,7 +10,7 @@ import { JobView } from "./job.js";
 import {
   applyOutput, downloadLinks, outputFields, relabelOutput, reportView, resetOutput, setupOutput,
 } from "./output.js";
-import { setupPresets, withPreset } from "./presets.js";
+import { setupPresets } from "./presets.js";
 import { refresh as refreshQueue, setupQueue } from "./queue.js";
 import { changedOptions, emotionModeOf, settingsForm } from "./settings.js";
 import { VoicesPanel } from "./voices.js";
@@ -47,7 +47,11 @@ const el = {
   title: $("#title-input"), script: $("#script-input"), scriptFile: $("#script-file"),
   counts: $("#script-counts"),
   speed: $("#speed-input"), speedRange: $("#speed-range"),
-  pauses: { sentence: $("#pause-sentence"), paragraph: $("#pause-paragraph"), heading: $("#pause-heading") },
+  maxChars: $("#max-chars"), maxCharsHint: $("#max-chars-hint"),
+  pauses: {
+    clause: $("#pause-clause"), sentence: $("#pause-sentence"), paragraph: $("#pause-paragraph"),
+    heading: $("#pause-heading"),
+  },
   engineOptions: $("#engine-options"), settingsReset: $("#settings-reset"),
   streaming: $("#streaming-toggle"),
   previewButton: $("#preview-button"), generate: $("#generate-button"), message: $("#compose-message"),
@@ -166,6 +170,7 @@ function renderEngineInfo() {
       t("voice.unavailableNote", { engine: e.name, reason: e.reason || "" })));
   }
   el.engineInfo.replaceChildren(...items);
+  renderMaxCharsHint();
   renderClonePanel();
   renderEngineOptions();
 }
@@ -358,9 +363,31 @@ function linkRange(range, input) {
   input.addEventListener("input", () => { range.value = input.value; });
 }
 
+/** The longest segment the engines in play take by default (the server's rule for a blank
+ * box: the smallest of their limits). */
+function defaultMaxChars() {
+  const limits = enginesInPlay().map((e) => (e.capabilities || {}).max_segment_chars).filter(Boolean);
+  return limits.length ? Math.min(...limits) : null;
+}
+
+function renderMaxCharsHint() {
+  const n = defaultMaxChars();
+  el.maxChars.placeholder = n ? String(n) : "";
+  el.maxCharsHint.textContent = n ? t("settings.maxCharsHint", { n: formatNumber(n) }) : "";
+}
+
+/** The longest segment typed in the form: {value} (null: the engine's) or {error}. */
+function maxCharsSetting() {
+  const raw = el.maxChars.value.trim();
+  if (!raw) return { value: null };
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 20 || n > 2000) return { error: t("settings.maxCharsBad") };
+  return { value: n };
+}
+
 /** Options the user changed, as sent to the API (defaults are left to the server), the
- * pauses and the output fields (format, loudness, ...), or an error message when one is
- * not valid. */
+ * longest segment, the pauses and the output fields (format, loudness, ...), or an error
+ * message when one is not valid. */
 function jobSettings() {
   const options = {};
   for (const group of form.groups) {
@@ -373,14 +400,17 @@ function jobSettings() {
   for (const [name, input] of Object.entries(el.pauses)) {
     if (input.value !== "" && isFinite(Number(input.value))) pauses[name] = Number(input.value);
   }
+  const maxChars = maxCharsSetting();
+  if (maxChars.error) return { error: maxChars.error };
   const output = outputFields();
   if (output.error) return { error: output.error };
-  return { options, pauses, output: output.fields, error: null };
+  return { options, max_chars: maxChars.value, pauses, output: output.fields, error: null };
 }
 
 function resetSettings() {
   const speed = speedSpec();
   el.speed.value = el.speedRange.value = speed ? speed.default : 1;
+  el.maxChars.value = "";
   for (const input of Object.values(el.pauses)) input.value = input.defaultValue;
   for (const group of form.groups) {
     for (const ctrl of group.controls) if (!ctrl.ignored) ctrl.set(ctrl.spec.default);
@@ -395,10 +425,12 @@ function resetSettings() {
 function formSettings() {
   const problem = choiceProblem();
   if (problem) return { error: problem };
-  const { options, pauses, output, error } = jobSettings();
+  const { options, max_chars, pauses, output, error } = jobSettings();
   if (error) return { error };
   const { engine, voice } = choice();
-  return { settings: { engine, voice, options, pauses, output } };
+  const settings = { engine, voice, options, pauses, output };
+  if (max_chars != null) settings.max_chars = max_chars;
+  return { settings };
 }
 
 /** Set the voice and every control from a preset's settings (what it leaves out goes back to
@@ -430,6 +462,7 @@ function applySettings(settings) {
   el.speed.value = el.speedRange.value = options.speed ?? (speed ? speed.default : 1);
   const hidden = Object.keys(options).filter((name) => !shown.has(name));
   if (hidden.length) problems.push(() => t("presets.optionsHidden", { names: hidden.join(", ") }));
+  el.maxChars.value = settings.max_chars ?? "";
   const pauses = settings.pauses || {};
   for (const [name, input] of Object.entries(el.pauses)) input.value = pauses[name] ?? input.defaultValue;
   applyOutput(settings.output || {});
@@ -469,10 +502,12 @@ async function runPreview() {
   if (!text.trim()) return say(el.message, t("script.empty"), "error");
   const problem = choiceProblem();
   if (problem) return say(el.message, problem, "error");
+  const maxChars = maxCharsSetting();
+  if (maxChars.error) return say(el.message, maxChars.error, "error");
   el.previewButton.disabled = true;
   try {
     const { engine, voice } = choice();
-    const result = await api.preview({ text, engine, voice });
+    const result = await api.preview({ text, engine, voice, max_chars: maxChars.value });
     state.preview = { text, segments: result.segments };
     renderPreview();
     say(el.message, "");
@@ -515,16 +550,16 @@ async function generate() {
   if (!text.trim()) return say(el.message, t("script.empty"), "error");
   const problem = choiceProblem();
   if (problem) return say(el.message, problem, "error");
-  const { options, pauses, output, error } = jobSettings();
+  const { options, max_chars, pauses, output, error } = jobSettings();
   if (error) return say(el.message, error, "error");
   el.generate.disabled = true;
   el.generate.textContent = t("generate.busy");
   try {
     const { engine, voice } = choice();
-    const job = await api.createJob(withPreset({
-      text, title: el.title.value.trim() || null, engine, voice, options, pauses,
+    const job = await api.createJob({
+      text, title: el.title.value.trim() || null, engine, voice, options, max_chars, pauses,
       streaming: el.streaming.checked, ...output,
-    }));
+    });
     say(el.message, "");
     await jobView.attach(job, { autoplay: true });
     refreshHistory.now();

@@ -137,7 +137,11 @@ const STRINGS = {
   // Settings
   "settings.heading": ["Settings", "设置"],
   "settings.speed": ["Speed", "语速"],
+  "settings.maxChars": ["Longest segment (characters)", "每段最多字符数"],
+  "settings.maxCharsHint": ["20–2000; blank: the engine's {n}", "20–2000；留空：引擎默认 {n}"],
+  "settings.maxCharsBad": ["Longest segment: a whole number from 20 to 2000, or blank", "每段最多字符数：20 到 2000 的整数，或留空"],
   "settings.pauses": ["Pauses (seconds)", "停顿（秒）"],
+  "settings.pause.clause": ["Inside a long sentence", "长句切分处"],
   "settings.pause.sentence": ["After a sentence", "句子之后"],
   "settings.pause.paragraph": ["After a paragraph", "段落之后"],
   "settings.pause.heading": ["After a heading", "标题之后"],
@@ -380,9 +384,6 @@ const STRINGS = {
   "presets.appliedWith": ["Applied “{name}”, except: {problems}", "已应用“{name}”，但：{problems}"],
   "presets.voiceMissing": ["its voice {voice} is not available here, so Automatic is used", "其音色 {voice} 在此不可用，已改用自动"],
   "presets.optionsHidden": ["no control here for {names} (not sent)", "此处没有 {names} 的控件（不会发送）"],
-  "presets.extras": ["also: {list}", "另含：{list}"],
-  "presets.extraMaxChars": ["segments of at most {n} characters", "每段最多 {n} 个字符"],
-  "presets.extraClause": ["{s} s pause where a long sentence is cut", "长句切分处停顿 {s} 秒"],
 
   // Batch and queue (queue.js)
   "queue.heading": ["Batch and queue", "批量与队列"],

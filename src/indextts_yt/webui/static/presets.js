@@ -3,14 +3,12 @@
 //
 // Presets live on the server (/api/presets, docs/API.md). The form is read and set through
 // two hooks from app.js: read() gives the form as a preset's settings, apply(settings) puts
-// a preset's settings on the form. A job made from the form sends the form's values, which
-// show the preset once it is applied. What a preset holds that the form has no control for
-// (the longest segment, the pause where a long sentence is cut) goes along with the job,
-// and into a preset saved from the form, as long as that preset stays picked.
+// a preset's settings on the form. The form has a control for every setting a preset holds,
+// so a job made from the form sends the preset's values once it is applied.
 
 import { addQuery, request, withKey } from "./client.js";
 import { h, say } from "./dom.js";
-import { formatNumber, onLangChange, t } from "./i18n.js";
+import { onLangChange, t } from "./i18n.js";
 
 const enc = encodeURIComponent;
 
@@ -37,7 +35,6 @@ export const presetApi = {
 
 const state = {
   presets: [],
-  applied: null, // {name, settings}: the preset last put on the form
   hooks: null, // {read, apply}
   message: null, // {text: () => string, kind}
   replace: null, // {name, run}: what the Replace button does after a duplicate name
@@ -111,41 +108,9 @@ export function onPresetsChange(fn) {
   fn(state.presets);
 }
 
-/** The preset picked in the bar and put on the form, or null. */
-function appliedNow() {
-  const applied = state.applied;
-  return applied && el.select && el.select.value === applied.name ? applied : null;
-}
-
-/** What the applied preset holds that the form has no control for. */
-export function presetExtras() {
-  const applied = appliedNow();
-  const extras = {};
-  if (!applied) return extras;
-  const s = applied.settings;
-  if (s.max_chars != null) extras.max_chars = s.max_chars;
-  if (s.pauses && s.pauses.clause != null) extras.pauses = { clause: s.pauses.clause };
-  return extras;
-}
-
-/** A job body (POST /api/jobs) with the applied preset's extras; the form's fields win. */
-export function withPreset(body) {
-  const extras = presetExtras();
-  const out = { ...body };
-  if (extras.max_chars != null && out.max_chars == null) out.max_chars = extras.max_chars;
-  if (extras.pauses) out.pauses = { ...extras.pauses, ...(out.pauses || {}) };
-  return out;
-}
-
-/** The form as a preset's settings, with the applied preset's extras: {settings} | {error}. */
+/** The form as a preset's settings: {settings} | {error}. */
 export function currentSettings() {
-  const read = state.hooks.read();
-  if (read.error) return read;
-  const settings = { ...read.settings };
-  const extras = presetExtras();
-  if (extras.max_chars != null) settings.max_chars = extras.max_chars;
-  if (extras.pauses) settings.pauses = { ...extras.pauses, ...(settings.pauses || {}) };
-  return { settings };
+  return state.hooks.read();
 }
 
 async function load() {
@@ -179,15 +144,7 @@ function renderSelected() {
   el.exportLink.setAttribute("aria-disabled", String(!preset));
   const bits = [];
   if (preset && preset.description) bits.push(preset.description);
-  if (preset) {
-    const s = preset.settings;
-    const extras = [];
-    if (s.max_chars != null) extras.push(t("presets.extraMaxChars", { n: formatNumber(s.max_chars) }));
-    if (s.pauses && s.pauses.clause != null) extras.push(t("presets.extraClause", { s: formatNumber(s.pauses.clause, 2) }));
-    if (extras.length) bits.push(t("presets.extras", { list: extras.join(", ") }));
-  } else {
-    bits.push(t("presets.help"));
-  }
+  if (!preset) bits.push(t("presets.help"));
   el.about.textContent = bits.join(" · ");
   el.about.hidden = !bits.length;
 }
@@ -215,13 +172,11 @@ function applySelected() {
   offerReplace(null);
   const preset = selected();
   if (!preset) {
-    state.applied = null;
     tell(null);
     renderSelected();
     return;
   }
   const problems = state.hooks.apply(preset.settings);
-  state.applied = { name: preset.name, settings: preset.settings };
   renderSelected();
   const name = preset.name;
   if (problems.length) tell(() => t("presets.appliedWith", { name, problems: problems.map((p) => p()).join("; ") }), "error");
@@ -238,7 +193,6 @@ async function save(replace) {
     offerReplace(null);
     await load();
     el.select.value = preset.name;
-    state.applied = { name: preset.name, settings: preset.settings };
     renderSelected();
     el.saveForm.hidden = true;
     el.name.value = "";
@@ -276,7 +230,6 @@ async function remove() {
   offerReplace(null);
   try {
     await presetApi.remove(preset.name);
-    if (state.applied && state.applied.name === preset.name) state.applied = null;
     const name = preset.name;
     tell(() => t("presets.deleted", { name }), "ok");
   } catch (err) {
