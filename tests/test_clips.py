@@ -169,7 +169,11 @@ def test_stored_clip_is_trimmed_at_one_loudness_and_stable(tmp_path, voice):
         lufs = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
         assert lufs == pytest.approx(CLIP_LUFS, abs=0.3)
         assert measure(audio, rate).true_peak_dbtp <= -0.95
-    assert store.add(clip.path.read_bytes(), "again.wav").id == clip.id
+        assert store.add(stored_clip.path.read_bytes(), "again.wav").id == stored_clip.id
+    # Float input at many levels: each stored clip is a fixed point of the pipeline.
+    for level in (0.013, 0.07, 0.21, 0.48, 0.77, 0.99):
+        stored_clip = store.add(wav_bytes(voice * level, 22_050, "FLOAT"), f"{level}.wav")
+        assert store.add(stored_clip.path.read_bytes(), "again.wav").id == stored_clip.id
 
 
 def test_a_clip_whose_peak_would_pass_the_ceiling_stays_under_it(tmp_path, voice):

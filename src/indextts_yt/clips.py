@@ -13,7 +13,9 @@ Normalising a stored clip again gives it back unchanged (so an exported voice im
 its own id): the rate and channels already match, the trim cuts nothing more (its margin is
 a whole number of the trimmer's windows and its threshold is relative to the clip's own
 peak), a gain under ``_GAIN_TOLERANCE_DB`` is not applied, and the 16-bit conversion is the
-exact inverse of the decoder's.
+exact inverse of the decoder's. Rounding to 16 bits can still move a window that sat right
+at the trim threshold, so ``prepare_clip`` runs the pipeline until its output is a fixed
+point rather than trusting one pass.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ MAX_DECODE_SECONDS = 10.0
 _TRIM_FLOOR_DBFS = -110.0
 #: Gains smaller than this are not applied: the clip is at the target already.
 _GAIN_TOLERANCE_DB = 0.1
+#: Most extra passes spent making a stored clip a fixed point of the pipeline.
+_FIXED_POINT_PASSES = 4
 
 _CLIP_ID = re.compile(r"clip-[0-9a-f]{16}")
 
@@ -178,13 +182,29 @@ class PreparedClip:
 
 
 def prepare_clip(data: bytes, name: str = "clip") -> PreparedClip:
-    """Decode, check and normalise an audio file; its id is the hash of the stored WAV."""
+    """Decode, check and normalise an audio file; its id is the hash of the stored WAV.
+
+    The stored WAV is normalised to a fixed point: it is put through the whole pipeline
+    again until that gives back the same bytes, so importing a stored clip keeps its id. One
+    more pass almost always settles it; a 10 ms window that sat right at the trim threshold
+    can flip once the samples are rounded to 16 bits, and then a pass or two more do.
+    """
     pcm = normalize_clip(decode_clip(data, name)[0], name)
-    buffer = io.BytesIO()
-    sf.write(buffer, pcm, CLIP_RATE, format="WAV", subtype="PCM_16")
-    wav = buffer.getvalue()
+    wav = _encode_wav(pcm)
+    for _ in range(_FIXED_POINT_PASSES):
+        pcm = normalize_clip(decode_clip(wav, name)[0], name)
+        again = _encode_wav(pcm)
+        if again == wav:
+            break
+        wav = again
     return PreparedClip(id="clip-" + hashlib.sha256(wav).hexdigest()[:16], wav=wav,
                         seconds=len(pcm) / CLIP_RATE)
+
+
+def _encode_wav(pcm: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, pcm, CLIP_RATE, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
 
 
 def read_clip_file(path: Path | str) -> bytes:
