@@ -18,6 +18,12 @@ Every finished segment is kept on disk. A killed run picks up where it stopped.
 """
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _studio_outside_the_home(tmp_path_factory) -> None:
+    """A command run without --data-dir uses a throwaway studio, never the user's own."""
+    os.environ["INDEXTTS_YT_DATA_DIR"] = str(tmp_path_factory.mktemp("default-studio"))
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"

@@ -167,8 +167,10 @@ def test_stored_clip_is_trimmed_at_one_loudness_and_stable(tmp_path, voice):
         audio, rate = sf.read(stored_clip.path, dtype="float32")
         assert 2.5 < len(audio) / rate <= 3.05  # the 2.5 s of padding is gone
         lufs = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
-        assert lufs == pytest.approx(CLIP_LUFS, abs=0.3)
-        assert measure(audio, rate).true_peak_dbtp <= -0.95
+        peak = measure(audio, rate).true_peak_dbtp
+        assert peak <= -0.95
+        # At the target, unless the ceiling held it lower (a rare render with a high peak).
+        assert lufs == pytest.approx(CLIP_LUFS, abs=0.3) or (lufs < CLIP_LUFS and peak > -1.2)
         assert store.add(stored_clip.path.read_bytes(), "again.wav").id == stored_clip.id
     # Float input at many levels: each stored clip is a fixed point of the pipeline.
     for level in (0.013, 0.07, 0.21, 0.48, 0.77, 0.99):

@@ -33,7 +33,8 @@ def test_fair_lock_serves_waiters_in_arrival_order():
         t = threading.Thread(target=worker, args=(i,))
         t.start()
         threads.append(t)
-        time.sleep(0.05)  # arrive in order
+        while lock.waiting() < i + 1:  # queued before the next one starts
+            time.sleep(0.005)
     # The holder releases and immediately asks again: it must queue behind the others.
     lock.release()
     with lock:

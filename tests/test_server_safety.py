@@ -14,11 +14,14 @@ from server_util import assert_error, serve
 
 def test_bad_requests_are_4xx_json_and_leave_a_running_job_alone(data_dir):
     with serve(data_dir) as srv:
-        job = srv.create(pooh_paragraphs(300), max_chars=100)
+        job = srv.create(pooh_paragraphs(600), max_chars=100)
         srv.wait(job["id"], lambda j: j["state"] == "running", what="the job to start")
         jid = job["id"]
         post = srv.http.post
         cases = [
+            # downloads of a job still running (first, while it surely is)
+            (srv.http.get(f"/api/jobs/{jid}/download"), 409, "running"),
+            (srv.http.get(f"/api/jobs/{jid}/subtitles.srt"), 409, "running"),
             # empty, blank, too large
             (post("/api/jobs", json={"text": ""}), 400, "empty"),
             (post("/api/jobs", json={"text": " \n\t "}), 400, "empty"),
@@ -83,8 +86,6 @@ def test_bad_requests_are_4xx_json_and_leave_a_running_job_alone(data_dir):
             (srv.http.patch(f"/api/jobs/{jid}/segments/0", json={"options": {"speed": 0}}), 400,
              "speed"),
             (srv.http.patch(f"/api/jobs/{jid}/segments/0", json={"txt": "typo"}), 422, "txt"),
-            (srv.http.get(f"/api/jobs/{jid}/download"), 409, "running"),
-            (srv.http.get(f"/api/jobs/{jid}/subtitles.srt"), 409, "running"),
             (srv.http.get("/api/nothing-here"), 404, ""),
             (post("/api/preview", json={"text": ""}), 400, "empty"),
             (post("/api/preview", json={"text": "Hi.", "engine": "nope"}), 400, "unknown engine"),

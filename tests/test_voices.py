@@ -124,8 +124,10 @@ def test_add_any_format_stores_mono_24k_trimmed_at_the_target_loudness(library, 
     assert 3.6 < len(audio) / CLIP_RATE < 4.2
     assert v.seconds == pytest.approx(len(audio) / CLIP_RATE, abs=0.001)
     lufs = pyloudnorm.Meter(CLIP_RATE).integrated_loudness(audio.astype(np.float64))
-    assert lufs == pytest.approx(CLIP_LUFS, abs=0.3), lufs
-    assert measure(audio, CLIP_RATE).true_peak_dbtp <= -0.95
+    peak = measure(audio, CLIP_RATE).true_peak_dbtp
+    assert peak <= -0.95
+    # At the target, unless the ceiling held it lower (a rare render with a high peak).
+    assert lufs == pytest.approx(CLIP_LUFS, abs=0.3) or (lufs < CLIP_LUFS and peak > -1.2), lufs
     assert 20 * np.log10(np.max(np.abs(audio))) <= -1.0
 
 

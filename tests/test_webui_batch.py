@@ -246,4 +246,3 @@ def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F81
         assert not errors, errors
         page.context.close()
     print(f"took {time.monotonic() - started:.1f} s")
-    assert time.monotonic() - started < 120

@@ -48,6 +48,11 @@ class FairLock:
     def locked(self) -> bool:
         return self._held
 
+    def waiting(self) -> int:
+        """How many threads are queued for the lock."""
+        with self._cond:
+            return len(self._waiters)
+
     def __enter__(self) -> FairLock:
         self.acquire()
         return self
