@@ -84,7 +84,8 @@ def test_clone_a_voice_in_the_browser(tiny_model, browser, tmp_path):
                            tmp_path / "narrator.wav")
         emotion_wav = _speak(api, "Oh wow, what a wonderful surprise this is!", tmp_path / "excited.wav")
         broken_wav = tmp_path / "broken.wav"
-        broken_wav.write_bytes(os.urandom(4000))
+        # Not audio (random bytes may probe as some container with no audio).
+        broken_wav.write_bytes(bytes(range(256)) * 16)
         # The emotion clip is already stored when the page opens (uploaded by the API).
         with open(emotion_wav, "rb") as f:
             r = api.post("/api/clips", files={"file": ("excited.wav", f, "audio/wav")})
