@@ -20,7 +20,7 @@ from server_util import assert_error, serve
 from test_cli import one_error_line
 
 from indextts_yt.jobs import store as st
-from indextts_yt.jobs.queue import queue_view
+from indextts_yt.jobs.queue import move_job, queue_view
 from indextts_yt.jobs.runner import run_job
 from indextts_yt.jobs.service import JobRequest, create_job
 from indextts_yt.jobs.store import Store
@@ -256,3 +256,19 @@ def test_cli_batch_controlled_from_another_process_killed_and_continued(tmp_path
                                                          "4 last.wav"]
     assert jobs["3 moved"].updated_at < jobs["4 last"].updated_at
     assert "2 paused" in again.stderr.decode() or "paused" in again.stdout.decode()
+
+
+def test_jobs_created_in_one_clock_tick_keep_their_order_and_can_be_moved(data_dir, monkeypatch):
+    """A coarse clock (Windows ticks every 15.6 ms) gives a batch's jobs one creation time:
+    the queue still runs them in the order they were made, and a move still moves."""
+    store = Store(data_dir)
+    monkeypatch.setattr(st.time, "time", lambda: 1_800_000_000.0)
+    ids = [create_job(store, JobRequest(text=f"Script number {n}.", engine="piper"))[0].id
+           for n in range(4)]
+    assert store.queued_ids() == ids
+    assert [j.id for j in store.list_jobs()] == ids[::-1]  # newest first
+    assert move_job(store, ids[3], 1) == [ids[3], *ids[:3]]
+    assert store.queued_ids() == [ids[3], *ids[:3]]
+    assert move_job(store, ids[0], 4) == [ids[3], ids[1], ids[2], ids[0]]
+    assert store.queued_ids() == [ids[3], ids[1], ids[2], ids[0]]
+    store.close()

@@ -30,6 +30,9 @@ FINISHED = (DONE, FAILED, CANCELLED)  # nothing more will happen unless the user
 # Who drives a job: "cli" (the process that created it runs it) or "server" (the server's
 # worker picks it up from the queue, and resumes it after a restart).
 ORIGIN_CLI, ORIGIN_SERVER = "cli", "server"
+# Queue positions are times (creation time until moved); moved jobs that shared one are
+# set this far apart (a microsecond: well over a float's resolution at today's epoch).
+_SLOT_STEP = 1e-6
 # Segment states.
 PENDING, SEG_RUNNING, SEG_DONE, SEG_FAILED = "pending", "running", "done", "failed"
 
@@ -256,7 +259,7 @@ class Store:
         return _job(row)
 
     def list_jobs(self) -> list[Job]:
-        rows = self._db.execute("SELECT * FROM jobs ORDER BY created_at DESC, id DESC")
+        rows = self._db.execute("SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC")
         return [_job(r) for r in rows]
 
     def find_unfinished(self, fingerprint: str) -> Job | None:
@@ -296,7 +299,7 @@ class Store:
         )
         return cur.rowcount == 1
 
-    _QUEUE_ORDER = "ORDER BY coalesce(queue_pos, created_at), created_at, id"
+    _QUEUE_ORDER = "ORDER BY coalesce(queue_pos, created_at), created_at, rowid"
 
     def next_queued(self, origin: str = ORIGIN_SERVER) -> Job | None:
         """The first queued job of ``origin`` in queue order (creation order unless moved)."""
@@ -331,6 +334,10 @@ class Store:
                 ordered_ids))
             if len(slots) != len(ordered_ids):
                 raise JobNotFound("a job in that order no longer exists")
+            # Jobs created within one tick of a coarse clock share a slot: spread them, or
+            # the new order would fall back to creation order.
+            for i in range(1, len(slots)):
+                slots[i] = max(slots[i], slots[i - 1] + _SLOT_STEP)
             db.executemany("UPDATE jobs SET queue_pos = ?, updated_at = ? WHERE id = ?",
                            [(pos, time.time(), job_id)
                             for pos, job_id in zip(slots, ordered_ids)])
