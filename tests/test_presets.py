@@ -133,7 +133,9 @@ def test_cli_save_apply_override_export_import(tmp_path, data_dir):
                "--loudness", "podcast", "--data-dir", str(data_dir))
     assert used.returncode == 0, used.stderr.decode()
     ratio = sf.info(tmp_path / "used.wav").duration / sf.info(tmp_path / "base.wav").duration
-    assert 0.55 < ratio < 0.8, ratio
+    # 1.5x speed: 0.69-0.79x as long over 40 renders of each (piper's durations are random);
+    # the same speed twice gives 0.94-1.07x
+    assert 0.55 < ratio < 0.88, ratio
 
     jobs = json.loads(cli("jobs", "--json", "--data-dir", str(data_dir)).stdout)
     shown = json.loads(cli("presets", "show", "Fast", "--data-dir", str(data_dir)).stdout)

@@ -206,23 +206,26 @@ def test_edit_segment_regenerates_it_and_rebuilds_outputs(data_dir):
 
         new_text = "This sentence was edited in the studio, and it is spoken slower than before."
         r = srv.http.patch(f"/api/jobs/{job['id']}/segments/1",
-                           json={"text": new_text, "options": {"speed": 0.7}})
+                           json={"text": new_text, "options": {"speed": 0.5}})
         assert r.status_code == 200, r.text
         edited = r.json()
         assert edited["text"] == new_text and edited["state"] == "pending"
-        assert edited["settings"]["speed"] == 0.7 and edited["audio_seconds"] is None
+        assert edited["settings"]["speed"] == 0.5 and edited["audio_seconds"] is None
         srv.wait_done(job["id"])
 
         after = srv.http.get(f"/api/jobs/{job['id']}/segments").json()
-        # as many characters at 0.7x speed: about 1.4x as long (piper's durations vary ~5 %)
-        assert after[1]["audio_seconds"] > before[1]["audio_seconds"] * 1.2
+        # about as many characters at half speed: piper's random durations spread widely
+        # (measured over 60 renders: 7.6-9.2 s against 4.8-5.0 s before, so 1.5-1.9x)
+        assert after[1]["audio_seconds"] > before[1]["audio_seconds"] * 1.3
         assert srv.http.get(f"/api/jobs/{job['id']}/segments/1/audio").content != old_audio
         for i in (0, 2):  # the others were not redone
             assert after[i]["audio_seconds"] == before[i]["audio_seconds"]
         audio, rate = decode(srv.http.get(f"/api/jobs/{job['id']}/download").content)
         assert len(audio) / rate == pytest.approx(expected_duration(after), abs=0.01)
         cues = list(srt.parse(srv.http.get(f"/api/jobs/{job['id']}/subtitles.srt").text))
-        assert " ".join(cues[1].content.split()) == new_text
+        # at half speed the edited sentence may outlast one cue and be split in two
+        spoken = " ".join(" ".join(c.content.split()) for c in cues)
+        assert new_text in spoken and before[1]["text"] not in spoken
         assert cues[-1].end.total_seconds() == pytest.approx(len(audio) / rate, abs=0.01)
 
 
