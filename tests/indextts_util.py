@@ -3,6 +3,9 @@ settings that keep a tiny random model quick on the CPU."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +59,16 @@ def espeak_clip(path: Path, text: str = "Oh no! I cannot believe this is happeni
     audio = np.concatenate(list(engine.synthesize(text, engine.prepare_voice("en-us"), {})))
     sf.write(path, audio, engine.sample_rate)
     return path
+
+
+@contextmanager
+def fake_transformers_version(folder: Path, version: str) -> Iterator[dict[str, str]]:
+    """An environment (for a subprocess) in which package metadata says transformers is
+    ``version``, while the installed transformers is what imports: a ``.dist-info`` folder
+    first on PYTHONPATH, holding nothing but that metadata."""
+    info = folder / f"transformers-{version}.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: transformers\nVersion: {version}\n", encoding="utf-8")
+    path = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
+    yield {"PYTHONPATH": path}

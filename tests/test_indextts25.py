@@ -9,6 +9,7 @@ emotion conditioning reaches the GPT.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -28,7 +29,8 @@ from indextts_yt.jobs.store import Store
 
 from conftest import cli
 from fixtures.tiny_indextts import build_indextts25
-from indextts_util import FAST, Spy, espeak_clip, piper_clip
+from indextts_reference import REFERENCE_TRANSFORMERS, GenerationSpy, generate
+from indextts_util import FAST, Spy, espeak_clip, fake_transformers_version, piper_clip
 
 ENGINE = "indextts2.5"
 
@@ -240,6 +242,104 @@ def test_narrate_in_a_cloned_voice_then_change_one_segments_emotion(engine, mode
     assert after[2].state == "done" and after[2].settings["emotion_clip"] == other.id
     assert [s.finished_at for s in after[:2]] == [s.finished_at for s in segments[:2]]
     assert Path(after[2].audio_path).exists() and after[2].audio_path != segments[2].audio_path
+
+
+# -- the KV cache (engines/kv_cache.py) -----------------------------------------------------------
+
+@pytest.mark.parametrize("beams", [1, 3])
+def test_generation_feeds_one_token_per_step(engine, clips, beams):
+    """The prefix once, then exactly one token per step, for every piece: the cache is used
+    (without it every step feeds the whole sequence again and the cost grows quadratically)."""
+    voice = engine.prepare_voice(str(clips["voice"]))
+    settings = settings_for(engine, {**FAST, "num_beams": beams, "max_mel_tokens": 40,
+                                     "max_text_tokens_per_segment": 20})
+    with GenerationSpy(pipeline(engine).gpt, returns_tuple=False) as spy:
+        list(engine.synthesize("Hello there, my friend. This is the second sentence, and it "
+                               "keeps going for a while.", voice, settings, "en"))
+    assert len(spy.fed) >= 2, spy.fed  # two pieces
+    for steps, codes in zip(spy.fed, spy.codes):
+        assert steps[0] > 1 and steps[1:] == [1] * (len(steps) - 1), steps
+        assert len(steps) == len(codes)  # one forward per code made
+    assert spy.cached()
+
+
+def test_greedy_codes_are_the_librarys_own_cached_path(engine, model_dir, clips):
+    """Greedy codes through our engine (installed transformers, with the adapter) equal the
+    library's own path under the transformers release it was written for, where its cache
+    works as upstream intends."""
+    text, pieces = "Hello there, my friend. This is the second sentence, and it keeps going.", 20
+    reference = generate(ENGINE, model_dir, clips["voice"], text, "en", pieces)
+    voice = engine.prepare_voice(str(clips["voice"]))
+    settings = settings_for(engine, {"num_beams": 1, "top_k": 1, "diffusion_steps": 3,
+                                     "max_text_tokens_per_segment": pieces})
+    with GenerationSpy(pipeline(engine).gpt, returns_tuple=False) as spy:
+        list(engine.synthesize(text, voice, settings, "en"))
+    assert reference["transformers"] == REFERENCE_TRANSFORMERS and reference["cached"]
+    assert len(reference["codes"]) >= 2
+    assert spy.codes == reference["codes"]
+    assert spy.fed == reference["fed"]
+
+
+def test_the_installed_transformers_is_one_the_adapter_knows():
+    """Fails, naming the version, when transformers changes the generation API the adapter
+    relies on: then check kv_cache.py against the new release before widening SUPPORTED."""
+    import inspect
+
+    from transformers import GenerationMixin, __version__
+
+    from indextts_yt.engines import kv_cache
+
+    low, high = kv_cache.SUPPORTED
+    assert low <= kv_cache._release(__version__) < high, (
+        f"transformers {__version__} is outside {kv_cache.SUPPORTED_TEXT}: check the adapter")
+    generate_passes = [name for name in kv_cache.CACHE_ARGUMENTS if name in
+                       inspect.signature(GenerationMixin.prepare_inputs_for_generation).parameters]
+    assert generate_passes == [kv_cache.cache_argument()], (
+        f"transformers {__version__}: generate() passes the cache as {generate_passes}")
+    # The libraries' forward hands the cache to GPT2Model as past_key_values.
+    assert _gpt2_takes_past_key_values(), (
+        f"transformers {__version__}: GPT2Model no longer takes past_key_values")
+
+
+def _gpt2_takes_past_key_values() -> bool:
+    """GPT2Model fills a cache given under the old name (5.24 renamed it to cache, with a
+    shim for the old name until 5.40)."""
+    import torch
+    from transformers import DynamicCache, GPT2Config, GPT2Model
+
+    model = GPT2Model(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=4)).eval()
+    cache = DynamicCache(config=model.config)
+    with torch.no_grad():
+        model(inputs_embeds=torch.zeros(1, 3, 8), past_key_values=cache, use_cache=True)
+    return cache.get_seq_length() == 3
+
+
+def test_an_unknown_transformers_is_refused_in_one_line(model_dir, tmp_path, short_script, clips):
+    from indextts_yt.engines import kv_cache
+
+    with fake_transformers_version(tmp_path / "site", "5.40.0") as env:
+        result = cli("narrate", str(short_script), "-o", str(tmp_path / "out.wav"),
+                     "--data-dir", str(tmp_path / "data"), "-e", ENGINE,
+                     "--voice", str(clips["voice"]), "--checkpoints", str(model_dir),
+                     "--device", "cpu", env=env)
+    lines = result.stderr.decode().strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1, result.stderr.decode()
+    assert "transformers 5.40.0" in lines[0] and kv_cache.SUPPORTED_TEXT in lines[0]
+    assert "Traceback" not in result.stderr.decode()
+
+
+def test_a_generation_api_without_a_known_cache_argument_is_refused(monkeypatch):
+    from transformers import GenerationMixin
+
+    from indextts_yt.engines import kv_cache
+
+    def prepare_inputs_for_generation(self, input_ids, kv=None, **kwargs): ...
+
+    monkeypatch.setattr(GenerationMixin, "prepare_inputs_for_generation",
+                        prepare_inputs_for_generation)
+    with pytest.raises(EngineUnavailable, match=r"transformers \S+ is not supported .* "
+                       + re.escape(kv_cache.SUPPORTED_TEXT)):
+        kv_cache.cache_argument()
 
 
 # -- clear errors, before any model is loaded ----------------------------------------------------

@@ -22,7 +22,8 @@ JOB_FIELDS = {"id", "title", "state", "created_at", "updated_at", "engine", "voi
               "streaming", "total", "done", "audio_seconds", "error", "output_ready",
               "queue_position", "output", "report", "batch_id"}
 SEGMENT_FIELDS = {"index", "text", "state", "chapter", "pause_after", "language", "engine",
-                  "voice", "settings", "audio_seconds", "compute_seconds", "rtf", "error"}
+                  "voice", "settings", "audio_seconds", "compute_seconds", "rtf", "error",
+                  "warnings"}
 
 
 def expected_duration(segments: list[dict], pauses: PauseSettings | None = None) -> float:

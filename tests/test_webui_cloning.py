@@ -5,8 +5,8 @@ library, every stage of its pipeline, noise for audio), driven by real Chromium.
 In the browser: pick indextts2.5, upload a broken clip (the server's error is shown) and a
 good one (it appears, selected, with its length), play it, preload it, set the sampling
 small in Advanced, give the emotion from a second clip, generate, then give one segment
-another emotion and regenerate it; the API must show the new settings and the job done
-again. Also: indextts2 (not installed here) is listed disabled with what to install, a
+another emotion and a token limit it runs away at, and regenerate it; the API must show the
+new settings and the job done again, and the page the runaway on that segment's row. Also: indextts2 (not installed here) is listed disabled with what to install, a
 cloning engine without a clip cannot generate, and the emotion fieldset speaks 中文.
 
 It needs `playwright` (no browser download), Debian's Chromium and the indextts25 library
@@ -34,7 +34,7 @@ The lamp was lit, and the ships went safely by."""
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
     if not os.environ.get("CI"):
-        pytest.importorskip("indextts25", reason='pip install "indextts-yt[indextts25]"')
+        pytest.importorskip("indextts25", reason='pip install -e ".[indextts25]"')
     from fixtures.tiny_indextts import build_indextts25
 
     return build_indextts25(tmp_path_factory.mktemp("tiny") / "indextts2.5")
@@ -99,8 +99,12 @@ def test_clone_a_voice_in_the_browser(tiny_model, browser, tmp_path):
             option = tid("voice-unavailable-indextts2")
             assert option.is_disabled()
             assert option.get_attribute("title") == engines["indextts2"]["reason"]
+            # the reason in full, its `commands` as <code> to copy verbatim
+            reason = engines["indextts2"]["reason"]
             note = tid("engine-unavailable-indextts2")
-            assert note.is_visible() and engines["indextts2"]["reason"] in note.inner_text()
+            assert note.is_visible() and reason.replace("`", "") in note.inner_text()
+            assert note.locator("code").all_inner_texts() == reason.split("`")[1::2]
+            assert "pip install -e" in reason.split("`")[1]
 
         # --- pick the cloning engine: the clip area opens; without a clip nothing starts
         tid("voice-select").select_option(f"{ENGINE}|")
@@ -180,17 +184,23 @@ def test_clone_a_voice_in_the_browser(tiny_model, browser, tmp_path):
         assert len(segments) == 2 and all(s["state"] == "done" for s in segments)
         assert all(s["settings"]["emotion_clip"] == emotion_clip for s in segments)
         assert "excited" in tid("segment-emotion-note-1").inner_text()
+        assert all(s["warnings"] == [] for s in segments)  # 30 tokens: the tiny GPT ends at 16
+        assert page.locator("[data-testid^=segment-warning-]").count() == 0
 
-        # --- give segment 2 another emotion (the narrator's own clip, half strength)
+        # --- give segment 2 another emotion (the narrator's own clip, half strength), and a
+        # token limit below what the tiny GPT makes: a runaway, flagged on its row and in the log
         index = 1
         tid(f"segment-edit-{index}").click()
         assert tid(f"segment-emotion-{index}-mode-reference").is_checked()
         tid(f"segment-option-{index}-emotion_clip").select_option(voice_clip)
         tid(f"segment-option-{index}-emo_alpha").fill("0.5")
+        tid(f"segment-advanced-{index}").locator("summary").click()
+        tid(f"segment-option-{index}-max_mel_tokens").fill("10")
         with page.expect_response(lambda r: r.request.method == "PATCH") as patched:
             tid(f"segment-regenerate-{index}").click()
         assert patched.value.ok, patched.value.text()
-        assert patched.value.request.post_data_json == {"options": {"emotion_clip": voice_clip, "emo_alpha": 0.5}}
+        assert patched.value.request.post_data_json == {
+            "options": {"emotion_clip": voice_clip, "emo_alpha": 0.5, "max_mel_tokens": 10}}
         page.wait_for_function(
             f"document.querySelector('[data-testid=segment-state-{index}]')?.dataset.state === 'done'"
             " && document.querySelector('[data-testid=job-state-badge]')?.dataset.state === 'done'",
@@ -199,9 +209,16 @@ def test_clone_a_voice_in_the_browser(tiny_model, browser, tmp_path):
         after = api.get(f"/api/jobs/{job_id}/segments").json()
         assert after[index]["settings"]["emotion_clip"] == voice_clip
         assert after[index]["settings"]["emo_alpha"] == 0.5
-        assert after[index]["settings"]["max_mel_tokens"] == 30  # the rest is kept
+        assert after[index]["settings"]["diffusion_steps"] == 4  # the rest is kept
         assert after[index]["state"] == "done"
         assert after[0]["settings"] == segments[0]["settings"]
+        assert after[0]["warnings"] == []
+        assert [w.split(":")[0] for w in after[index]["warnings"]] == ["runaway"]
+        warning = tid(f"segment-warning-{index}")
+        warning.wait_for()
+        assert warning.inner_text() == f"\u26a0 {after[index]['warnings'][0]}"
+        assert tid("segment-warning-0").count() == 0
+        assert page.locator("[data-testid=log-line][data-kind=warn]", has_text="runaway").count() == 1
         page.wait_for_function("document.querySelector('[data-testid=segment-emotion-note-1]')"
                                "?.textContent.includes('narrator')")
 

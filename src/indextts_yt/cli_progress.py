@@ -28,7 +28,8 @@ def log_line(ev: ProgressEvent) -> str:
     if ev.kind == "segment_done":
         return (f"[{ev.done}/{ev.total}] {_num(ev.segment_compute_s, '.2f')}s for "
                 f"{_num(ev.segment_audio_s, '.1f')}s audio, RTF {_num(ev.segment_rtf, '.3f')} "
-                f"(run {_num(ev.cumulative_rtf, '.3f')}), ETA {fmt_duration(ev.eta_s)} | {ev.text}")
+                f"(run {_num(ev.cumulative_rtf, '.3f')}), ETA {fmt_duration(ev.eta_s)} | {ev.text}"
+                + "".join(f"\n  {line}" for line in warning_lines(ev)))
     if ev.kind == "started":
         return f"job {ev.job_id}: {ev.total} segments, {ev.done} already done"
     if ev.kind == "finished":
@@ -36,6 +37,12 @@ def log_line(ev: ProgressEvent) -> str:
     if ev.kind == "stopped":
         return f"job {ev.job_id} {ev.state}" + (f": {ev.error}" if ev.error else "")
     return ""
+
+
+def warning_lines(ev: ProgressEvent) -> list[str]:
+    """A finished segment's warnings (a runaway, a scaled piece), one line each."""
+    index = f"segment {ev.index + 1}" if ev.index is not None else "segment"
+    return [f"\u26a0 {index}: {warning}" for warning in ev.warnings or ()]
 
 
 def _finished(ev: ProgressEvent) -> str:
@@ -84,6 +91,8 @@ def render(events: Iterable[ProgressEvent], console: Console | None = None) -> P
             elif ev.kind == "segment_done":
                 bar.update(task, completed=ev.done, per_seg=f"{ev.segment_compute_s:.2f}s",
                            rtf=f"{ev.cumulative_rtf:.3f}", eta=fmt_duration(ev.eta_s))
+                for line in warning_lines(ev):  # above the bar, kept in the scrollback
+                    bar.console.print(line, markup=False, highlight=False)
             elif ev.kind in ("finished", "stopped"):
                 bar.update(task, completed=ev.done, text="", eta=fmt_duration(ev.eta_s))
     if last is not None and last.kind in ("finished", "stopped"):

@@ -21,6 +21,7 @@ from indextts_yt.engines.indextts_common import ENV_CACHE_DIR, LoadOptions
 from indextts_yt.errors import EngineUnavailable, InputError
 
 from fixtures.tiny_indextts import build_indextts2
+from indextts_reference import REFERENCE_TRANSFORMERS, GenerationSpy, generate
 from indextts_util import Spy, espeak_clip, piper_clip
 
 FAST = {"max_mel_tokens": 15, "num_beams": 1}
@@ -178,3 +179,37 @@ def test_missing_or_foreign_weights_are_named(weights, tmp_path):
     with pytest.raises(EngineUnavailable, match="weights of another IndexTTS model"):
         IndexTTS2Engine(LoadOptions(checkpoints=folder, device="cpu"))
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+# -- the KV cache (engines/kv_cache.py) ---------------------------------------------------------
+
+@pytest.mark.parametrize("beams", [1, 3])
+def test_generation_feeds_one_token_per_step(engine, clips, beams):
+    """The prefix once, then exactly one token per step, for every piece. transformers >= 5.24
+    passes the cache under a new name and >= 5.18 drops the all-ones mask v2 reads positions
+    from; without the adapter every step fed the whole sequence again."""
+    voice = engine.prepare_voice(str(clips["voice"]))
+    with GenerationSpy(tts(engine).gpt, returns_tuple=True) as spy:
+        render(engine, voice, num_beams=beams, max_mel_tokens=40)
+    assert len(spy.fed) >= 2, spy.fed
+    for steps, codes in zip(spy.fed, spy.codes):
+        assert steps[0] > 1 and steps[1:] == [1] * (len(steps) - 1), steps
+        assert len(steps) == len(codes)
+    assert spy.cached()
+
+
+def test_greedy_codes_are_the_librarys_own_cached_path(engine, weights, clips):
+    """Greedy codes through our engine equal the library's own path under the transformers
+    release it was written for: the cache as upstream uses it, and each code at the mel
+    position upstream gives it (the start token at 0, the first code at 2)."""
+    reference = generate("indextts2", weights, clips["voice"], TWO_PIECES, "en", 20)
+    assert reference["transformers"] == REFERENCE_TRANSFORMERS and reference["cached"]
+    voice = engine.prepare_voice(str(clips["voice"]))
+    with GenerationSpy(tts(engine).gpt, returns_tuple=True) as spy:
+        render(engine, voice, num_beams=1, top_k=1, max_mel_tokens=1500)
+    assert len(reference["codes"]) >= 2
+    assert spy.codes == reference["codes"]
+    assert spy.fed == reference["fed"]
+    # The tiny GPT stops after 16 codes when each code sits at upstream's position.
+    assert all(len(codes) == 17 and codes[-1] == tts(engine).stop_mel_token
+               for codes in spy.codes)

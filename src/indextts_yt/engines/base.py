@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -26,6 +26,22 @@ class VoiceInfo:
     engine: str
     description: str = ""
     read_only: bool = True  # bundled with the engine
+
+
+#: What ``Engine.synthesize`` returns: chunks, then (as the generator's return value) the
+#: warnings about the segment it made, or None for none.
+Synthesis = Generator[np.ndarray, None, tuple[str, ...] | None]
+
+
+def synthesis_warnings(result: object) -> tuple[str, ...]:
+    """The warnings in a finished ``synthesize`` generator's return value (None: none).
+    Anything but None or a tuple/list of strings is a bug in the engine, said as such."""
+    if result is None:
+        return ()
+    if isinstance(result, (tuple, list)) and all(isinstance(w, str) for w in result):
+        return tuple(result)
+    raise TypeError(f"synthesize() must return a tuple of warning strings or None, "
+                    f"got {result!r}")
 
 
 #: Kinds of setting. "number": a float in [minimum, maximum]; "integer": a whole number in
@@ -71,9 +87,16 @@ class Engine(Protocol):
     def synthesize(
         self, text: str, conditioning: Any, settings: Mapping[str, SettingValue],
         language: str = "en",
-    ) -> Iterator[np.ndarray]:
+    ) -> Iterator[np.ndarray] | Synthesis:
         """Yield float32 mono chunks in [-1, 1] at ``sample_rate``. ``language``: the
-        segment's ISO 639-1 code; settings of kind "clip" arrive as file paths."""
+        segment's ISO 639-1 code; settings of kind "clip" arrive as file paths.
+
+        Warnings about the audio just made (the model ran away to its token limit, a piece
+        had to be scaled down to avoid clipping) are the generator's *return value*: a
+        tuple of one-line strings, each starting with its kind (``"runaway: ..."``), which
+        the runner takes with ``result = yield from chunks`` (see ``synthesis_warnings``)
+        and stores on the segment. An engine with nothing to report returns None, as any
+        plain generator or iterator does."""
         ...
 
 

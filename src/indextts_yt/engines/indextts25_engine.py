@@ -1,11 +1,14 @@
-"""IndexTTS-2.5 (``pip install "indextts-yt[indextts25]"``): zero-shot voice cloning in
-Chinese, English, Japanese, Spanish and Arabic, with emotion from a second reference clip.
+"""IndexTTS-2.5 (the ``indextts25`` extra: ``pip install -e ".[indextts25]"`` in the clone):
+zero-shot voice cloning in Chinese, English, Japanese, Spanish and Arabic, with emotion from
+a second reference clip.
 
 Built on the PyPI package ``indextts25-inference`` (``indextts25.api.IndexTTS25``). Its
 ``stream()`` yields the audio of each piece of text as soon as it is made, already scaled to
 [-1, 1], with the silences between pieces flagged; nothing follows the last piece. The
 library caches conditioning by (path, mtime) for 8 clips, FIFO, per process; we keep our own
-cache (memory + disk, by content) and hand the library the entry for each call.
+cache (memory + disk, by content) and hand the library the entry for each call. It clamps
+the vocoder's output (``32767 * wav`` to ±32767) and only warns once per call when a piece
+ran to ``max_mel_tokens``: ``LongFormGuards`` scales such a waveform instead and reports both.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from . import kv_cache
 from .base import SettingSpec, SettingValue
 from .indextts_common import (
-    IndexTTSEngine, Voice, as_mono, emotion_clip_settings, integer, number, sampling_settings,
+    IndexTTSEngine, LongFormGuards, Voice, as_mono, emotion_clip_settings, integer, number,
+    sampling_settings,
 )
 
 _LANGUAGES = ("zh", "en", "ja", "es", "ar")
@@ -33,6 +38,9 @@ class _Backend25:
                               fp16=engine.options.fp16,
                               attn_backend="flash" if engine.options.accel else "sdpa")
         self.tts = self.api._tts  # the pipeline whose per-clip caches we fill
+        kv_cache.install(self.tts.gpt.inference_model, mask_positions=False)
+        # Runaway pieces and clipping, watched from outside the library (indextts_common).
+        self.guards = LongFormGuards(self.tts.gpt, self.tts.stop_mel_token, self.tts.bigvgan)
 
     # The analysis is the library's own code (w2v-bert, CAMPPlus, reference mel); its
     # results are what we cache.

@@ -1,5 +1,6 @@
-"""IndexTTS2 (``pip install "indextts-yt[indextts2]"``): zero-shot voice cloning in Chinese
-and English, with emotion from a second clip, an 8-value emotion vector, or a text.
+"""IndexTTS2 (the ``indextts2`` extra: ``pip install -e ".[indextts2]"`` in the clone):
+zero-shot voice cloning in Chinese and English, with emotion from a second clip, an 8-value
+emotion vector, or a text.
 
 Built on the PyPI package ``indextts2-inference`` (``indextts.infer_v2.IndexTTS2``). What
 its ``infer_generator(..., stream_return=True)`` does, and how we deal with it:
@@ -13,7 +14,9 @@ its ``infer_generator(..., stream_return=True)`` does, and how we deal with it:
 - it remembers the conditioning of one clip (speaker and emotion) and recomputes when the
   path changes: we put our cached entry in its place before each call;
 - it loads its Qwen text-emotion model at start-up (memory for a feature most jobs never
-  use): we load that on first use of ``emotion_text``.
+  use): we load that on first use of ``emotion_text``;
+- it clamps the vocoder's output to [-1, 1] and only warns once per call when a piece ran
+  to ``max_mel_tokens``: ``LongFormGuards`` scales such a waveform instead and reports both.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from . import kv_cache
 from .base import SettingSpec, SettingValue
 from .indextts_common import (
-    EMOTIONS, IndexTTSEngine, Voice, as_mono, emotion_clip_settings, number, sampling_settings,
+    EMOTIONS, IndexTTSEngine, LongFormGuards, Voice, as_mono, emotion_clip_settings, number,
+    sampling_settings,
 )
 
 _EMOTION_TEXT_CHARS = 300
@@ -71,6 +76,9 @@ class _Backend2:
                 use_torch_compile=options.compile)
         finally:
             infer_v2.QwenEmotion = real_qwen
+        kv_cache.install(self.tts.gpt.inference_model, mask_positions=True)
+        # Runaway pieces and clipping, watched from outside the library (indextts_common).
+        self.guards = LongFormGuards(self.tts.gpt, self.tts.stop_mel_token, self.tts.bigvgan)
 
     def analyse_speaker(self, path: str) -> dict[str, Any]:
         spk_cond_emb, style, prompt_condition, ref_mel = self.tts._get_speaker_conditioning(path)

@@ -10,6 +10,11 @@
   few clips by path (2.5) for the life of the process only.
 - ``IndexTTSEngine``: the engine contract over a library-specific ``_Backend``; loads the
   model on first use, so planning a job (which only needs the settings) stays instant.
+- ``LongFormGuards``: what a long narration must never accept silently, watched from
+  outside the library (its files are never edited): a piece that ran to ``max_mel_tokens``
+  without its stop token (a runaway), and a waveform past full scale, which is scaled
+  down before the vocoder's own clamp instead of clipped. Both become warnings that
+  ``synthesize`` returns; every piece of speech also ends in a short fade (no end click).
 """
 
 from __future__ import annotations
@@ -29,13 +34,23 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineUnavailable, InputError
-from .base import Capabilities, SettingSpec, SettingValue, VoiceInfo
+from . import kv_cache
+from .base import Capabilities, SettingSpec, SettingValue, Synthesis, VoiceInfo
 
 SAMPLE_RATE = 22_050
 ENV_CACHE_DIR = "INDEXTTS_YT_CACHE_DIR"
 #: Voices whose conditioning stays in memory (a few MB each on the GPU).
 MEMORY_VOICES = 8
 _DEVICE = re.compile(r"cpu|mps|xpu|cuda(:\d+)?")
+
+#: Every piece of speech ends with a fade this long: a half cosine falling to exactly 0 on
+#: the last sample (the same shape as the 8 ms fades at the joins, audio/fades.py), so a
+#: stop token sampled mid-waveform never leaves a step (a click) before the silence.
+END_FADE_MS = 8.0
+#: A piece whose waveform would pass full scale is scaled so its peak is here: -1 dBFS,
+#: the ceiling the rest of the studio keeps (clips, mastering's true peak), which leaves
+#: room for the overshoot of resampling and 16-bit drafts.
+CLIP_CEILING = 10 ** (-1 / 20)
 
 #: The 8 emotions of IndexTTS2's emotion vector, in the model's order.
 EMOTIONS = ("happy", "angry", "sad", "afraid", "disgusted", "melancholic", "surprised", "calm")
@@ -65,9 +80,10 @@ def cache_dir() -> Path:
 def require_package(module: str, engine: str, extra: str) -> str:
     """The installed version of the library, or EngineUnavailable saying how to install it."""
     if importlib.util.find_spec(module.split(".")[0]) is None:
-        raise EngineUnavailable(
-            f"engine {engine!r} is not installed: pip install \"indextts-yt[{extra}]\" "
-            f"(on a machine with a CUDA GPU; see the README)")
+        from .install_hint import install_hint
+
+        raise EngineUnavailable(f"engine {engine!r} is not installed: {install_hint(extra)} "
+                                f"(best on a machine with a CUDA GPU; see the README)")
     dist = {"indextts": "indextts2-inference", "indextts25": "indextts25-inference"}[module]
     try:
         return metadata.version(dist)
@@ -80,11 +96,13 @@ def require_checkpoints(folder: Path, config_keys: tuple[str, ...], extra_files:
     """The weights folder, checked for config.yaml and the files it names (``config_keys``,
     dotted) plus ``extra_files``. ``marker_key`` tells the two models' folders apart: it must
     be present (or absent) in the config, so a folder of the other model is named as such."""
+    from .install_hint import weights_hint
+
     config = _read_config(folder / "config.yaml")
     if config is not None and (_lookup(config, marker_key) is not None) != marker_present:
         raise EngineUnavailable(
             f"engine {engine!r}: {str(folder)!r} holds the weights of another IndexTTS model; "
-            f"download {repo} with `hf download {repo} --local-dir DIR` and pass --checkpoints DIR")
+            f"{weights_hint(repo, 'DIR')}")
     names = ["config.yaml"]
     if config is not None:
         names += [str(_lookup(config, key)) for key in config_keys if _lookup(config, key)]
@@ -94,9 +112,8 @@ def require_checkpoints(folder: Path, config_keys: tuple[str, ...], extra_files:
         where = "is missing" if folder.is_dir() else "does not exist"
         detail = f" ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})" \
             if folder.is_dir() else ""
-        raise EngineUnavailable(
-            f"engine {engine!r}: the weights folder {str(folder)!r} {where}{detail}; download "
-            f"them with `hf download {repo} --local-dir {folder}` and pass --checkpoints {folder}")
+        raise EngineUnavailable(f"engine {engine!r}: the weights folder {str(folder)!r} {where}"
+                                f"{detail}; {weights_hint(repo, folder)}")
     return folder
 
 
@@ -250,8 +267,119 @@ class Voice:
     emotion: dict[str, Any]
 
 
+@dataclass
+class Piece:
+    """What the guards saw of one text piece: one GPT call, then (if it made codes) one
+    vocoder call. ``runaway_limit``: the token limit it stopped at without a stop token."""
+
+    codes: int = 0
+    runaway_limit: int | None = None
+    peak: float = 0.0  # the waveform's peak before any scaling (1.0 = full scale)
+    gain: float = 1.0  # applied so that it does not clip (below 1 when it would have)
+
+
+class LongFormGuards:
+    """Watches one library pipeline from outside, on the instance, for long-form failures.
+
+    - ``gpt.inference_speech`` is wrapped: both libraries cut the returned codes at the
+      first stop token and only ``warnings.warn`` (once per call) when there is none, so
+      a piece whose codes hold no stop token is recorded as a runaway.
+    - a forward hook on the vocoder's last layer (``bigvgan.conv_post``) sees the waveform
+      just before BigVGAN clamps it to [-1, 1] (the libraries clamp again after it): a
+      waveform whose peak is past full scale is scaled to ``CLIP_CEILING`` there, so the
+      clamps never cut it. A BigVGAN with ``use_tanh_at_final`` saturates softly and
+      cannot clip; it is left alone.
+
+    Pieces are recorded between ``begin()`` and ``end()``, one generation at a time per
+    pipeline (as the engine's generation lock has it); outside that the scaling still
+    applies, unrecorded.
+    """
+
+    def __init__(self, gpt: Any, stop_token: int, vocoder: Any):
+        self.stop_token = int(stop_token)
+        self.scales = not vocoder.use_tanh_at_final
+        self._pieces: list[Piece] | None = None
+        real = gpt.inference_speech
+
+        def inference_speech(*args: Any, **kwargs: Any) -> Any:
+            out = real(*args, **kwargs)
+            # IndexTTS2 returns (codes, latent), IndexTTS-2.5 the codes.
+            self._generated(out[0] if isinstance(out, tuple) else out,
+                            kwargs.get("max_generate_length"))
+            return out
+
+        gpt.inference_speech = inference_speech
+        self.hook = vocoder.conv_post.register_forward_hook(self._vocoded)
+
+    def begin(self) -> list[Piece]:
+        """Start recording the pieces of one generation; returns the record."""
+        self._pieces = pieces = []
+        return pieces
+
+    def end(self, pieces: list[Piece]) -> None:
+        if self._pieces is pieces:
+            self._pieces = None
+
+    def _generated(self, codes: Any, limit: int | None) -> None:
+        if self._pieces is None:
+            return
+        row = codes[0] if codes.ndim > 1 else codes
+        ended = bool((row == self.stop_token).any())
+        self._pieces.append(Piece(codes=int(row.shape[-1]),
+                                  runaway_limit=None if ended else int(limit or row.shape[-1])))
+
+    def _vocoded(self, module: Any, inputs: Any, output: Any) -> Any:
+        peak = float(output.detach().abs().max()) if output.numel() else 0.0
+        piece = self._pieces[-1] if self._pieces else None
+        if piece is not None:
+            piece.peak = max(piece.peak, peak)
+        if not (self.scales and peak > 1.0):  # also False for NaN
+            return None
+        gain = CLIP_CEILING / peak
+        if piece is not None:
+            piece.gain *= gain
+        return output * gain
+
+
+def piece_warnings(pieces: list[Piece]) -> tuple[str, ...]:
+    """One line per thing that went wrong in a segment's pieces (see base.Engine)."""
+    warnings = []
+    for k, piece in enumerate(pieces, 1):
+        where = f"piece {k} of {len(pieces)}"
+        if piece.runaway_limit is not None:
+            warnings.append(
+                f"runaway: {where} stopped at max_mel_tokens ({piece.runaway_limit}) without "
+                f"an end — check the audio or lower max_text_tokens_per_segment")
+        if piece.gain < 1.0:
+            warnings.append(f"clipping: {where} peaked at {_db(piece.peak)} dBFS; scaled by "
+                            f"{_db(piece.gain)} dB to avoid clipping")
+    return tuple(warnings)
+
+
+def _db(ratio: float) -> str:
+    value = 20 * np.log10(max(ratio, 1e-9))
+    return f"{value:+.1f}".replace("-", "\u2212")
+
+
+def _falling(n: int) -> np.ndarray:
+    """Gains from about 1 down to exactly 0 over ``n`` samples (a half cosine period)."""
+    return (0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)).astype(np.float32)[::-1].copy()
+
+
+def end_fade(chunk: np.ndarray, ramp: np.ndarray) -> np.ndarray:
+    """``chunk`` with its last ``len(ramp)`` samples faded out (a shorter chunk: the end
+    of the ramp), as a new array; ends at exactly 0."""
+    out = np.array(chunk, dtype=np.float32)
+    k = min(len(out), len(ramp))
+    if k:
+        out[-k:] *= ramp[-k:]
+    return out
+
+
 class _Backend:
     """One IndexTTS library behind a small interface (see indextts2_engine / indextts25_engine)."""
+
+    guards: LongFormGuards  # installed on the library's pipeline when the backend loads
 
     def analyse_speaker(self, path: str) -> dict[str, Any]: ...
 
@@ -281,11 +409,13 @@ class IndexTTSEngine:
     cuda_kernel_ok = False
     sample_rate = SAMPLE_RATE
     #: Bump when this adapter changes the audio made for the same input.
-    revision = 1
+    #: 2: pieces end in a fade; a waveform past full scale is scaled, not clipped.
+    revision = 2
 
     def __init__(self, options: LoadOptions | None = None):
         self.options = options or LoadOptions()
         library_version = require_package(self.module, self.name, self.extra)
+        kv_cache.check_version()
         self.checkpoints = require_checkpoints(
             Path(self.options.checkpoints or "checkpoints").expanduser(), self.config_files,
             self.extra_files, self.name, self.repo, self.marker_key, self.marker_present)
@@ -302,6 +432,7 @@ class IndexTTSEngine:
         self.conditioning = ConditioningCache(cache_dir(), model_id, self.device)
         self._backend: _Backend | None = None
         self._load_lock = threading.Lock()
+        self._end_ramp = _falling(round(END_FADE_MS / 1000 * self.sample_rate))
 
     # -- the contract ---------------------------------------------------------------------
 
@@ -325,14 +456,38 @@ class IndexTTSEngine:
         """Settings that are valid alone but not together."""
 
     def synthesize(self, text: str, conditioning: Voice, settings: Mapping[str, SettingValue],
-                   language: str = "en") -> Iterator[np.ndarray]:
+                   language: str = "en") -> Synthesis:
+        """The library's chunks, each piece of speech ending in a fade, none past full
+        scale; returns the warnings about this segment (runaways, scaled pieces)."""
         backend = self._loaded()
         emotion_path = str(settings.get("emotion_clip") or "") or None
         emotion = None
         if emotion_path:
             emotion = self.conditioning.get(
                 "emotion", emotion_path, lambda: backend.analyse_emotion(emotion_path))
-        yield from backend.generate(text, conditioning, emotion, emotion_path, settings, language)
+        pieces = backend.guards.begin()
+        try:
+            for chunk in backend.generate(text, conditioning, emotion, emotion_path, settings,
+                                          language):
+                if chunk.any():  # speech (silences pass unchanged)
+                    chunk = end_fade(self._within_full_scale(chunk, pieces), self._end_ramp)
+                yield chunk
+        finally:
+            backend.guards.end(pieces)
+        return piece_warnings(pieces)
+
+    @staticmethod
+    def _within_full_scale(chunk: np.ndarray, pieces: list[Piece]) -> np.ndarray:
+        """The last line of defence after the vocoder's guard: a chunk still past full
+        scale (a library build with other scaling) is scaled, recorded, never clipped."""
+        peak = float(np.max(np.abs(chunk)))
+        if not peak > 1.0:
+            return chunk
+        if not pieces:
+            pieces.append(Piece())
+        pieces[-1].peak = max(pieces[-1].peak, peak)
+        pieces[-1].gain *= CLIP_CEILING / peak
+        return chunk * np.float32(CLIP_CEILING / peak)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -390,12 +545,13 @@ def sampling_settings(*, beams_ignored: str = "", sampling_ignored: str = ""
 
 
 def as_mono(audio: Any) -> np.ndarray:
-    """A library chunk (tensor or array, any shape) as float32 mono in [-1, 1]. IndexTTS2
-    builds have yielded both float audio in [-1, 1] and PCM-scale values (±32767): anything
-    beyond full scale can only be the latter."""
+    """A library chunk (tensor or array, any shape) as float32 mono at float scale (1.0 =
+    full scale). IndexTTS2 builds have yielded both float audio in [-1, 1] and PCM-scale
+    values (±32767): anything beyond 1.5 can only be the latter. Nothing is clipped here:
+    a chunk still past full scale is scaled (and reported) by ``IndexTTSEngine.synthesize``."""
     if hasattr(audio, "detach"):
         audio = audio.detach().float().cpu().numpy()
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     if audio.size and float(np.max(np.abs(audio))) > 1.5:
-        audio = audio / 32767.0
-    return np.clip(audio, -1.0, 1.0)
+        audio = audio / np.float32(32767.0)
+    return audio

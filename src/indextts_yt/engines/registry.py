@@ -22,6 +22,7 @@ class EngineEntry:
     cls: str  # class in that module; called with no arguments
     install_hint: str = ""  # how to get it, shown when the import fails
     builtin: bool = False  # installed with the package itself (no extra needed)
+    extra: str = ""  # our pip extra that brings it: the hint is then install_hint(extra)
 
 
 # Known engines, in the order the UI lists them. Add new engines here.
@@ -36,12 +37,10 @@ _ENGINES: dict[str, EngineEntry] = {
     # Optional extras: their constructors check the library and the weights, and say how to
     # get them; the model itself loads on first use.
     "indextts2": EngineEntry(
-        "indextts_yt.engines.indextts2_engine", "IndexTTS2Engine",
-        "pip install 'indextts-yt[indextts2]'",
+        "indextts_yt.engines.indextts2_engine", "IndexTTS2Engine", extra="indextts2",
     ),
     "indextts2.5": EngineEntry(
-        "indextts_yt.engines.indextts25_engine", "IndexTTS25Engine",
-        "pip install 'indextts-yt[indextts25]'",
+        "indextts_yt.engines.indextts25_engine", "IndexTTS25Engine", extra="indextts25",
     ),
 }
 
@@ -126,16 +125,24 @@ def generation_lock(name: str) -> FairLock:
 
 
 def _create(name: str, entry: EngineEntry, config: object | None) -> Engine:
-    hint = f" ({entry.install_hint})" if entry.install_hint else ""
     try:
         module = importlib.import_module(entry.module)
     except ImportError as exc:
-        raise EngineUnavailable(f"engine {name!r} is not installed: {exc}{hint}") from exc
+        raise EngineUnavailable(f"engine {name!r} is not installed: {exc}{_hint(entry)}") from exc
     cls = getattr(module, entry.cls)
     try:
         return cls(config) if config is not None else cls()
     except ImportError as exc:
-        raise EngineUnavailable(f"engine {name!r} cannot start: {exc}{hint}") from exc
+        raise EngineUnavailable(f"engine {name!r} cannot start: {exc}{_hint(entry)}") from exc
+
+
+def _hint(entry: EngineEntry) -> str:
+    """How to get the engine, made when shown (the command depends on how this studio was
+    installed), as " (...)"; "" when there is nothing to say."""
+    from .install_hint import install_hint
+
+    text = install_hint(entry.extra) if entry.extra else entry.install_hint
+    return f" ({text})" if text else ""
 
 
 def normalize_language(language: str) -> str:

@@ -122,6 +122,9 @@ def publish(job: Job, segments: Sequence[SegmentRow], sample_rate: int,
     else:
         warnings = ["no chapters: the script has no headings or [chapter: ...] lines"] \
             if options.chapters and job.origin == ORIGIN_CLI else []  # asked for by name
+    # What the engine reported about a segment's audio (a runaway, a scaled piece): the
+    # segments API has them per segment; the report lists them for the whole narration.
+    warnings += [f"segment {s.idx + 1}: {w}" for s in segments for w in s.warnings]
     if warnings:
         report["warnings"] = warnings
     return report

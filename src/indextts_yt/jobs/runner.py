@@ -20,6 +20,7 @@ from filelock import FileLock, Timeout
 from ..audio import Assembler, PauseSettings, sweep_temp_files, write_segment
 from ..clips import ClipStore
 from ..engines import registry
+from ..engines.base import synthesis_warnings
 from ..errors import JobBusy, StudioError
 from . import store as st
 from .publish import publish
@@ -48,6 +49,9 @@ class ProgressEvent:
     output_path: str | None = None
     error: str | None = None
     report: dict | None = None  # finished: measured loudness, files written, warnings
+    #: segment_done: what the engine reported about the segment's audio ([] when nothing:
+    #: e.g. "runaway: ..." for speech cut at the token limit, "clipping: ..."); else None
+    warnings: list[str] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,6 +80,13 @@ def _tapped(chunks: Iterable[np.ndarray], tap: AudioTap, job_id: str, idx: int,
     for chunk in chunks:
         tap.chunk(job_id, idx, chunk)
         yield chunk
+
+
+def _recorded(chunks: Iterable[np.ndarray], warnings: list[str]) -> Iterator[np.ndarray]:
+    """The engine's chunks; when they end, the warnings it returned go into ``warnings``
+    (the Engine contract: ``synthesize``'s return value, see engines/base.py)."""
+    result = yield from chunks
+    warnings.extend(synthesis_warnings(result))
 
 
 def _lock(store: Store, job_id: str) -> FileLock:
@@ -135,7 +146,7 @@ def _reuse(store: Store, seg: SegmentRow) -> bool:
         os.replace(tmp, target)
     store.mark_segment_done(seg.job_id, seg.idx, key=seg.key, audio_path=str(target),
                             sample_rate=source.sample_rate, audio_seconds=source.audio_seconds,
-                            compute_seconds=0.0, reused=True)
+                            compute_seconds=0.0, reused=True, warnings=source.warnings)
     return True
 
 
@@ -255,8 +266,10 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
                     if cond_key not in conditioning:
                         conditioning[cond_key] = engine.prepare_voice(voice)
                     t0 = time.monotonic()
-                    chunks = engine.synthesize(seg.text, conditioning[cond_key], settings,
-                                               language=seg.language)
+                    warnings: list[str] = []
+                    chunks = _recorded(engine.synthesize(seg.text, conditioning[cond_key],
+                                                         settings, language=seg.language),
+                                       warnings)
                     if tap is not None:
                         tap.segment_started(job.id, seg.idx, seg.key, engine.sample_rate)
                         chunks = _tapped(chunks, tap, job.id, seg.idx)
@@ -276,7 +289,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             compute = time.monotonic() - t0
             recorded = store.mark_segment_done(
                 job.id, seg.idx, key=seg.key, audio_path=str(path), sample_rate=engine.sample_rate,
-                audio_seconds=audio_s, compute_seconds=compute)
+                audio_seconds=audio_s, compute_seconds=compute, warnings=warnings)
             if tap is not None:
                 tap.segment_ended(job.id, seg.idx, recorded)
             if not recorded:
@@ -300,7 +313,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             yield event("segment_done", st.RUNNING, seg, segment_compute_s=compute,
                         segment_audio_s=audio_s, segment_rtf=compute / max(audio_s, 1e-9),
                         cumulative_rtf=run_compute / max(run_audio, 1e-9),
-                        eta_s=remaining_chars / chars_per_s)
+                        eta_s=remaining_chars / chars_per_s, warnings=list(warnings))
 
         state = store.job_state(job.id)
         if state != st.RUNNING:  # paused or cancelled during the last segment, or edited

@@ -79,6 +79,7 @@ CREATE TABLE IF NOT EXISTS segments (
     reused          INTEGER NOT NULL DEFAULT 0,  -- audio taken from an identical earlier segment
     finished_at     REAL,
     error           TEXT,
+    warnings        TEXT,           -- JSON list: what the engine reported about this audio
     PRIMARY KEY (job_id, idx)
 );
 CREATE INDEX IF NOT EXISTS segments_key ON segments(key, state);
@@ -129,6 +130,9 @@ class SegmentRow:
     reused: bool
     finished_at: float | None
     error: str | None
+    #: What the engine reported about this audio (e.g. "runaway: ...", "clipping: ...");
+    #: cleared whenever the segment is rendered again or edited.
+    warnings: tuple[str, ...] = ()
 
     @property
     def has_valid_audio(self) -> bool:
@@ -167,6 +171,7 @@ def _segment(row: sqlite3.Row) -> SegmentRow:
     data = dict(row)
     data["settings"] = json.loads(data["settings"])
     data["reused"] = bool(data["reused"])
+    data["warnings"] = tuple(json.loads(data["warnings"])) if data.get("warnings") else ()
     return SegmentRow(**data)
 
 
@@ -195,6 +200,15 @@ class Store:
                 if "duplicate column" not in str(exc):
                     raise
         self._db.execute("CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(state, created_at)")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(segments)")}
+        for name, definition in (("warnings", "TEXT"),):
+            if name in columns:
+                continue
+            try:
+                self._db.execute(f"ALTER TABLE segments ADD COLUMN {name} {definition}")
+            except sqlite3.OperationalError as exc:  # another process added it just now
+                if "duplicate column" not in str(exc):
+                    raise
 
     def close(self) -> None:
         self._db.close()
@@ -412,24 +426,28 @@ class Store:
 
     def mark_segment_running(self, job_id: str, idx: int) -> None:
         self._db.execute(
-            "UPDATE segments SET state = ?, error = NULL WHERE job_id = ? AND idx = ?",
+            "UPDATE segments SET state = ?, error = NULL, warnings = NULL"
+            " WHERE job_id = ? AND idx = ?",
             (SEG_RUNNING, job_id, idx),
         )
 
     def mark_segment_done(self, job_id: str, idx: int, *, key: str, audio_path: str,
                           sample_rate: int, audio_seconds: float, compute_seconds: float,
-                          reused: bool = False) -> bool:
-        """Record finished audio. Call only after the file is durably on disk.
+                          reused: bool = False, warnings: Iterable[str] = ()) -> bool:
+        """Record finished audio. Call only after the file is durably on disk. ``warnings``:
+        what the engine reported about this audio (replacing any earlier ones).
 
         Returns False (and records nothing) if the segment's key changed meanwhile: its text
         or settings were edited while this audio was being made, so the audio is stale.
         """
+        warnings = list(warnings)
         cur = self._db.execute(
             "UPDATE segments SET state = ?, audio_path = ?, audio_key = ?, sample_rate = ?,"
-            " audio_seconds = ?, compute_seconds = ?, reused = ?, finished_at = ?, error = NULL"
-            " WHERE job_id = ? AND idx = ? AND key = ?",
+            " audio_seconds = ?, compute_seconds = ?, reused = ?, finished_at = ?, error = NULL,"
+            " warnings = ? WHERE job_id = ? AND idx = ? AND key = ?",
             (SEG_DONE, audio_path, key, sample_rate, audio_seconds, compute_seconds,
-             int(reused), time.time(), job_id, idx, key),
+             int(reused), time.time(),
+             json.dumps(warnings, ensure_ascii=False) if warnings else None, job_id, idx, key),
         )
         return cur.rowcount == 1
 
@@ -441,8 +459,8 @@ class Store:
         edited so a `narrate` of the original script never continues this job."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE segments SET text = ?, settings = ?, key = ?, state = ?, error = NULL"
-                " WHERE job_id = ? AND idx = ?",
+                "UPDATE segments SET text = ?, settings = ?, key = ?, state = ?, error = NULL,"
+                " warnings = NULL WHERE job_id = ? AND idx = ?",
                 (text, json.dumps(settings, sort_keys=True), key, PENDING, job_id, idx),
             )
             db.execute(

@@ -135,6 +135,8 @@ def segment_json(seg: SegmentRow) -> dict[str, Any]:
         "rtf": (compute / audio) if audio and compute is not None and not seg.reused else None,
         "reused": bool(seg.reused and current),
         "error": seg.error,
+        # what the engine reported about the current audio ("runaway: ...", "clipping: ...")
+        "warnings": list(seg.warnings) if current else [],
     }
 
 

@@ -2,9 +2,9 @@
 // The narration being followed lives in job.js.
 
 import { api, askForKey } from "./client.js";
-import { $, badge, h, say, throttle } from "./dom.js";
+import { $, badge, h, say, throttle, withCode } from "./dom.js";
 import {
-  apply, formatDate, formatDuration, formatNumber, formatSize, lang, onLangChange, setLang, stateLabel, t,
+  apply, formatDate, formatDuration, formatNumber, formatSize, lang, onLangChange, setLang, stateLabel, t, tNodes,
 } from "./i18n.js";
 import { JobView } from "./job.js";
 import {
@@ -164,10 +164,11 @@ function renderEngineInfo() {
         e.load ? t("engine.load", { device: e.load.device, flags: loadFlags(e.load) }) : null,
       ].filter(Boolean).join(" · "))));
   }
-  // Engines that cannot run here, with what to install: always in view, not only in a tooltip.
+  // Engines that cannot run here, with what to install: always in view, not only in a tooltip,
+  // the commands in the server's reason as <code> to copy verbatim.
   for (const e of state.engines.filter((x) => x.available === false)) {
     items.push(h("li", { class: "unavailable small", title: e.reason || "", dataset: { testid: `engine-unavailable-${e.name}` } },
-      t("voice.unavailableNote", { engine: e.name, reason: e.reason || "" })));
+      tNodes("voice.unavailableNote", { engine: e.name, reason: withCode(e.reason) })));
   }
   el.engineInfo.replaceChildren(...items);
   renderMaxCharsHint();

@@ -17,6 +17,14 @@ export function h(tag, attrs = {}, ...children) {
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
+/** A server's message as nodes: its `…` spans (the commands to run) become <code> elements,
+ * shown verbatim; the rest stays text. */
+export function withCode(text) {
+  return String(text ?? "").split("`")
+    .map((part, i) => (i % 2 === 1 ? h("code", {}, part) : part))
+    .filter((part) => part !== "");
+}
+
 /**
  * Call `fn` at most once every `ms` (a number, or a function giving it); calls in between
  * are folded into one trailing call, so a burst of events refreshes a table once.

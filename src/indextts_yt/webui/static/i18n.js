@@ -263,6 +263,8 @@ const STRINGS = {
   "pause.paragraph": ["paragraph", "段"],
   "pause.heading": ["heading", "标题"],
   "seg.chapter": ["Chapter", "章节"],
+  "seg.warningTitle": ["The engine flagged this segment: listen to it, and regenerate it if it sounds wrong",
+    "引擎标记了此段：请试听，听起来不对就重新生成"],
 
   // States
   "state.queued": ["queued", "排队中"],
@@ -320,6 +322,7 @@ const STRINGS = {
     "[{n}/{total}] {compute} s for {audio} s of audio · RTF {rtf} (run {run}) · ETA {eta} | {text}",
     "[{n}/{total}] 用时 {compute} 秒，生成 {audio} 秒音频 · RTF {rtf}（累计 {run}）· 剩余 {eta} | {text}",
   ],
+  "log.segmentWarning": ["[{n}] \u26a0 listen to this segment: {warning}", "[{n}] \u26a0 请试听此段：{warning}"],
   "log.finished": ["Finished in {elapsed}: {done}/{total} segments", "完成，用时 {elapsed}：{done}/{total} 段"],
   "log.stopped": ["Stopped ({state}) after {done}/{total} segments", "已停止（{state}），完成 {done}/{total} 段"],
   "log.snapshot": ["Job is {state} ({done}/{total})", "任务状态：{state}（{done}/{total}）"],
@@ -465,6 +468,18 @@ export function t(key, vars = {}) {
   let text = entry ? entry[LANGS.indexOf(current)] : key;
   if (!entry) console.warn("i18n: missing key", key);
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/** As t(), for a string that holds elements: a variable may be a node or a list of nodes
+ * (and strings); returns the list to append. */
+export function tNodes(key, vars = {}) {
+  const entry = STRINGS[key];
+  const text = entry ? entry[LANGS.indexOf(current)] : key;
+  if (!entry) console.warn("i18n: missing key", key);
+  return text.split(/\{(\w+)\}/)
+    .map((part, i) => (i % 2 === 0 ? part : part in vars ? vars[part] : `{${part}}`))
+    .flat()
+    .filter((part) => part !== "" && part != null);
 }
 
 export function has(key) {

@@ -16,7 +16,8 @@ const TERMINAL = new Set(["done", "failed", "cancelled"]);
 
 /** What a segment row shows; a refresh leaves rows whose signature did not change alone. */
 function rowSignature(seg) {
-  return [seg.state, seg.text, seg.chapter, seg.audio_seconds, seg.rtf, seg.error, JSON.stringify(seg.settings || {})]
+  return [seg.state, seg.text, seg.chapter, seg.audio_seconds, seg.rtf, seg.error, JSON.stringify(seg.settings || {}),
+    JSON.stringify(seg.warnings || [])]
     .join("\u0001");
 }
 
@@ -175,9 +176,13 @@ export class JobView {
           compute: formatNumber(ev.segment_compute_s, 2), audio: formatNumber(ev.segment_audio_s, 1),
           rtf: formatNumber(ev.segment_rtf, 3), run: formatNumber(ev.cumulative_rtf, 3), eta: formatClock(ev.eta_s),
         }), "done");
+        // What the engine flagged (a runaway, a piece scaled to avoid clipping): listen to it.
+        for (const warning of ev.warnings || []) this.log(t("log.segmentWarning", { n, warning }), "warn");
         this.patchRow(ev.index, {
           state: "done", audio_seconds: ev.segment_audio_s, compute_seconds: ev.segment_compute_s, rtf: ev.segment_rtf,
+          warnings: ev.warnings || [],
         });
+        if ((ev.warnings || []).length && !this.rows.get(ev.index)?.editing) this.fillRow(ev.index);
         break;
       case "finished":
         this.log(t("log.finished", { elapsed: formatClock(ev.elapsed_s), done: ev.done, total: ev.total }), "state-done");
@@ -440,6 +445,10 @@ export class JobView {
     const emotion = this.emotionNote(seg);
     if (emotion) parts.push(h("span", { class: "seg-emotion muted small", dataset: { testid: `segment-emotion-note-${index}` } }, emotion));
     if (seg.error) parts.push(h("span", { class: "seg-error" }, seg.error));
+    for (const warning of seg.warnings || []) {
+      parts.push(h("span", { class: "seg-warning", title: t("seg.warningTitle"), dataset: { testid: `segment-warning-${index}` } },
+        `\u26a0 ${warning}`));
+    }
     cell.replaceChildren(...parts);
     this.fillState(index);
   }
