@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 class Spy:
@@ -72,3 +73,80 @@ def fake_transformers_version(folder: Path, version: str) -> Iterator[dict[str, 
         f"Metadata-Version: 2.1\nName: transformers\nVersion: {version}\n", encoding="utf-8")
     path = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
     yield {"PYTHONPATH": path}
+
+
+# -- the long-form guards (engines/indextts_common.py), shared by both engines' tests ----------
+
+def synthesize_all(chunks) -> tuple[list[np.ndarray], tuple[str, ...]]:
+    """All chunks of a synthesize() generator, and the warnings it returned."""
+    from indextts_yt.engines.base import synthesis_warnings
+
+    out = []
+    while True:
+        try:
+            out.append(next(chunks))
+        except StopIteration as stop:
+            return out, synthesis_warnings(stop.value)
+
+
+def runaway_warning(k: int, of: int, limit: int) -> str:
+    return (f"runaway: piece {k} of {of} stopped at max_mel_tokens ({limit}) without an end "
+            f"— check the audio or lower max_text_tokens_per_segment")
+
+
+def check_runaway_is_reported(render, runaway: dict, clean: dict, limit: int) -> None:
+    """``render(given) -> (chunks, warnings)``: every piece of a runaway render is reported,
+    the library itself only warns once per call (in the log), and a clean render is clean."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chunks, found = render(runaway)
+    assert len([w for w in caught if "max_mel_tokens" in str(w.message)]) == 1
+    assert any(c.any() for c in chunks)  # the audio is kept: it is for the user to judge
+    pieces = len(found)
+    assert pieces >= 2 and found == tuple(runaway_warning(k, pieces, limit)
+                                          for k in range(1, pieces + 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chunks, found = render(clean)
+    assert found == () and not [w for w in caught if "max_mel_tokens" in str(w.message)]
+
+
+@contextmanager
+def vocoder_past_full_scale(engine, peak: float = 3.0) -> Iterator[list[np.ndarray]]:
+    """Fault injection around the real vocoder: its last layer's waveform made ``peak`` x
+    full scale, ahead of the guard's hook; yields the waveforms it made."""
+    loud: list[np.ndarray] = []
+
+    def too_loud(module, inputs, output):
+        output = output * (peak / output.abs().max())
+        loud.append(output.detach().reshape(-1).numpy().copy())
+        return output
+
+    fault = engine._loaded().tts.bigvgan.conv_post.register_forward_hook(too_loud, prepend=True)
+    try:
+        yield loud
+    finally:
+        fault.remove()
+
+
+def check_scaled_not_clipped(chunks, found, loud, sample_rate: int, atol: float) -> None:
+    """What ``vocoder_past_full_scale(engine, 3.0)`` must give: every piece scaled to the
+    ceiling with its shape kept (the end fade aside), never clipped, and a warning each."""
+    from indextts_yt.engines.indextts_common import CLIP_CEILING, END_FADE_MS
+
+    speech = [c for c in chunks if c.any()]
+    assert len(speech) == len(loud) >= 2
+    n = round(END_FADE_MS / 1000 * sample_rate)
+    for ours, original in zip(speech, loud):
+        assert np.abs(original).max() == pytest.approx(3.0)  # the library would clip it
+        assert np.abs(ours).max() <= CLIP_CEILING + 1e-6
+        body, whole = ours[:-n], original[: len(ours)][:-n]
+        assert np.corrcoef(body, whole)[0, 1] > 0.9999  # the shape is kept
+        np.testing.assert_allclose(body, whole * CLIP_CEILING / 3.0, atol=atol)
+        clipped = np.clip(whole, -1, 1)
+        assert np.corrcoef(clipped, whole)[0, 1] < np.corrcoef(body, whole)[0, 1]
+    assert found == tuple(
+        f"clipping: piece {k} of {len(speech)} peaked at +9.5 dBFS; scaled by \u221210.5 dB "
+        f"to avoid clipping" for k in range(1, len(speech) + 1))

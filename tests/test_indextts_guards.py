@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import warnings
 
 import numpy as np
 import pytest
@@ -26,16 +25,17 @@ from indextts_yt.cli_progress import log_line
 from indextts_yt.db import DB_NAME
 from indextts_yt.engines import registry
 from indextts_yt.engines.base import settings_for, synthesis_warnings
-from indextts_yt.engines.indextts_common import (
-    CLIP_CEILING, END_FADE_MS, ENV_CACHE_DIR, LoadOptions,
-)
+from indextts_yt.engines.indextts_common import END_FADE_MS, ENV_CACHE_DIR, LoadOptions
 from indextts_yt.jobs import service
 from indextts_yt.jobs import store as st
 from indextts_yt.jobs.runner import run_job
 from indextts_yt.jobs.store import Store
 
 from fixtures.tiny_indextts import STOP_AFTER_CODES, build_indextts25
-from indextts_util import FAST, piper_clip
+from indextts_util import (
+    FAST, check_runaway_is_reported, check_scaled_not_clipped, piper_clip, runaway_warning,
+    synthesize_all, vocoder_past_full_scale,
+)
 from server_util import serve
 
 ENGINE = "indextts2.5"
@@ -66,19 +66,9 @@ def voice(engine, voice_clip):
     return engine.prepare_voice(str(voice_clip))
 
 
-def finish(chunks):
-    """All chunks of a synthesize() generator, and what it returned."""
-    out = []
-    while True:
-        try:
-            out.append(next(chunks))
-        except StopIteration as stop:
-            return out, synthesis_warnings(stop.value)
-
-
 def render(engine, voice, given, text=TWO_PIECES):
     settings = settings_for(engine, {**given, "max_text_tokens_per_segment": 20})
-    return finish(engine.synthesize(text, voice, settings, "en"))
+    return synthesize_all(engine.synthesize(text, voice, settings, "en"))
 
 
 class LibraryChunks:
@@ -105,22 +95,8 @@ class LibraryChunks:
 # -- engine level ------------------------------------------------------------------------------
 
 def test_a_runaway_is_reported_and_agrees_with_the_library(engine, voice):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        chunks, found = render(engine, voice, RUNAWAY)
-    library = [w for w in caught if "max_mel_tokens" in str(w.message)]
-    assert len(library) == 1  # the library's own, once per call, in the log only
-    assert any(c.any() for c in chunks)  # the audio is kept: it is for the user to judge
-    pieces = len(found)
-    assert pieces >= 2 and found == tuple(
-        f"runaway: piece {k} of {pieces} stopped at max_mel_tokens ({STOP_AFTER_CODES - 1}) "
-        f"without an end — check the audio or lower max_text_tokens_per_segment"
-        for k in range(1, pieces + 1))
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        chunks, found = render(engine, voice, CLEAN)
-    assert found == () and not [w for w in caught if "max_mel_tokens" in str(w.message)]
+    check_runaway_is_reported(lambda given: render(engine, voice, given), RUNAWAY, CLEAN,
+                              STOP_AFTER_CODES - 1)
 
 
 def test_every_piece_of_speech_ends_in_a_fade_to_zero(engine, voice):
@@ -145,33 +121,9 @@ def test_every_piece_of_speech_ends_in_a_fade_to_zero(engine, voice):
 
 
 def test_a_waveform_past_full_scale_is_scaled_not_clipped(engine, voice):
-    vocoder = engine._loaded().tts.bigvgan
-    loud: list[np.ndarray] = []
-
-    def three_times_full_scale(module, inputs, output):
-        output = output * (3.0 / output.abs().max())  # before the guard (prepend)
-        loud.append(output.detach().reshape(-1).numpy().copy())
-        return output
-
-    fault = vocoder.conv_post.register_forward_hook(three_times_full_scale, prepend=True)
-    try:
+    with vocoder_past_full_scale(engine, 3.0) as loud:
         chunks, found = render(engine, voice, CLEAN)
-    finally:
-        fault.remove()
-    speech = [c for c in chunks if c.any()]
-    assert len(speech) == len(loud) >= 2
-    n = round(END_FADE_MS / 1000 * engine.sample_rate)
-    for ours, original in zip(speech, loud):
-        assert np.abs(original).max() == pytest.approx(3.0)  # the library would clip it
-        assert np.abs(ours).max() <= CLIP_CEILING + 1e-6
-        body, whole = ours[:-n], original[: len(ours)][:-n]  # the fade aside
-        assert np.corrcoef(body, whole)[0, 1] > 0.9999  # the shape is kept
-        np.testing.assert_allclose(body, whole * CLIP_CEILING / 3.0, atol=2e-4)
-        clipped = np.clip(whole, -1, 1)
-        assert np.corrcoef(clipped, whole)[0, 1] < np.corrcoef(body, whole)[0, 1]
-    assert found == tuple(
-        f"clipping: piece {k} of {len(speech)} peaked at +9.5 dBFS; scaled by \u221210.5 dB "
-        f"to avoid clipping" for k in range(1, len(speech) + 1))
+    check_scaled_not_clipped(chunks, found, loud, engine.sample_rate, atol=2e-4)
 
     # Without the fault nothing is scaled: the guard is a no-op on normal speech.
     chunks, found = render(engine, voice, CLEAN)
@@ -193,8 +145,7 @@ def runaway_job(engine, voice_clip, tmp_path_factory):
 
 
 def _runaway(k: int, of: int) -> str:
-    return (f"runaway: piece {k} of {of} stopped at max_mel_tokens ({STOP_AFTER_CODES - 1}) "
-            f"without an end — check the audio or lower max_text_tokens_per_segment")
+    return runaway_warning(k, of, STOP_AFTER_CODES - 1)
 
 
 def test_a_runaway_reaches_the_event_the_segment_and_the_report(runaway_job):

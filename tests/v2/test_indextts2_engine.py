@@ -10,40 +10,20 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from indextts_yt.engines.base import settings_for
 from indextts_yt.engines.indextts2_engine import IndexTTS2Engine
-from indextts_yt.engines.indextts_common import ENV_CACHE_DIR, LoadOptions
+from indextts_yt.engines.indextts_common import LoadOptions
 from indextts_yt.errors import EngineUnavailable, InputError
 
-from fixtures.tiny_indextts import build_indextts2
 from indextts_reference import REFERENCE_TRANSFORMERS, GenerationSpy, generate
 from indextts_util import Spy, espeak_clip, piper_clip
 
 FAST = {"max_mel_tokens": 15, "num_beams": 1}
 TWO_PIECES = "Hello there, my friend. This is the second sentence, and it keeps going."
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    # huggingface_hub reads HF_HOME and HF_HUB_OFFLINE once, when first imported, so the
-    # caller (tests/test_indextts2.py) sets them, with HF_HOME inside INDEXTTS_YT_TINY2_DIR.
-    root = os.environ.get("INDEXTTS_YT_TINY2_DIR")
-    assert root, "run these through tests/test_indextts2.py (it sets up the environment)"
-    model_dir, hf_home = build_indextts2(Path(root))
-    assert os.environ["HF_HOME"] == str(hf_home) and os.environ["HF_HUB_OFFLINE"] == "1"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(ENV_CACHE_DIR, str(tmp_path_factory.mktemp("cache")))
-        yield model_dir
-
-
-@pytest.fixture(scope="module")
-def engine(weights):
-    return IndexTTS2Engine(LoadOptions(checkpoints=weights, device="cpu"))
 
 
 @pytest.fixture(scope="module")

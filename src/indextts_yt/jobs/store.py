@@ -189,23 +189,18 @@ class Store:
 
     def _migrate(self) -> None:
         """Columns added after a data dir may have been created get added to it."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        for name, definition in (("origin", "TEXT NOT NULL DEFAULT 'cli'"), ("report", "TEXT"),
-                                 ("queue_pos", "REAL"), ("batch_id", "TEXT")):
-            if name in columns:
-                continue
-            try:
-                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {definition}")
-            except sqlite3.OperationalError as exc:  # another process added it just now
-                if "duplicate column" not in str(exc):
-                    raise
+        self._add_columns("jobs", (("origin", "TEXT NOT NULL DEFAULT 'cli'"), ("report", "TEXT"),
+                                   ("queue_pos", "REAL"), ("batch_id", "TEXT")))
         self._db.execute("CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(state, created_at)")
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(segments)")}
-        for name, definition in (("warnings", "TEXT"),):
-            if name in columns:
+        self._add_columns("segments", (("warnings", "TEXT"),))
+
+    def _add_columns(self, table: str, columns: tuple[tuple[str, str], ...]) -> None:
+        present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+        for name, definition in columns:
+            if name in present:
                 continue
             try:
-                self._db.execute(f"ALTER TABLE segments ADD COLUMN {name} {definition}")
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
             except sqlite3.OperationalError as exc:  # another process added it just now
                 if "duplicate column" not in str(exc):
                     raise
