@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio.fades import raised_cosine
 from ..errors import EngineUnavailable, InputError
 from . import kv_cache
 from .base import Capabilities, SettingSpec, SettingValue, Synthesis, VoiceInfo
@@ -272,7 +273,6 @@ class Piece:
     """What the guards saw of one text piece: one GPT call, then (if it made codes) one
     vocoder call. ``runaway_limit``: the token limit it stopped at without a stop token."""
 
-    codes: int = 0
     runaway_limit: int | None = None
     peak: float = 0.0  # the waveform's peak before any scaling (1.0 = full scale)
     gain: float = 1.0  # applied so that it does not clip (below 1 when it would have)
@@ -325,8 +325,7 @@ class LongFormGuards:
             return
         row = codes[0] if codes.ndim > 1 else codes
         ended = bool((row == self.stop_token).any())
-        self._pieces.append(Piece(codes=int(row.shape[-1]),
-                                  runaway_limit=None if ended else int(limit or row.shape[-1])))
+        self._pieces.append(Piece(runaway_limit=None if ended else int(limit or row.shape[-1])))
 
     def _vocoded(self, module: Any, inputs: Any, output: Any) -> Any:
         peak = float(output.detach().abs().max()) if output.numel() else 0.0
@@ -359,11 +358,6 @@ def piece_warnings(pieces: list[Piece]) -> tuple[str, ...]:
 def _db(ratio: float) -> str:
     value = 20 * np.log10(max(ratio, 1e-9))
     return f"{value:+.1f}".replace("-", "\u2212")
-
-
-def _falling(n: int) -> np.ndarray:
-    """Gains from about 1 down to exactly 0 over ``n`` samples (a half cosine period)."""
-    return (0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)).astype(np.float32)[::-1].copy()
 
 
 def end_fade(chunk: np.ndarray, ramp: np.ndarray) -> np.ndarray:
@@ -432,7 +426,8 @@ class IndexTTSEngine:
         self.conditioning = ConditioningCache(cache_dir(), model_id, self.device)
         self._backend: _Backend | None = None
         self._load_lock = threading.Lock()
-        self._end_ramp = _falling(round(END_FADE_MS / 1000 * self.sample_rate))
+        # The joins' raised cosine, reversed: from about 1 down to exactly 0.
+        self._end_ramp = raised_cosine(round(END_FADE_MS / 1000 * self.sample_rate))[::-1].copy()
 
     # -- the contract ---------------------------------------------------------------------
 
