@@ -18,11 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from . import kv_cache
 from .base import SettingSpec, SettingValue
 from .indextts_common import (
-    IndexTTSEngine, LongFormGuards, Voice, as_mono, emotion_clip_settings, integer, number,
-    sampling_settings,
+    IndexTTSEngine, Voice, as_mono, emotion_clip_settings, integer, number, sampling_settings,
 )
 
 _LANGUAGES = ("zh", "en", "ja", "es", "ar")
@@ -38,9 +36,6 @@ class _Backend25:
                               fp16=engine.options.fp16,
                               attn_backend="flash" if engine.options.accel else "sdpa")
         self.tts = self.api._tts  # the pipeline whose per-clip caches we fill
-        kv_cache.install(self.tts.gpt.inference_model, mask_positions=False)
-        # Runaway pieces and clipping, watched from outside the library (indextts_common).
-        self.guards = LongFormGuards(self.tts.gpt, self.tts.stop_mel_token, self.tts.bigvgan)
 
     # The analysis is the library's own code (w2v-bert, CAMPPlus, reference mel); its
     # results are what we cache.

@@ -29,11 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from . import kv_cache
 from .base import SettingSpec, SettingValue
 from .indextts_common import (
-    EMOTIONS, IndexTTSEngine, LongFormGuards, Voice, as_mono, emotion_clip_settings, number,
-    sampling_settings,
+    EMOTIONS, IndexTTSEngine, Voice, as_mono, emotion_clip_settings, number, sampling_settings,
 )
 
 _EMOTION_TEXT_CHARS = 300
@@ -76,9 +74,6 @@ class _Backend2:
                 use_torch_compile=options.compile)
         finally:
             infer_v2.QwenEmotion = real_qwen
-        kv_cache.install(self.tts.gpt.inference_model, mask_positions=True)
-        # Runaway pieces and clipping, watched from outside the library (indextts_common).
-        self.guards = LongFormGuards(self.tts.gpt, self.tts.stop_mel_token, self.tts.bigvgan)
 
     def analyse_speaker(self, path: str) -> dict[str, Any]:
         spk_cond_emb, style, prompt_condition, ref_mel = self.tts._get_speaker_conditioning(path)
@@ -154,6 +149,7 @@ class IndexTTS2Engine(IndexTTSEngine):
     emotion_modes = ("reference", "vector", "text")
     compile_ok = True
     cuda_kernel_ok = True
+    mel_position_from_mask = True
 
     def _load_backend(self) -> _Backend2:
         return _Backend2(self)

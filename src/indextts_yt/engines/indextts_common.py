@@ -373,7 +373,8 @@ def end_fade(chunk: np.ndarray, ramp: np.ndarray) -> np.ndarray:
 class _Backend:
     """One IndexTTS library behind a small interface (see indextts2_engine / indextts25_engine)."""
 
-    guards: LongFormGuards  # installed on the library's pipeline when the backend loads
+    tts: Any  # the library's pipeline object (gpt, stop_mel_token, bigvgan, ...)
+    guards: LongFormGuards  # installed on it when the engine loads the backend
 
     def analyse_speaker(self, path: str) -> dict[str, Any]: ...
 
@@ -401,6 +402,8 @@ class IndexTTSEngine:
     emotion_modes: tuple[str, ...]
     compile_ok = False
     cuda_kernel_ok = False
+    #: The library reads a cached step's mel position from the attention mask (kv_cache).
+    mel_position_from_mask = False
     sample_rate = SAMPLE_RATE
     #: Bump when this adapter changes the audio made for the same input.
     #: 2: pieces end in a fade; a waveform past full scale is scaled, not clipped.
@@ -489,7 +492,14 @@ class IndexTTSEngine:
     def _loaded(self) -> _Backend:
         with self._load_lock:
             if self._backend is None:
-                self._backend = self._load_backend()
+                backend = self._load_backend()
+                # On the library's pipeline (both libraries name its parts alike): the KV
+                # cache under the installed transformers, and the long-form guards.
+                tts = backend.tts
+                kv_cache.install(tts.gpt.inference_model,
+                                 mask_positions=self.mel_position_from_mask)
+                backend.guards = LongFormGuards(tts.gpt, tts.stop_mel_token, tts.bigvgan)
+                self._backend = backend
             return self._backend
 
     def _load_backend(self) -> _Backend:
