@@ -65,3 +65,12 @@ try:
 except ValueError:
     _HAS_INDEXTTS2 = False
 collect_ignore = [] if _HAS_INDEXTTS2 else ["v2"]
+
+
+def as_made(settings):
+    """A job's stored settings with the levels and silences as the engine made them
+    (loudness off, no trim), so a test can compare the output with the segments exactly."""
+    from indextts_yt.settings import JobFiles, OutputSettings, StoredJob
+
+    output = OutputSettings(loudness="off", trim=False)
+    return StoredJob(settings=settings.model_copy(update={"output": output}), files=JobFiles())

@@ -23,6 +23,7 @@ from indextts_yt.jobs import store as st
 from indextts_yt.jobs.queue import move_job, queue_view
 from indextts_yt.jobs.runner import run_job
 from indextts_yt.jobs.service import JobRequest, create_job
+from indextts_yt.settings import JobSettings
 from indextts_yt.jobs.store import Store
 from indextts_yt.presets import PresetLibrary
 
@@ -104,7 +105,7 @@ def test_cli_batch_bad_arguments(tmp_path, data_dir):
 def _measure_speed(data_dir: Path) -> None:
     """Render one job, so the studio has measured seconds per character."""
     store = Store(data_dir)
-    job, _ = create_job(store, JobRequest(text=pooh_paragraphs(300), engine="piper"))
+    job, _ = create_job(store, JobRequest(text=pooh_paragraphs(300), settings=JobSettings(engine="piper")))
     for _ in run_job(store, job.id):
         pass
     store.close()
@@ -263,7 +264,7 @@ def test_jobs_created_in_one_clock_tick_keep_their_order_and_can_be_moved(data_d
     the queue still runs them in the order they were made, and a move still moves."""
     store = Store(data_dir)
     monkeypatch.setattr(st.time, "time", lambda: 1_800_000_000.0)
-    ids = [create_job(store, JobRequest(text=f"Script number {n}.", engine="piper"))[0].id
+    ids = [create_job(store, JobRequest(text=f"Script number {n}.", settings=JobSettings(engine="piper")))[0].id
            for n in range(4)]
     assert store.queued_ids() == ids
     assert [j.id for j in store.list_jobs()] == ids[::-1]  # newest first

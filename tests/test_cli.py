@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 import srt
 
-from conftest import REPO, cli
+from conftest import REPO, as_made, cli
 
 
 def one_error_line(result) -> str:
@@ -152,11 +152,12 @@ def test_second_runner_gets_one_clear_line(tmp_path, data_dir):
 
     from indextts_yt.jobs.plan import Choice, fingerprint, plan
     from indextts_yt.jobs.store import Store
+    from indextts_yt.settings import JobSettings
 
     store = Store(data_dir)
     segments = plan("A job that someone else is already running.", Choice())
-    job = store.create_job(title="t", fingerprint=fingerprint(segments, {}), engine="auto",
-                           voice=None, settings={}, output_path=str(tmp_path / "o.wav"),
+    job = store.create_job(title="t", fingerprint=fingerprint(segments, {}),
+                           settings=as_made(JobSettings()), output_path=str(tmp_path / "o.wav"),
                            srt_path=None, streaming=True, segments=segments)
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from filelock import FileLock;"

@@ -26,6 +26,7 @@ from indextts_yt.errors import ClipNotFound, EngineUnavailable, InputError
 from indextts_yt.jobs import service
 from indextts_yt.jobs.runner import run_job
 from indextts_yt.jobs.store import Store
+from indextts_yt.settings import JobSettings
 
 from conftest import cli
 from fixtures.tiny_indextts import build_indextts25
@@ -163,8 +164,8 @@ def test_preloaded_voice_skips_the_analysis(engine, tmp_path):
         # A job in that voice (every job's voice is a stored clip): no analysis.
         store = Store(data)
         job, _ = service.create_job(store, service.JobRequest(
-            text="First paragraph.\n\nSecond paragraph, a little longer.", engine=ENGINE,
-            voice=clip.id, options=FAST))
+            text="First paragraph.\n\nSecond paragraph, a little longer.",
+            settings=JobSettings(engine=ENGINE, voice=clip.id, options=FAST)))
         assert [e.state for e in run_job(store, job.id)][-1] == "done"
         assert len(analysis.calls) == 2
 

@@ -30,6 +30,7 @@ from indextts_yt.jobs import service
 from indextts_yt.jobs import store as st
 from indextts_yt.jobs.runner import run_job
 from indextts_yt.jobs.store import Store
+from indextts_yt.settings import JobSettings
 
 from fixtures.tiny_indextts import STOP_AFTER_CODES, build_indextts25
 from indextts_util import (
@@ -138,7 +139,7 @@ def runaway_job(engine, voice_clip, tmp_path_factory):
     store = Store(data)
     clip = ClipStore(data).add_file(voice_clip)
     job, _ = service.create_job(store, service.JobRequest(
-        text=SCRIPT, engine=ENGINE, voice=clip.id, options=RUNAWAY))
+        text=SCRIPT, settings=JobSettings(engine=ENGINE, voice=clip.id, options=RUNAWAY)))
     events = list(run_job(store, job.id))
     assert events[-1].kind == "finished", events[-1]
     return data, store, job.id, events
@@ -175,7 +176,8 @@ def test_an_identical_segment_reuses_the_warnings_with_the_audio(runaway_job):
     data, store, job_id, _ = runaway_job
     first = store.get_job(job_id)
     again, _ = service.create_job(store, service.JobRequest(
-        text=SCRIPT + "\n\nA third one.", engine=ENGINE, voice=first.voice, options=RUNAWAY))
+        text=SCRIPT + "\n\nA third one.",
+        settings=JobSettings(engine=ENGINE, voice=first.voice, options=RUNAWAY)))
     # Only the reuse step: the first two segments come from the first job, not the engine.
     events = run_job(store, again.id)
     assert next(events).kind == "started"

@@ -12,21 +12,22 @@ import pytest
 import soundfile as sf
 import srt
 
-from conftest import SHORT_SCRIPT, pooh_paragraphs
+from conftest import SHORT_SCRIPT, as_made, pooh_paragraphs
 from indextts_yt.audio import PauseSettings
 from indextts_yt.errors import JobBusy
 from indextts_yt.jobs import store as st
 from indextts_yt.jobs.plan import Choice, fingerprint, plan
 from indextts_yt.jobs.runner import run_job, sweep_stale
 from indextts_yt.jobs.store import Store
+from indextts_yt.settings import JobSettings
 
 
 def make_job(store: Store, text: str, out: Path, *, streaming: bool = True, srt_path=None,
              engine: str = "auto", options=None):
     segments = plan(text, Choice(engine), options or {})
     fp = fingerprint(segments, {"output": str(out)})
-    return store.create_job(title="t", fingerprint=fp, engine=engine, voice=None,
-                            settings={"options": options or {}, "pauses": {}},
+    return store.create_job(title="t", fingerprint=fp,
+                            settings=as_made(JobSettings(engine=engine, options=options or {})),
                             output_path=str(out), srt_path=str(srt_path) if srt_path else None,
                             streaming=streaming, segments=segments)
 

@@ -203,12 +203,13 @@ def test_a_failed_publish_keeps_every_segment_and_resumes(tmp_path, data_dir):
     folder.mkdir()
     out = folder / "s.mp3"
     from indextts_yt.jobs import service
-    from indextts_yt.jobs.publish import check_output_options
     from indextts_yt.jobs.runner import run_job
 
     store = Store(data_dir)
-    request = service.JobRequest(text=script.read_text(), output=check_output_options(
-        out, None, None, None, True))
+    from indextts_yt.settings import JobFiles, JobSettings
+
+    request = service.JobRequest(text=script.read_text(), settings=JobSettings().checked(out),
+                                 files=JobFiles(file=str(out)))
     job, _ = service.create_job(store, request, origin="cli")
     folder.rmdir()
     events = list(run_job(store, job.id))

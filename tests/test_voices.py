@@ -19,13 +19,14 @@ import pyloudnorm
 import pytest
 import soundfile as sf
 
-from conftest import cli
+from conftest import as_made, cli
 from indextts_yt.audio.loudness import measure
 from indextts_yt.audio.trim import trimmed_bounds
 from indextts_yt.clips import CLIP_LUFS, CLIP_RATE, MAX_CLIP_BYTES, ClipStore, prepare_clip
 from indextts_yt.engine_setup import clip_option
 from indextts_yt.errors import InputError, VoiceConflict, VoiceNotFound
 from indextts_yt.jobs import store as st
+from indextts_yt.settings import JobSettings
 from indextts_yt.voices import VoiceLibrary
 from indextts_yt.voices.archive import MAX_ARCHIVE_BYTES
 from server_util import assert_error, serve
@@ -234,8 +235,8 @@ def _job_using(data_dir: Path, clip_id: str, state: str, *, as_emotion: bool = F
     try:
         voice, settings = ("other-clip", {"emotion_clip": clip_id}) if as_emotion else (clip_id, {})
         job = store.create_job(
-            title="Chapter 1", fingerprint=f"fp-{state}-{as_emotion}", engine="indextts2.5",
-            voice=voice, settings={}, output_path=None, srt_path=None, streaming=True,
+            title="Chapter 1", fingerprint=f"fp-{state}-{as_emotion}",
+            settings=as_made(JobSettings(engine="indextts2.5", voice=voice)), output_path=None, srt_path=None, streaming=True,
             segments=[st.NewSegment(text="Hello.", chapter=None, pause_after="sentence",
                                     language="en", engine="indextts2.5", voice=voice,
                                     settings=settings, key=f"k-{state}")])

@@ -192,7 +192,8 @@ def narrate(
     from .audio.encode import FORMATS
     from .outputs import check_writable
     from .paths import data_dir as resolve
-    from .presets import PresetLibrary, PresetSettings
+    from .presets import PresetLibrary
+    from .settings import JobFiles, JobSettings
     from .script_input import read_script
 
     given = _given(ctx)
@@ -236,24 +237,26 @@ def narrate(
     for name, value in (("engine", engine), ("voice", voice), ("max_chars", max_chars)):
         if name in given:
             overrides[name] = value
-    settings = (presets.get(preset).settings if preset else PresetSettings()).merged(overrides)
-    if settings.voice is not None and settings.engine != "auto":
-        settings = settings.merged({"voice": clip_option(clips, settings.voice, "--voice",
-                                                         engine=settings.engine)})
-    publishing = settings.output_options(out, vtt=vtt_path, chapters=chapters_path,
-                                         explicit=given & {"format", "bitrate"})
-    request = settings.request(text, title, publishing, streaming=not batch)
+    chosen = (presets.get(preset).settings if preset else JobSettings()).merged(overrides)
+    if chosen.voice is not None and chosen.engine != "auto":
+        chosen = chosen.merged({"voice": clip_option(clips, chosen.voice, "--voice",
+                                                     engine=chosen.engine)})
+    settings = chosen.checked(out, explicit=given & {"format", "bitrate"})
+    files = JobFiles(file=str(out) if settings.output.format != "wav" else None,
+                     vtt=str(vtt_path) if vtt_path else None,
+                     chapters=str(chapters_path) if chapters_path else None)
+    request = service.JobRequest(text, title, settings, streaming=not batch, files=files)
     # every check before the job is stored
     planned = service.plan_request(request, clips)
-    if save_preset:  # with the format the output's name chose
-        saved = presets.save(save_preset, settings.merged(
-            {"output": {"format": publishing.format, "bitrate": publishing.bitrate}}))
+    if save_preset:  # as chosen, with the format the output's name chose
+        saved = presets.save(save_preset, chosen.merged(
+            {"output": {"format": settings.output.format, "bitrate": settings.output.bitrate}}))
         typer.echo(f"saved preset {saved.name!r}", err=True)
 
     store = _store(data_dir)
     # An encoded output (mp3, ...) is made at the end from the job's WAV, which grows in the
     # job's folder meanwhile; a .wav output is that WAV itself.
-    wav_path = out if publishing.file is None else None
+    wav_path = out if files.file is None else None
     job, continued = service.create_job(store, request, output_path=wav_path, srt_path=srt_path,
                                         origin=ORIGIN_CLI, continue_identical=True,
                                         planned=planned)

@@ -50,13 +50,14 @@ def batch(
     from .jobs.batch import Outputs, collect_scripts, queue_batch, read_scripts
     from .jobs.queue import queue_view
     from .paths import data_dir as resolve
-    from .presets import PresetLibrary, PresetSettings
+    from .presets import PresetLibrary
+    from .settings import JobSettings
 
     if not outdir.is_dir():
         raise InputError(f"output folder {outdir} does not exist")
     paths = collect_scripts(inputs or [], list_file)
     scripts = read_scripts(paths)
-    settings = PresetLibrary(resolve(data_dir)).get(preset).settings if preset else PresetSettings()
+    settings = PresetLibrary(resolve(data_dir)).get(preset).settings if preset else JobSettings()
     if format is not None:
         settings = settings.merged({"output": {"format": format, "bitrate": None}})
     store = _store(data_dir)

@@ -21,17 +21,6 @@ def _library(data_dir: Path | None):
     return PresetLibrary(resolve(data_dir))
 
 
-def settings_of_job(job) -> dict:
-    """The settings a stored job was made with, as a preset's settings."""
-    output = dict(job.settings.get("output") or {})
-    loudness = output.get("loudness", None) if output else None
-    return {"engine": job.engine, "voice": job.voice,
-            "options": job.settings.get("options", {}), "pauses": job.settings.get("pauses", {}),
-            "max_chars": job.settings.get("max_chars"),
-            "output": {"format": output.get("format", "wav"), "bitrate": output.get("bitrate"),
-                       # None in a job means levels left as made: 'off' in a preset
-                       "loudness": "off" if output and loudness is None else loudness,
-                       "trim": output.get("trim", True), "subtitles": output.get("subtitles")}}
 
 
 @presets_app.command("list")
@@ -69,7 +58,7 @@ def save(name: str,
     from .cli import _store
 
     job = _store(data_dir).get_job(from_job)
-    preset = _library(data_dir).save(name, settings_of_job(job), description=description,
+    preset = _library(data_dir).save(name, job.settings, description=description,
                                      replace=replace)
     typer.echo(f"saved preset {preset.name!r}")
 

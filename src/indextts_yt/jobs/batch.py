@@ -19,10 +19,10 @@ from ..audio.encode import FORMATS
 from ..clips import ClipStore
 from ..errors import InputError, StudioError
 from ..outputs import check_writable
-from ..presets import PresetSettings
 from ..script_input import read_script
+from ..settings import JobFiles, JobSettings
 from . import store as st
-from .service import create_job, plan_request
+from .service import JobRequest, create_job, plan_request
 from .store import Job, Store
 
 SCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -94,7 +94,7 @@ def new_batch_id() -> str:
     return "batch-" + time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
 
 
-def queue_batch(store: Store, scripts: Sequence[Script], settings: PresetSettings,
+def queue_batch(store: Store, scripts: Sequence[Script], settings: JobSettings,
                 outputs: Outputs, *, origin: str = st.ORIGIN_SERVER,
                 continue_identical: bool = False) -> tuple[str, list[Job]]:
     """Check every script, then store one job per script in one batch; returns
@@ -104,7 +104,7 @@ def queue_batch(store: Store, scripts: Sequence[Script], settings: PresetSetting
         raise InputError("a batch needs at least one script")
     if len(scripts) > MAX_BATCH_SCRIPTS:
         raise InputError(f"{len(scripts)} scripts in one batch; the limit is {MAX_BATCH_SCRIPTS}")
-    settings.output_options()  # the format, bit rate and loudness, before naming files
+    settings = settings.checked()  # the format, bit rate and loudness, before naming files
     clips = ClipStore(store.data_dir)
     planned = []
     names: dict[str, str] = {}
@@ -112,11 +112,10 @@ def queue_batch(store: Store, scripts: Sequence[Script], settings: PresetSetting
         try:
             paths = _paths(script.name, settings, outputs)
             # An encoded file is named here; a WAV is the job's own output (paths["wav"]).
-            output = settings.output_options(
-                paths["audio"] if "audio" in paths and "wav" not in paths else None,
-                vtt=paths.get("vtt"), chapters=paths.get("chapters"),
-                explicit=("format", "bitrate"))
-            request = settings.request(script.text, script.title, output)
+            encoded = paths["audio"] if "audio" in paths and "wav" not in paths else None
+            files = JobFiles(file=_str(encoded), vtt=_str(paths.get("vtt")),
+                             chapters=_str(paths.get("chapters")))
+            request = JobRequest(script.text, script.title, settings, files=files)
             planned.append((request, paths, plan_request(request, clips)))
         except StudioError as exc:
             raise type(exc)(f"{script.name}: {exc}") from None
@@ -138,7 +137,7 @@ def queue_batch(store: Store, scripts: Sequence[Script], settings: PresetSetting
     return batch_id, store.batch_jobs(batch_id)
 
 
-def _paths(name: str, settings: PresetSettings, outputs: Outputs) -> dict[str, Path]:
+def _paths(name: str, settings: JobSettings, outputs: Outputs) -> dict[str, Path]:
     """The files one script's job writes into the batch's folder (none for the server)."""
     if outputs.folder is None:
         return {}
@@ -157,3 +156,7 @@ def _paths(name: str, settings: PresetSettings, outputs: Outputs) -> dict[str, P
             paths[kind] = check_writable(folder / f"{name}{suffix}", (suffix[suffix.rfind("."):],),
                                          kind)
     return paths
+
+
+def _str(path: Path | None) -> str | None:
+    return str(path) if path is not None else None

@@ -211,7 +211,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             _reuse(store, seg)
     segments = store.segments(job.id)
     done = sum(s.has_valid_audio for s in segments)
-    pauses = PauseSettings(**job.settings.get("pauses", {}))
+    pauses = PauseSettings(**job.settings.pauses)
     sample_rate = job_sample_rate(s.engine for s in segments)
 
     def event(kind: str, state: str, seg: SegmentRow | None, **fields) -> ProgressEvent:

@@ -12,31 +12,27 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
-from ..audio import PauseSettings
 from ..audio.encode import FORMATS
 from ..engines import registry
 from ..clips import ClipStore
 from ..errors import InputError, JobBusy, JobConflict, PayloadTooLarge
 from ..script_input import MAX_SCRIPT_BYTES
+from ..settings import JobFiles, JobSettings, StoredJob, validated
 from ..text import normalize
 from . import store as st
 from .plan import Choice, engine_options_for, fingerprint, plan, segment_key
-from .publish import OutputOptions
 from .store import Job, NewSegment, SegmentRow, Store
 
 #: Longest text one edited segment may have. Planned segments are at most an engine's
 #: max_segment_chars (a few hundred); this leaves room for a user's longer rewrite while
 #: still refusing a whole chapter pasted into one segment.
 MAX_SEGMENT_CHARS = 2000
-#: Longest pause a user may ask for, in seconds (the CLI's --*-pause bounds too).
-MAX_PAUSE_S = 10.0
-_PAUSE_NAMES = ("clause", "sentence", "paragraph", "heading")
 
 SERVER_OUTPUT = "narration.wav"
 SERVER_SUBTITLES = "narration.srt"
@@ -44,17 +40,14 @@ SERVER_SUBTITLES = "narration.srt"
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What a user asks for when starting a narration."""
+    """What a user asks for when starting a narration: a script, its settings, and where
+    the files other than the WAV and SRT go."""
 
     text: str
     title: str | None = None
-    engine: str = "auto"
-    voice: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
-    pauses: Mapping[str, Any] = field(default_factory=dict)
+    settings: JobSettings = field(default_factory=JobSettings)
     streaming: bool = True
-    max_chars: int | None = None
-    output: OutputOptions = field(default_factory=OutputOptions)
+    files: JobFiles = field(default_factory=JobFiles)
 
 
 def check_text(text: str, what: str = "the script") -> str:
@@ -67,22 +60,6 @@ def check_text(text: str, what: str = "the script") -> str:
     return text
 
 
-def check_pauses(pauses: Mapping[str, Any]) -> dict[str, float]:
-    """Only the three pause classes, each a number of seconds in [0, MAX_PAUSE_S]."""
-    unknown = sorted(set(pauses) - set(_PAUSE_NAMES))
-    if unknown:
-        raise InputError(f"unknown pause {unknown[0]!r}; pauses are: {', '.join(_PAUSE_NAMES)}")
-    checked: dict[str, float] = {}
-    for name, value in pauses.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"pause {name!r} must be a number of seconds, got {value!r}")
-        if not 0 <= value <= MAX_PAUSE_S:  # also rejects NaN
-            raise InputError(f"pause {name!r} must be between 0 and {MAX_PAUSE_S:g} s, got {value!r}")
-        checked[name] = float(value)
-    PauseSettings(**checked)
-    return checked
-
-
 def default_title(text: str, limit: int = 60) -> str:
     """The script's first line without Markdown marks, shortened to ``limit`` characters."""
     for line in text.splitlines():
@@ -92,33 +69,18 @@ def default_title(text: str, limit: int = 60) -> str:
     return "untitled"
 
 
-def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Engine options are numbers or text (an emotion, a clip id); the engine checks which."""
-    if not isinstance(options, Mapping):
-        raise InputError("options must be an object of name: value")
-    for name, value in options.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise InputError(f"option {name!r} must be a number or text, got {value!r}")
-    return dict(options)
-
-
-def plan_request(req: JobRequest, clips: ClipStore | None = None
-                 ) -> tuple[list[NewSegment], dict[str, float]]:
+def plan_request(req: JobRequest, clips: ClipStore | None = None) -> list[NewSegment]:
     """Everything checked and split, nothing stored: raises InputError/EngineUnavailable.
     ``clips``: the studio's clips, which the job's reference clips must be among."""
     check_text(req.text)
-    pauses = check_pauses(req.pauses)
-    options = check_options(req.options)
-    segments = plan(req.text, Choice(req.engine or "auto", req.voice), options, req.max_chars,
-                    clips)
-    return segments, pauses
+    s = req.settings
+    return plan(req.text, Choice(s.engine or "auto", s.voice), s.options, s.max_chars, clips)
 
 
 def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None,
                srt_path: Path | None = None, origin: str = st.ORIGIN_SERVER,
                continue_identical: bool = False,
-               planned: tuple[list[NewSegment], dict[str, float]] | None = None,
-               ) -> tuple[Job, bool]:
+               planned: list[NewSegment] | None = None) -> tuple[Job, bool]:
     """Plan and store a job; returns (job, continued).
 
     Without ``output_path`` the narration and its SRT go into the job's own folder
@@ -127,11 +89,11 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
     outputs), return it instead of a new one (the CLI's rerun-to-resume). ``planned``: the
     result of plan_request(req) if the caller already has it.
     """
-    segments, pauses = planned or plan_request(req, ClipStore(store.data_dir))
-    options = dict(req.options)
-    output = req.output
+    segments = planned or plan_request(req, ClipStore(store.data_dir))
+    # Stored resolved (a format name, LUFS), so that publishing is what was checked here.
+    settings, files = req.settings.checked(), req.files
     # What the job makes, for finding it again on a rerun: the file the user named.
-    identity = str(output_path or output.file or "")
+    identity = str(output_path or files.file or "")
     job_id = None
     if output_path is None:
         # In the job's own folder: the WAV, and beside it the encoded file, the subtitles
@@ -140,26 +102,31 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
         folder = store.job_dir(job_id)
         output_path = folder / SERVER_OUTPUT
         srt_path = srt_path or folder / SERVER_SUBTITLES
-        output = replace(
-            output, vtt=output.vtt or str(folder / "narration.vtt"),
-            chapters=output.chapters or str(folder / "narration.chapters.txt"),
-            file=output.file or (str(folder / f"narration{FORMATS[output.format].extensions[0]}")
-                                 if output.format != "wav" else None))
+        fmt = settings.output.format
+        files = JobFiles(
+            vtt=files.vtt or str(folder / "narration.vtt"),
+            chapters=files.chapters or str(folder / "narration.chapters.txt"),
+            file=files.file or (str(folder / f"narration{FORMATS[fmt].extensions[0]}")
+                                if fmt != "wav" else None))
+    stored = StoredJob(settings=settings, files=files)
+    publish = {**stored.settings.output.model_dump(), **files.model_dump()}
     extra = {"output": identity or str(output_path), "srt": str(srt_path or ""),
-             "streaming": req.streaming,
-             "pauses": pauses, "publish": output.to_settings()}
+             "streaming": req.streaming, "pauses": settings.pauses, "publish": publish}
     fp = fingerprint(segments, extra)
     if continue_identical:
         existing = store.find_unfinished(fp)
         if existing is not None:
             return existing, True
     job = store.create_job(
-        title=req.title or default_title(req.text), fingerprint=fp, engine=req.engine or "auto",
-        voice=req.voice, settings={"options": options, "pauses": pauses,
-                                   "max_chars": req.max_chars, "output": output.to_settings()},
+        title=req.title or default_title(req.text), fingerprint=fp, settings=stored,
         output_path=str(output_path), srt_path=str(srt_path) if srt_path else None,
         streaming=req.streaming, segments=segments, job_id=job_id, origin=origin)
     return job, False
+
+
+def check_options(options: Any) -> dict[str, Any]:
+    """Engine options given for one segment: numbers or text (the engine checks which)."""
+    return validated(JobSettings, {"options": options}, "options").options
 
 
 # -- state changes --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..db import DB_NAME, connect, transaction
 from ..errors import JobNotFound
+from ..settings import JobFiles, JobSettings, StoredJob
 
 # Job states. "interrupted": its process died mid-run (found on start-up); resumable.
 QUEUED, RUNNING, PAUSED, INTERRUPTED, DONE, FAILED, CANCELLED = (
@@ -46,7 +47,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     fingerprint  TEXT NOT NULL,   -- what the job renders: all segment keys + output options
     engine       TEXT NOT NULL,   -- as requested: an engine name or 'auto'
     voice        TEXT,            -- as requested, or NULL for each engine's default
-    settings     TEXT NOT NULL,   -- JSON: engine options, pauses
+    settings     TEXT NOT NULL,   -- JSON: settings.StoredJob (options, pauses, output, files)
     output_path  TEXT NOT NULL,
     srt_path     TEXT,
     streaming    INTEGER NOT NULL,
@@ -94,9 +95,10 @@ class Job:
     state: str
     title: str
     fingerprint: str
-    engine: str
+    engine: str  # as requested: an engine name or 'auto' (also in settings)
     voice: str | None
-    settings: dict[str, Any]
+    settings: JobSettings  # checked (see settings.JobSettings.checked)
+    files: JobFiles
     output_path: str
     srt_path: str | None
     streaming: bool
@@ -161,7 +163,8 @@ class NewSegment:
 
 def _job(row: sqlite3.Row) -> Job:
     data = dict(row)
-    data["settings"] = json.loads(data["settings"])
+    stored = StoredJob.read(json.loads(data["settings"]), data["engine"], data["voice"])
+    data["settings"], data["files"] = stored.settings, stored.files
     data["streaming"] = bool(data["streaming"])
     data["report"] = json.loads(data["report"]) if data.get("report") else None
     return Job(**data)
@@ -226,9 +229,7 @@ class Store:
         *,
         title: str,
         fingerprint: str,
-        engine: str,
-        voice: str | None,
-        settings: dict[str, Any],
+        settings: StoredJob,
         output_path: str | None,
         srt_path: str | None,
         streaming: bool,
@@ -248,8 +249,8 @@ class Store:
                 "INSERT INTO jobs (id, created_at, updated_at, state, title, fingerprint, engine,"
                 " voice, settings, output_path, srt_path, streaming, total_chars, origin,"
                 " queue_pos, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (job_id, now, now, QUEUED, title, fingerprint, engine, voice,
-                 json.dumps(settings, sort_keys=True), output, srt_path, int(streaming),
+                (job_id, now, now, QUEUED, title, fingerprint, settings.settings.engine,
+                 settings.settings.voice, settings.to_json(), output, srt_path, int(streaming),
                  sum(len(s.text) for s in segments), origin, now, batch_id),
             )
             db.executemany(

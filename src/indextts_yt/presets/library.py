@@ -18,14 +18,16 @@ from typing import Any
 
 from ..clips import ClipStore
 from ..db import connect, transaction
+from ..jobs.service import JobRequest, plan_request
 from ..errors import EngineUnavailable, InputError, PresetConflict, PresetNotFound
-from .schema import MAX_NAME_CHARS, PresetFile, PresetSettings, parse_preset_file, validate_settings
+from ..settings import JobSettings, validate_settings
+from .schema import MAX_NAME_CHARS, PresetFile, parse_preset_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS presets (
     name        TEXT PRIMARY KEY COLLATE NOCASE,
     description TEXT NOT NULL DEFAULT '',
-    settings    TEXT NOT NULL,   -- JSON: schema.PresetSettings (current version)
+    settings    TEXT NOT NULL,   -- JSON: settings.JobSettings
     created_at  REAL NOT NULL,
     updated_at  REAL NOT NULL
 );
@@ -38,7 +40,7 @@ _SAMPLE = "Checking the preset. 检查预设。"
 class Preset:
     name: str
     description: str
-    settings: PresetSettings
+    settings: JobSettings
     created_at: float
     updated_at: float
 
@@ -64,15 +66,10 @@ def check_name(name: Any) -> str:
     return name
 
 
-def check_in_studio(settings: PresetSettings, clips: ClipStore, what: str = "preset") -> None:
+def check_in_studio(settings: JobSettings, clips: ClipStore, what: str = "preset") -> None:
     """Raise (naming ``what``) unless a job with these settings could be started here."""
-    from ..jobs.service import JobRequest, plan_request
-
     try:
-        plan_request(JobRequest(
-            text=_SAMPLE, engine=settings.engine, voice=settings.voice,
-            options=settings.options, pauses=settings.pauses, max_chars=settings.max_chars,
-            output=settings.output_options()), clips)
+        plan_request(JobRequest(text=_SAMPLE, settings=settings.checked()), clips)
     except EngineUnavailable as exc:
         raise EngineUnavailable(f"{what} uses an engine that cannot run here: {exc}") from None
     except InputError as exc:
@@ -99,12 +96,12 @@ class PresetLibrary:
                                  "shows them")
         return _preset(row)
 
-    def save(self, name: str, settings: PresetSettings | dict[str, Any], *,
+    def save(self, name: str, settings: JobSettings | dict[str, Any], *,
              description: str = "", replace: bool = False) -> Preset:
         """Check and keep a preset; an existing name is refused unless ``replace``."""
         name = check_name(name)
-        if not isinstance(settings, PresetSettings):
-            settings = validate_settings(settings)
+        if not isinstance(settings, JobSettings):
+            settings = validate_settings(settings, f"preset {name!r}")
         if not isinstance(description, str) or len(description) > 500:
             raise InputError("a preset's description is text of at most 500 characters")
         check_in_studio(settings, ClipStore(self.data_dir), f"preset {name!r}")
@@ -137,5 +134,5 @@ class PresetLibrary:
 
 def _preset(row: Any) -> Preset:
     return Preset(name=row["name"], description=row["description"],
-                  settings=PresetSettings.model_validate(json.loads(row["settings"])),
+                  settings=JobSettings.model_validate(json.loads(row["settings"])),
                   created_at=row["created_at"], updated_at=row["updated_at"])

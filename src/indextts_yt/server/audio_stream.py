@@ -59,7 +59,7 @@ async def job_audio(job_id: str, request: Request):
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     if finished:
         return FileResponse(job.output_path, media_type="audio/wav", headers=headers)
-    pauses = PauseSettings(**job.settings.get("pauses", {}))
+    pauses = PauseSettings(**job.settings.pauses)
     return StreamingResponse(progressive_wav(s, job_id, len(segs), rate, pauses),
                              media_type="audio/wav", headers=headers)
 

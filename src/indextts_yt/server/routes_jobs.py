@@ -155,10 +155,9 @@ def _finished_file(s: Studio, job_id: str, which: str) -> tuple[st.Job, str]:
     job = s.store().get_job(checked_id(job_id))
     if job.state != st.DONE:
         raise JobConflict(f"job {job_id} is {job.state}; the {which} is ready when it is done")
-    output = job.settings.get("output") or {}
     path = {"narration": job.output_path, "subtitles": job.srt_path,
-            "webvtt": output.get("vtt"), "chapters": output.get("chapters"),
-            "encoded": output.get("file")}[which]
+            "webvtt": job.files.vtt, "chapters": job.files.chapters,
+            "encoded": job.files.file}[which]
     if not path or not os.path.exists(path):
         raise JobNotFound(f"job {job_id} has no {which} file")
     return job, path
@@ -178,7 +177,7 @@ def download(job_id: str, format: str = "wav", s: Studio = Depends(studio)) -> F
         return FileResponse(path, media_type="audio/wav",
                             filename=_download_name(job.title, ".wav"))
     job, path = _finished_file(s, job_id, "encoded")
-    spec = FORMATS[job.settings["output"]["format"]]
+    spec = FORMATS[job.settings.output.format]
     if format not in (spec.name, *(e.lstrip(".") for e in spec.extensions)):
         raise JobNotFound(f"job {job_id} was made as {spec.name}, not {format!r}")
     return FileResponse(path, media_type=spec.media_type,

@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ..errors import InputError, PayloadTooLarge
-from ..presets import PresetLibrary, PresetSettings
+from ..presets import PresetLibrary
+from ..settings import JobSettings
 from ..presets.schema import MAX_PRESET_BYTES
 from .errors import UnsupportedMedia
 from .uploads import capped
@@ -27,7 +28,7 @@ class PresetSave(BaseModel):
 
     name: str = Field(..., description="unique, case-insensitively")
     description: str = ""
-    settings: PresetSettings
+    settings: JobSettings
     replace: bool = Field(False, description="replace a preset of that name")
 
 

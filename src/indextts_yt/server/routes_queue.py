@@ -22,7 +22,8 @@ from ..jobs import store as st
 from ..jobs.batch import MAX_BATCH_SCRIPTS, Outputs, Script, queue_batch
 from ..jobs.queue import move_job, queue_view
 from ..jobs.service import default_title
-from ..presets import PresetLibrary, PresetSettings
+from ..presets import PresetLibrary
+from ..settings import JobSettings
 from ..script_input import MAX_SCRIPT_BYTES, decode_script
 from .context import Studio
 from .errors import UnsupportedMedia
@@ -70,8 +71,8 @@ class BatchCreate(BaseModel):
         None, description="settings laid over the preset's (same shape as a preset's)")
 
 
-def _settings(data_dir, preset: str | None, overrides: dict[str, Any] | None) -> PresetSettings:
-    base = PresetSettings()
+def _settings(data_dir, preset: str | None, overrides: dict[str, Any] | None) -> JobSettings:
+    base = JobSettings()
     if preset:
         library = PresetLibrary(data_dir)
         try:

@@ -13,59 +13,45 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..jobs import store as st
 from ..jobs.store import Job, SegmentRow
+from ..settings import JobSettings, MaxChars, Options, OutputSettings, Pauses
 
 
-class Pauses(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    clause: float | None = Field(None, ge=0, le=10,
-                                 description="seconds where a long sentence was cut")
-    sentence: float | None = Field(None, ge=0, le=10, description="seconds after a sentence")
-    paragraph: float | None = Field(None, ge=0, le=10, description="seconds after a paragraph")
-    heading: float | None = Field(None, ge=0, le=10, description="seconds after a heading")
-
-    def given(self) -> dict[str, float]:
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+_JOB = JobSettings.model_fields
+_OUTPUT = OutputSettings.model_fields
 
 
 class JobCreate(BaseModel):
-    """A new narration. As JSON, or as multipart form fields beside an uploaded ``file``."""
+    """A new narration. As JSON, or as multipart form fields beside an uploaded ``file``.
+
+    The HTTP form's adapter to settings.JobSettings: the same fields (their types, limits
+    and descriptions are JobSettings'), with the output choices side by side as form fields.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = Field(None, description="the script (plain text or light Markdown);"
                              " omit when uploading a file")
     title: str | None = Field(None, max_length=200)
-    engine: str = Field("auto", description="an engine name, or 'auto' to pick per segment")
-    voice: str | None = Field(None, description="a voice id; null for each engine's default")
-    options: dict[str, float | str] = Field(
-        default_factory=dict, description="engine options by name: numbers, or text for "
-        "text/choice/clip settings, e.g. {\"speed\": 1.1, \"emotion_clip\": \"clip-...\"}")
-    pauses: Pauses = Field(default_factory=Pauses)
+    engine: str = _JOB["engine"]
+    voice: str | None = _JOB["voice"]
+    options: Options = _JOB["options"]
+    pauses: Pauses = _JOB["pauses"]
     streaming: bool = True
-    format: str = Field("wav", description="the download: wav, flac, mp3, opus or aac (m4a); "
-                        "the WAV is always there too")
-    bitrate: str | int | None = Field(None, description="mp3/opus/aac bit rate, e.g. \"96k\"")
-    loudness: str | float | None = Field(None, description="LUFS, or podcast (-16, the "
-                                         "default), youtube (-14), broadcast (-23), off")
-    trim: bool = Field(True, description="cut each segment's leading/trailing silence")
-    subtitles: dict[str, float | int] | None = Field(
-        None, description="cue style: max_line_chars, max_lines, max_cue_s, min_cue_s")
-    max_chars: int | None = Field(None, ge=20, le=2000,
-                                  description="longest segment (default: the engine's)")
+    format: str = _OUTPUT["format"]
+    bitrate: str | int | None = _OUTPUT["bitrate"]
+    loudness: str | float | None = _OUTPUT["loudness"]
+    trim: bool = _OUTPUT["trim"]
+    subtitles: dict[str, float | int] | None = _OUTPUT["subtitles"]
+    max_chars: MaxChars = _JOB["max_chars"]
     preset: str | None = Field(None, description="start from this settings preset; the "
                                "fields given here win over it")
 
     def settings_given(self) -> dict[str, Any]:
-        """The settings this request names, shaped as a preset's (to lay over one)."""
+        """The settings this request names, shaped as JobSettings (to lay over a preset's)."""
         given = self.model_fields_set
-        top = {k: getattr(self, k) for k in ("engine", "voice", "max_chars") if k in given}
-        if "options" in given:
-            top["options"] = dict(self.options)
-        if "pauses" in given:
-            top["pauses"] = self.pauses.given()
-        output = {k: getattr(self, k) for k in ("format", "bitrate", "loudness", "trim",
-                                                "subtitles") if k in given}
+        top = {k: getattr(self, k) for k in ("engine", "voice", "max_chars", "options", "pauses")
+               if k in given}
+        output = {k: getattr(self, k) for k in _OUTPUT if k in given}
         if output:
             top["output"] = output
         return top
@@ -75,16 +61,16 @@ class PreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str
-    engine: str = "auto"
-    voice: str | None = None
-    max_chars: int | None = Field(None, ge=20, le=2000)
+    engine: str = _JOB["engine"]
+    voice: str | None = _JOB["voice"]
+    max_chars: MaxChars = _JOB["max_chars"]
 
 
 class SegmentEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = None
-    options: dict[str, float | str] | None = None
+    options: Options | None = None
 
 
 def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> dict[str, Any]:
@@ -98,9 +84,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> di
         "engine": job.engine,
         "voice": job.voice,
         # max_chars null: the engine's own longest segment
-        "settings": {"options": job.settings.get("options", {}),
-                     "pauses": job.settings.get("pauses", {}),
-                     "max_chars": job.settings.get("max_chars")},
+        "settings": job.settings.model_dump(include={"options", "pauses", "max_chars"}),
         "streaming": job.streaming,
         "total": total,
         "done": done,
@@ -108,7 +92,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> di
         "error": job.error,
         "batch_id": job.batch_id,
         "output_ready": job.state == st.DONE and os.path.exists(job.output_path),
-        "output": job.settings.get("output"),
+        "output": {**job.settings.output.model_dump(), **job.files.model_dump()},
         # once done: measured loudness (LUFS, true peak), duration, chapters, warnings
         "report": job.report,
         # 1 = the next job the worker will start; null when not queued.

@@ -15,7 +15,8 @@ from starlette.types import Message
 
 from ..errors import InputError, PayloadTooLarge
 from ..jobs.service import JobRequest
-from ..presets import PresetLibrary, PresetSettings
+from ..presets import PresetLibrary
+from ..settings import JobSettings
 from ..script_input import MAX_SCRIPT_BYTES, decode_script
 from .errors import UnsupportedMedia
 from .schemas import JobCreate
@@ -118,12 +119,12 @@ def _data_dir(request: Request) -> Path:
 def _to_request(spec: JobCreate, text: str, title: str | None,
                 data_dir: Path) -> JobRequest:
     """The request's settings over its preset's (or the defaults)."""
-    base = PresetSettings()
+    base = JobSettings()
     if spec.preset:
         library = PresetLibrary(data_dir)
         try:
             base = library.get(spec.preset).settings
         finally:
             library.close()
-    settings = base.merged(spec.settings_given())
-    return settings.request(text, title, settings.output_options(), streaming=spec.streaming)
+    settings = base.merged(spec.settings_given()).checked()
+    return JobRequest(text, title, settings, streaming=spec.streaming)

@@ -1,0 +1,216 @@
+"""A job's settings: one strict, typed model, and where a job's files go.
+
+``JobSettings`` is every setting a narration uses except its script: engine, voice, engine
+options, pauses, segment length and the output (format, bit rate, loudness, trim, subtitle
+style). It is the body of preset files, what a job stores (its JSON, read back through
+``StoredJob``, which migrates older rows), and what the HTTP form, the CLI flags and a batch
+reach through one adapter each plus ``merged``. Limits are stated here once.
+
+Values are kept as the user gave them (``"youtube"``, ``"64k"``), so a preset shows what was
+chosen; ``checked`` returns the same model with the output resolved (a format name, a bit
+rate in bit/s, a loudness in LUFS or ``"off"``), which is what a job stores and publishes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from .audio.encode import FORMATS, output_format
+from .audio.loudness import parse_target
+from .audio.subtitles import SubtitleStyle
+from .errors import InputError
+
+#: Longest pause a user may ask for, in seconds.
+MAX_PAUSE_S = 10.0
+PAUSE_NAMES = ("clause", "sentence", "paragraph", "heading")
+#: Bounds of ``max_chars``, the longest segment in characters (None: the engine's own).
+MAX_CHARS_LIMITS = (20, 2000)
+#: Loudness value meaning "leave the levels as the engine made them".
+LOUDNESS_OFF = "off"
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def _check_pauses(pauses: dict[str, float]) -> dict[str, float]:
+    """Only the four pause classes, each a number of seconds in [0, MAX_PAUSE_S]."""
+    unknown = sorted(set(pauses) - set(PAUSE_NAMES))
+    if unknown:
+        raise ValueError(f"unknown pause {unknown[0]!r}; pauses are: {', '.join(PAUSE_NAMES)}")
+    for name, value in pauses.items():
+        if not 0 <= value <= MAX_PAUSE_S:  # also rejects NaN
+            raise ValueError(f"pause {name!r} must be between 0 and {MAX_PAUSE_S:g} s, "
+                             f"got {value!r}")
+    return {name: float(value) for name, value in pauses.items()}
+
+
+def _check_options(options: dict[str, float | str]) -> dict[str, float | str]:
+    # Which options an engine takes, and their bounds, is the engine's check (plan.py).
+    for name, value in options.items():
+        if isinstance(value, float) and math.isnan(value):
+            raise ValueError(f"option {name!r} must be a number or text, got nan")
+    return options
+
+
+#: Pauses by class, only those given (the rest are the defaults of audio.PauseSettings).
+Pauses = Annotated[dict[str, float], AfterValidator(_check_pauses)]
+#: Engine options by name: numbers, or text for text/choice/clip settings.
+Options = Annotated[dict[str, float | str], AfterValidator(_check_options)]
+MaxChars = Annotated[int | None, Field(ge=MAX_CHARS_LIMITS[0], le=MAX_CHARS_LIMITS[1])]
+
+
+class OutputSettings(BaseModel):
+    """What the narration is published as."""
+
+    model_config = _STRICT
+
+    format: str = Field("wav", description="wav, flac, mp3, opus or aac (m4a)")
+    bitrate: str | int | None = Field(None, description="mp3/opus/aac bit rate, e.g. \"96k\"")
+    loudness: str | float | None = Field(
+        None, description="LUFS, a preset (podcast -16, the default; youtube -14; broadcast "
+        "-23), or off")
+    trim: bool = Field(True, description="cut each segment's leading/trailing silence")
+    subtitles: dict[str, int | float] | None = Field(
+        None, description="cue style: max_line_chars, max_lines, max_cue_s, min_cue_s")
+
+    @property
+    def target_lufs(self) -> float | None:
+        """The loudness target in LUFS; None: levels as made."""
+        return parse_target(self.loudness)
+
+    @property
+    def style(self) -> SubtitleStyle:
+        return SubtitleStyle.from_settings(self.subtitles)
+
+
+class JobSettings(BaseModel):
+    """Every setting of a narration but its script (see the module's docstring)."""
+
+    model_config = _STRICT
+
+    engine: str = Field("auto", description="an engine name, or 'auto' to pick per segment")
+    voice: str | None = Field(None, description="a voice or clip id; null for each engine's "
+                              "default")
+    options: Options = Field(default_factory=dict, description="engine options by name, e.g. "
+                             "{\"speed\": 1.1, \"emotion_clip\": \"clip-...\"}")
+    pauses: Pauses = Field(default_factory=dict, description="seconds after a clause, "
+                           "sentence, paragraph or heading")
+    max_chars: MaxChars = Field(None, description="longest segment (default: the engine's)")
+    output: OutputSettings = Field(default_factory=OutputSettings)
+
+    def merged(self, overrides: Mapping[str, Any], what: str = "settings") -> JobSettings:
+        """These settings with ``overrides`` on top: options, pauses and output merge key by
+        key (an override of speed keeps the other options)."""
+        return validate_settings(_merge(self.model_dump(), overrides), what)
+
+    def checked(self, file: Path | None = None, explicit: Collection[str] = ()) -> JobSettings:
+        """The same settings with the output choices checked and resolved (InputError
+        naming the problem otherwise). A ``file`` (the CLI's -o) decides the format by its
+        extension when the settings name another format, unless the format is one of the
+        ``explicit`` choices (typed by the user: then a mismatch is an error); a bit rate
+        meant for that other format is dropped unless it is explicit too."""
+        out = self.output
+        fmt, bitrate = out.format, out.bitrate
+        if file is not None and "format" not in explicit and not _format_matches(file, fmt):
+            fmt = None
+            bitrate = bitrate if "bitrate" in explicit else None
+        target = out.target_lufs
+        # Without a file (a server job) the format alone decides; the file is named for it.
+        spec = output_format(file if file is not None else Path("narration"),
+                             fmt or (None if file is not None else "wav"), bitrate)
+        out.style  # noqa: B018 - raises on an unknown or bad subtitle setting
+        return self.model_copy(update={"output": out.model_copy(update={
+            "format": spec.name, "bitrate": spec.bitrate if spec.bitrate_given else None,
+            "loudness": LOUDNESS_OFF if target is None else target})})
+
+
+class JobFiles(BaseModel):
+    """Where a job's files go besides its WAV (output_path) and SRT (srt_path) columns;
+    None: not written. Not a setting: presets never carry it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str | None = None  # the encoded file (mp3, m4a, ...); None: the WAV is the output
+    vtt: str | None = None
+    chapters: str | None = None  # the YouTube chapter list (text)
+
+
+class StoredJob(BaseModel):
+    """A job row's settings JSON: the checked settings, and where its files go (stored
+    inside ``output`` beside the choices, as every version of the studio has done)."""
+
+    settings: JobSettings
+    files: JobFiles
+
+    @classmethod
+    def read(cls, data: Mapping[str, Any], engine: str, voice: str | None) -> StoredJob:
+        """A stored row's JSON (any version) with its engine and voice columns."""
+        output = dict(data.get("output") or {})
+        if not output:  # a job from before outputs could be chosen: as it was made then
+            output = {"loudness": None, "trim": False}
+        files = {k: output.pop(k, None) for k in JobFiles.model_fields}
+        if output.get("loudness") is None:  # jobs stored "off" as null
+            output["loudness"] = LOUDNESS_OFF
+        settings = {"engine": engine, "voice": voice, "options": data.get("options") or {},
+                    "pauses": data.get("pauses") or {}, "max_chars": data.get("max_chars"),
+                    "output": output}
+        return cls(settings=JobSettings.model_validate(settings, strict=False),
+                   files=JobFiles(**files))
+
+    def to_json(self) -> str:
+        """The row's settings JSON (engine and voice have columns of their own)."""
+        data = self.settings.model_dump(exclude={"engine", "voice"})
+        data["output"].update(self.files.model_dump())
+        return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def validate_settings(data: Any, what: str = "settings") -> JobSettings:
+    """``data`` as JobSettings, or an InputError naming ``what`` and the field."""
+    return validated(JobSettings, data, what)
+
+
+def validated(model: type[BaseModel], data: Any, what: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"{what}: {field_message(exc)}") from None
+
+
+def field_message(exc: ValidationError) -> str:
+    """The first problem, naming its field: "unknown field 'settings.spead'"."""
+    err = exc.errors()[0]
+    # A union's member type (".float") is not a field: leave it out of the name.
+    parts = [str(p) for p in err["loc"] if p not in _TYPE_TAGS]
+    where = ".".join(parts).replace("schema_", "schema") or "the file"
+    if err["type"] == "extra_forbidden":
+        return f"unknown field {where!r}"
+    if err["type"] == "missing":
+        return f"field {where!r} is missing"
+    if err["type"] == "value_error":  # our own check: its message says it all
+        return str(err["ctx"]["error"])
+    given = err.get("input")
+    shown = json.dumps(given, ensure_ascii=False)[:40] if given is not None else "null"
+    return f"field {where!r}: {err['msg'][0].lower()}{err['msg'][1:]}, got {shown}"
+
+
+_TYPE_TAGS = {"float", "str", "int", "bool"}
+
+
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _format_matches(file: Path, fmt: str) -> bool:
+    spec = FORMATS.get(fmt)
+    return spec is not None and file.suffix.lower() in spec.extensions
