@@ -9,52 +9,45 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 from ..jobs import store as st
 from ..jobs.store import Job, SegmentRow
-from ..settings import JobSettings, MaxChars, Options, OutputSettings, Pauses
+from ..settings import JobSettings, Options, OutputSettings
 
 
 _JOB = JobSettings.model_fields
 _OUTPUT = OutputSettings.model_fields
 
 
-class JobCreate(BaseModel):
-    """A new narration. As JSON, or as multipart form fields beside an uploaded ``file``.
-
-    The HTTP form's adapter to settings.JobSettings: the same fields (their types, limits
-    and descriptions are JobSettings'), with the output choices side by side as form fields.
-    """
-
+class _JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = Field(None, description="the script (plain text or light Markdown);"
                              " omit when uploading a file")
     title: str | None = Field(None, max_length=200)
-    engine: str = _JOB["engine"]
-    voice: str | None = _JOB["voice"]
-    options: Options = _JOB["options"]
-    pauses: Pauses = _JOB["pauses"]
     streaming: bool = True
-    format: str = _OUTPUT["format"]
-    bitrate: str | int | None = _OUTPUT["bitrate"]
-    loudness: str | float | None = _OUTPUT["loudness"]
-    trim: bool = _OUTPUT["trim"]
-    subtitles: dict[str, float | int] | None = _OUTPUT["subtitles"]
-    max_chars: MaxChars = _JOB["max_chars"]
     preset: str | None = Field(None, description="start from this settings preset; the "
                                "fields given here win over it")
 
     def settings_given(self) -> dict[str, Any]:
         """The settings this request names, shaped as JobSettings (to lay over a preset's)."""
         given = self.model_fields_set
-        top = {k: getattr(self, k) for k in ("engine", "voice", "max_chars", "options", "pauses")
-               if k in given}
+        top = {k: getattr(self, k) for k in _JOB if k != "output" and k in given}
         output = {k: getattr(self, k) for k in _OUTPUT if k in given}
-        if output:
-            top["output"] = output
-        return top
+        return {**top, "output": output} if output else top
+
+
+def _fields(fields: dict[str, FieldInfo]) -> dict[str, Any]:
+    return {name: (f.annotation, f) for name, f in fields.items() if name != "output"}
+
+
+#: A new narration, as JSON or as multipart form fields beside an uploaded ``file``: the
+#: HTTP form's adapter to settings.JobSettings, whose fields it takes (types, limits and
+#: descriptions included), with the output choices side by side as form fields. So a new
+#: setting appears here by itself.
+JobCreate = create_model("JobCreate", __base__=_JobCreate, **_fields(_JOB), **_fields(_OUTPUT))
 
 
 class PreviewRequest(BaseModel):
@@ -63,7 +56,7 @@ class PreviewRequest(BaseModel):
     text: str
     engine: str = _JOB["engine"]
     voice: str | None = _JOB["voice"]
-    max_chars: MaxChars = _JOB["max_chars"]
+    max_chars: int | None = _JOB["max_chars"]
 
 
 class SegmentEdit(BaseModel):

@@ -27,9 +27,10 @@ _FORM_SLACK = 256 * 1024  # form fields and multipart framing beside the file
 # the body may be about twice the text; the text itself is checked against the limit later.
 _JSON_LIMIT = 2 * MAX_SCRIPT_BYTES + _FORM_SLACK
 _FORM_LIMIT = MAX_SCRIPT_BYTES + _FORM_SLACK
-_FORM_FIELDS = frozenset({"file", "text", "title", "engine", "voice", "streaming", "max_chars",
-                          "options", "pauses", "format", "bitrate", "loudness", "trim",
-                          "subtitles", "preset"})
+# The form takes JobCreate's fields (objects as JSON text) beside the uploaded file.
+_JSON_FIELDS = frozenset(name for name, f in JobCreate.model_fields.items()
+                         if "dict[" in str(f.annotation))
+_FORM_FIELDS = frozenset(JobCreate.model_fields) | {"file"}
 
 
 def _too_large() -> PayloadTooLarge:
@@ -84,12 +85,11 @@ async def _read_form(request: Request) -> JobRequest:
         if unknown:
             raise InputError(f"unknown form field {unknown[0]!r}")
         fields: dict[str, object] = {}
-        for name in ("text", "title", "engine", "voice", "streaming", "max_chars", "format",
-                     "bitrate", "loudness", "trim", "preset"):
+        for name in sorted(_FORM_FIELDS - _JSON_FIELDS - {"file"}):
             value = form.get(name)
             if isinstance(value, str) and value != "":
                 fields[name] = value
-        for name in ("options", "pauses", "subtitles"):
+        for name in sorted(_JSON_FIELDS):
             value = form.get(name)
             if isinstance(value, str) and value.strip():
                 try:
