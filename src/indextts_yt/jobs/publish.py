@@ -24,7 +24,7 @@ from ..audio.encode import encode_wav, output_format
 from ..audio.loudness import DEFAULT_TARGET_LUFS, LoudnessMeter, parse_target
 from ..audio.mastering import Mastering, master_segment
 from ..audio.subtitles import SubtitleStyle, write_srt, write_vtt
-from ..audio.atomic import write_text_atomic
+from ..atomic import write_text_atomic
 from ..errors import InputError
 from .store import ORIGIN_CLI, Job, SegmentRow
 
