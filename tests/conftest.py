@@ -10,6 +10,13 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 POOH = REPO.parent / "shared" / "texts" / "winnie-the-pooh.txt"
 
+# piper, the default engine, draws each phoneme's duration and the voice's noise at random
+# unless both are 0 (test_engines checks that it is then byte-identical across instances and
+# processes). Tests that compare lengths, timings or bytes give these; tests of the
+# randomness, or of settings as typed, do not.
+DETERMINISTIC = {"noise_scale": 0.0, "noise_w": 0.0}
+DETERMINISTIC_FLAGS = ("-O", "noise_scale=0", "-O", "noise_w=0")  # the same, on the CLI
+
 SHORT_SCRIPT = """# Chapter One
 
 The studio reads long scripts. It splits them into segments and renders each one.

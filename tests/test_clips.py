@@ -20,7 +20,7 @@ from indextts_yt.clips import (CLIP_LUFS, CLIP_RATE, MAX_CLIP_BYTES, ClipStore, 
                                prepare_clip)
 from indextts_yt.errors import ClipNotFound, InputError, PayloadTooLarge
 
-from conftest import cli
+from conftest import DETERMINISTIC, cli
 
 
 def speech(seconds: float = 3.0, rate: int = 22_050) -> np.ndarray:
@@ -30,7 +30,7 @@ def speech(seconds: float = 3.0, rate: int = 22_050) -> np.ndarray:
     engine = registry.get_engine("piper")
     audio = np.concatenate(list(engine.synthesize(
         "This is the voice I would like the narration to be read in, slowly and clearly.",
-        engine.prepare_voice("joe"), {})))
+        engine.prepare_voice("joe"), DETERMINISTIC)))  # levels and trims not drawn at random
     if rate != engine.sample_rate:
         import soxr
 

@@ -18,6 +18,7 @@ import pytest
 import soundfile as sf
 import soxr
 
+from conftest import DETERMINISTIC
 from indextts_yt.audio import encode as encode_module
 from indextts_yt.audio.chapters import (
     Chapter,
@@ -59,7 +60,7 @@ def narration(tmp_path_factory) -> tuple[Path, np.ndarray, list[Chapter]]:
     engine = registry.get_engine("piper")
     assert engine.sample_rate == SR
     voice = engine.prepare_voice("joe")
-    settings = settings_for(engine, {})
+    settings = settings_for(engine, DETERMINISTIC)  # lengths and levels not drawn at random
     pieces, starts = [], []
     at = 0
     for text in SENTENCES:

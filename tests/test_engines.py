@@ -126,6 +126,40 @@ def test_piper_is_deterministic_without_noise(piper: Engine) -> None:
     np.testing.assert_allclose(a, b, atol=1e-4)
 
 
+_DETERMINISTIC_TEXT = "The studio reads long scripts. It splits them, and renders each one; twice!"
+_HASH_RENDER = """
+import hashlib, sys
+import numpy as np
+from indextts_yt.engines.piper_engine import PiperEngine
+chunks = list(PiperEngine().synthesize(sys.argv[1], "joe", {"noise_scale": 0, "noise_w": 0}))
+print([c.size for c in chunks], hashlib.sha256(np.concatenate(chunks).tobytes()).hexdigest())
+"""
+
+
+def test_piper_without_noise_is_byte_identical_across_instances_and_processes(piper: Engine) -> None:
+    """What the job tests rely on (conftest.DETERMINISTIC): the same text gives the same
+    chunks, to the byte, from any engine instance in any process; by default it does not."""
+    import hashlib
+
+    def chunks(engine: Engine, **settings: float) -> list[np.ndarray]:
+        return list(engine.synthesize(_DETERMINISTIC_TEXT, "joe", settings))
+
+    runs = [chunks(e, noise_scale=0.0, noise_w=0.0) for e in (piper, piper, PiperEngine(), PiperEngine())]
+    sizes = [[c.size for c in run] for run in runs]
+    assert len(sizes[0]) >= 2 and all(s == sizes[0] for s in sizes), sizes
+    assert all(np.concatenate(run).tobytes() == np.concatenate(runs[0]).tobytes() for run in runs)
+
+    proc = subprocess.run([sys.executable, "-c", _HASH_RENDER, _DETERMINISTIC_TEXT],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    digest = hashlib.sha256(np.concatenate(runs[0]).tobytes()).hexdigest()
+    assert proc.stdout.split()[-1] == digest and proc.stdout.startswith(str(sizes[0]))
+
+    # The default (noise on) draws durations: a few renders are not all the same length.
+    noisy = {sum(c.size for c in chunks(piper)) for _ in range(6)}
+    assert len(noisy) > 1, noisy
+
+
 @pytest.mark.parametrize(
     "settings, field",
     [

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 import srt
 
-from conftest import SHORT_SCRIPT, as_made, pooh_paragraphs
+from conftest import DETERMINISTIC, SHORT_SCRIPT, as_made, pooh_paragraphs
 from indextts_yt.audio import PauseSettings
 from indextts_yt.errors import JobBusy
 from indextts_yt.jobs import store as st
@@ -86,9 +86,10 @@ def test_identical_segments_are_reused_not_recomputed(data_dir, tmp_path):
 
 def test_changed_settings_never_serve_old_audio(data_dir, tmp_path):
     store = Store(data_dir)
-    slow = make_job(store, SHORT_SCRIPT, tmp_path / "a.wav", options={"speed": 1.0})
+    # durations compared between two renders: without noise they are not drawn at random
+    slow = make_job(store, SHORT_SCRIPT, tmp_path / "a.wav", options={**DETERMINISTIC, "speed": 1.0})
     list(run_job(store, slow.id))
-    fast = make_job(store, SHORT_SCRIPT, tmp_path / "b.wav", options={"speed": 2.0})
+    fast = make_job(store, SHORT_SCRIPT, tmp_path / "b.wav", options={**DETERMINISTIC, "speed": 2.0})
     events = list(run_job(store, fast.id))
     assert sum(e.kind == "segment_done" for e in events) == len(store.segments(fast.id))
     # twice as fast: the speech alone is 0.55-0.72x as long (piper's durations are random), the

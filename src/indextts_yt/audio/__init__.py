@@ -1,6 +1,6 @@
 """Audio: segment files, the narration timeline, assembly, streaming formats, subtitles.
 
-Modules, one job each: ``atomic`` (temp + fsync + rename, orphan sweep), ``segment_file``
+Modules, one job each (files are written with ``indextts_yt.atomic``): ``segment_file``
 (per-segment float WAV), ``resample`` (block-wise rate conversion), ``fades`` (click-free
 edges), ``timeline`` (pauses and fades: the exact samples of a narration, shared by assembly
 and live streaming), ``wav_writer`` (a 16-bit WAV valid while it grows), ``assemble``
@@ -11,7 +11,7 @@ the target loudness under the true-peak ceiling), ``subtitles`` (readable SRT/We
 """
 
 from .assemble import Assembler, assemble
-from .atomic import sweep_temp_files
+from ..atomic import sweep_temp_files
 from .resample import BlockResampler
 from .segment_file import iter_segment_blocks, read_segment, write_segment
 from .stream_formats import MEDIA_TYPES, StreamEncoder, streaming_wav_header

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ..text.model import PauseClass
-from .atomic import atomic_file
+from ..atomic import atomic_file
 from .segment_file import BLOCK_FRAMES, iter_segment_blocks
 from .timeline import Cue, PauseSettings, Timeline, silence_blocks
 from .wav_writer import GrowingWav

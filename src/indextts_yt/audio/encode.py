@@ -54,7 +54,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import InputError
-from .atomic import atomic_file
+from ..atomic import atomic_file
 from .chapters import Chapter, check_chapters
 from .resample import BlockResampler
 from .segment_file import BLOCK_FRAMES

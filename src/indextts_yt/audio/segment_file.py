@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .atomic import atomic_file, sweep_temp_files
+from ..atomic import atomic_file, sweep_temp_files
 from .resample import BlockResampler
 
 __all__ = ["iter_segment_blocks", "read_segment", "sweep_temp_files", "write_segment"]

@@ -73,7 +73,7 @@ from ..text.chars import HAN_CLASS, can_break_between
 from ..text.language import HAN_WEIGHT
 from ..text.sentences import sentence_breaks
 from ..text.wrap import clause_breaks
-from .atomic import write_text_atomic
+from ..atomic import write_text_atomic
 
 __all__ = [
     "DEFAULT_STYLE",

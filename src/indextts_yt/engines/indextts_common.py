@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_file
 from ..audio.fades import raised_cosine
 from ..errors import EngineUnavailable, InputError
 from . import kv_cache
@@ -252,9 +253,8 @@ class ConditioningCache:
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-            torch.save({name: tensor.detach().cpu() for name, tensor in value.items()}, tmp)
-            os.replace(tmp, path)
+            with atomic_file(path) as f:
+                torch.save({name: tensor.detach().cpu() for name, tensor in value.items()}, f)
         except OSError:
             pass  # a read-only cache only costs the analysis again next time
 

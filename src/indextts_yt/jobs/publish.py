@@ -23,8 +23,8 @@ from ..audio.chapters import Chapter, youtube_chapter_list, youtube_warnings
 from ..audio.encode import encode_wav, output_format
 from ..audio.loudness import LoudnessMeter
 from ..audio.mastering import Mastering, master_segment
+from ..atomic import write_text_atomic
 from ..audio.subtitles import write_srt, write_vtt
-from ..audio.atomic import write_text_atomic
 from .store import ORIGIN_CLI, Job, SegmentRow
 
 

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 from filelock import FileLock, Timeout
 
+from ..atomic import link_or_copy_atomic
 from ..audio import Assembler, PauseSettings, sweep_temp_files, write_segment
 from ..clips import ClipStore
 from ..engines import registry
@@ -135,15 +136,7 @@ def _reuse(store: Store, seg: SegmentRow) -> bool:
         return False
     target = _segment_path(store, seg)
     if Path(source.audio_path) != target:
-        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-        tmp.unlink(missing_ok=True)
-        try:
-            os.link(source.audio_path, tmp)  # files are never modified in place, so sharing is safe
-        except OSError:
-            import shutil
-
-            shutil.copyfile(source.audio_path, tmp)
-        os.replace(tmp, target)
+        link_or_copy_atomic(Path(source.audio_path), target)  # segment files are never rewritten
     store.mark_segment_done(seg.job_id, seg.idx, key=seg.key, audio_path=str(target),
                             sample_rate=source.sample_rate, audio_seconds=source.audio_seconds,
                             compute_seconds=0.0, reused=True, warnings=source.warnings)

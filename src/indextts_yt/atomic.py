@@ -1,14 +1,16 @@
 """Atomic file replacement: a file appears complete at its final path, or not at all.
 
-Every audio and subtitle file of the studio is written to ``<final>.tmp-<pid>`` next to its
-final path, fsynced, renamed over the final path, and the directory is fsynced, so that a
-crash at any moment leaves either the old file or the new one (DESIGN.md, Storage).
+Every file the studio writes (audio, subtitles, clips, exported presets and voices, the
+engines' analysis cache) is written to ``<final>.tmp-<pid>`` next to its final path, fsynced,
+renamed over the final path, and the directory is fsynced, so that a crash at any moment
+leaves either the old file or the new one (DESIGN.md, Storage).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,9 +65,38 @@ def atomic_file(final: Path) -> Iterator[BinaryIO]:
     fsync_dir(final.parent)
 
 
-def write_text_atomic(final: Path, text: str) -> None:
+def write_bytes_atomic(final: Path, data: bytes) -> None:
     with atomic_file(final) as f:
-        f.write(text.encode("utf-8"))
+        f.write(data)
+
+
+def write_text_atomic(final: Path, text: str) -> None:
+    write_bytes_atomic(final, text.encode("utf-8"))
+
+
+def link_or_copy_atomic(source: Path, final: Path) -> None:
+    """Make ``final`` hold ``source``'s content, atomically: a hard link where the filesystem
+    allows one, else a copy.
+
+    The link shares ``source``'s data, so only for files that are never modified in place
+    (the studio replaces files, never rewrites them). The linked data is already durable;
+    the rename is made durable by the directory fsync.
+    """
+    final = Path(final)
+    tmp = temp_path(final)
+    tmp.unlink(missing_ok=True)  # left by an earlier try of this process; os.link will not overwrite
+    try:
+        os.link(source, tmp)
+    except OSError:  # another filesystem, or one without hard links
+        with atomic_file(final) as f, open(source, "rb") as src:
+            shutil.copyfileobj(src, f)
+        return
+    try:
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(final.parent)
 
 
 def _writer_alive(pid: int) -> bool:
