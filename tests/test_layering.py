@@ -3,8 +3,9 @@
 Layers, highest first; a module may import its own layer and those below, never above:
 
     delivery   cli, cli_*, __main__ (the command line) > server > webui
-    jobs       jobs/ (plans, store, runner, queue, service)
-    core       engines/, voices/, audio/, text/, presets/, settings, and the shared modules
+    jobs       jobs/ (plans, store, runner, queue, service), presets/ (named settings, checked
+               by planning a sample job)
+    core       engines/, voices/, audio/, text/, settings, and the shared modules
                (atomic, clips, db, errors, paths, outputs, script_input, engine_setup)
 
 and no two modules import each other, directly or round a longer loop. Every import counts,
@@ -30,18 +31,13 @@ ALLOWED_CYCLES: list[set[str]] = [
     {"cli", "cli_batch", "cli_presets"},
 ]
 ALLOWED_UPWARD: set[tuple[str, str]] = {
-    # presets store job settings and check them with the job code (and jobs.batch imports
-    # presets: a jobs <-> presets loop between packages): replaced by the new settings model
-    ("presets.library", "jobs.service"),
-    ("presets.schema", "jobs.publish"),
-    ("presets.schema", "jobs.service"),
     # voices/usage.py asks the job store which jobs use a voice: being moved
     ("voices.usage", "jobs.store"),
 }
 
 DELIVERY_CLI, DELIVERY_SERVER, DELIVERY_WEBUI, JOBS, CORE = 5, 4, 3, 2, 1
 _LAYERS = {"cli": DELIVERY_CLI, "__main__": DELIVERY_CLI, "server": DELIVERY_SERVER,
-           "webui": DELIVERY_WEBUI, "jobs": JOBS}
+           "webui": DELIVERY_WEBUI, "jobs": JOBS, "presets": JOBS}
 
 
 def layer(module: str) -> int:
