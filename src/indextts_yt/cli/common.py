@@ -9,7 +9,7 @@ import inspect
 import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -67,15 +67,13 @@ class EngineLoad:
                            accel=self.accel, compile=self.compile, cuda_kernel=self.cuda_kernel)
 
 
-Command = TypeVar("Command", bound=Callable[..., Any])
-
-
-def option_groups(command: Command) -> Command:
+def option_groups(command: Callable[..., Any]) -> Callable[..., Any]:
     """Let a command take a group of options as one dataclass parameter.
 
     Typer has no dataclass parameters: here each parameter annotated with a dataclass is
     shown to typer as that dataclass's fields (each an Annotated typer option), in its place,
-    and the command is called with the dataclass built from them."""
+    and the command is called with the dataclass built from them. The result takes the
+    fields as keyword arguments, as typer passes them."""
     signature = inspect.signature(command, eval_str=True)
     groups = {p.name: p.annotation for p in signature.parameters.values()
               if dataclasses.is_dataclass(p.annotation)}
@@ -99,7 +97,7 @@ def option_groups(command: Command) -> Command:
     run.__signature__ = signature.replace(parameters=shown)  # type: ignore[attr-defined]
     # typer reads the type hints too; evaluated objects, so no module's names are needed
     run.__annotations__ = {p.name: p.annotation for p in shown}
-    return typing.cast(Command, run)
+    return run
 
 
 def open_store(data_dir: Path | None) -> Store:
