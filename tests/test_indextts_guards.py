@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from indextts_yt.clips import ClipStore
-from indextts_yt.cli_progress import log_line
+from indextts_yt.cli.progress import log_line
 from indextts_yt.db import DB_NAME
 from indextts_yt.engines import registry
 from indextts_yt.engines.base import settings_for, synthesis_warnings

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
-from .jobs.runner import ProgressEvent
+from ..jobs.runner import ProgressEvent
 
 
 def fmt_duration(seconds: float | None) -> str:

@@ -14,7 +14,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_progress import fmt_duration
+from .common import DataDir, JsonOpt, open_store, run_with_progress
+from .progress import fmt_duration
 
 queue_app = typer.Typer(help="The queue: position, state and ETA; reorder jobs.",
                         no_args_is_help=False, invoke_without_command=True)
@@ -41,17 +42,16 @@ def batch(
     vtt: Annotated[bool, typer.Option("--vtt", help="Also write <name>.vtt.")] = False,
     chapters: Annotated[bool, typer.Option("--chapters", help="Also write <name>.chapters.txt "
                         "(YouTube chapters from the headings).")] = False,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Queue many scripts with one preset and narrate them in order, each to its own file."""
-    from .cli import _run_events, _store
-    from .errors import InputError
-    from .jobs import store as st
-    from .jobs.batch import Outputs, collect_scripts, queue_batch, read_scripts
-    from .jobs.queue import queue_view
-    from .paths import data_dir as resolve
-    from .presets import PresetLibrary
-    from .settings import JobSettings
+    from ..errors import InputError
+    from ..jobs import store as st
+    from ..jobs.batch import Outputs, collect_scripts, queue_batch, read_scripts
+    from ..jobs.queue import queue_view
+    from ..paths import data_dir as resolve
+    from ..presets import PresetLibrary
+    from ..settings import JobSettings
 
     if not outdir.is_dir():
         raise InputError(f"output folder {outdir} does not exist")
@@ -60,7 +60,7 @@ def batch(
     settings = PresetLibrary(resolve(data_dir)).get(preset).settings if preset else JobSettings()
     if format is not None:
         settings = settings.merged({"output": {"format": format, "bitrate": None}})
-    store = _store(data_dir)
+    store = open_store(data_dir)
     batch_id, jobs = queue_batch(store, scripts, settings,
                                  Outputs(outdir.resolve(), srt=True, vtt=vtt, chapters=chapters),
                                  origin=st.ORIGIN_CLI, continue_identical=True)
@@ -80,7 +80,7 @@ def batch(
                    f"{fmt_duration(max((e.eta_s or 0) for e in entries if e.position))}) --",
                    err=True)
         try:
-            last = _run_events(store, order[0], from_states=(st.QUEUED,))
+            last = run_with_progress(store, order[0], from_states=(st.QUEUED,))
         except KeyboardInterrupt:
             typer.echo(f"interrupted; run the same command again to continue {batch_id}",
                        err=True)
@@ -96,16 +96,14 @@ def batch(
 
 @queue_app.callback()
 def queue(ctx: typer.Context,
-          json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-          data_dir: Annotated[Optional[Path], typer.Option("--data-dir")] = None) -> None:
+          json_out: JsonOpt = False, data_dir: DataDir = None) -> None:
     """What runs now and what comes next, with ETAs (the server's queue and CLI batches)."""
     if ctx.invoked_subcommand is not None:
         return
-    from .cli import _store
-    from .jobs import store as st
-    from .jobs.queue import queue_view
+    from ..jobs import store as st
+    from ..jobs.queue import queue_view
 
-    store = _store(data_dir)
+    store = open_store(data_dir)
     entries = [e for origin in (st.ORIGIN_SERVER, st.ORIGIN_CLI)
                for e in queue_view(store, origin=origin)]
     if json_out:
@@ -119,30 +117,27 @@ def queue(ctx: typer.Context,
 @queue_app.command("move")
 def move(job_id: Annotated[str, typer.Argument(help="A queued job's id.")],
          position: Annotated[int, typer.Argument(help="1 = next to start.")],
-         data_dir: Annotated[Optional[Path], typer.Option("--data-dir")] = None) -> None:
+         data_dir: DataDir = None) -> None:
     """Move a queued job to POSITION in its queue."""
-    from .cli import _store
-    from .jobs.queue import move_job
+    from ..jobs.queue import move_job
 
-    order = move_job(_store(data_dir), job_id, position)
+    order = move_job(open_store(data_dir), job_id, position)
     typer.echo(f"{job_id} is now #{order.index(job_id) + 1} of {len(order)}")
 
 
 def pause(job_id: Annotated[str, typer.Argument(help="Job id.")],
-          data_dir: Annotated[Optional[Path], typer.Option("--data-dir")] = None) -> None:
+          data_dir: DataDir = None) -> None:
     """Pause a job (a running one stops after its segment in flight); `resume` continues it."""
-    from .cli import _store
-    from .jobs.service import pause_job
+    from ..jobs.service import pause_job
 
-    job = pause_job(_store(data_dir), job_id)
+    job = pause_job(open_store(data_dir), job_id)
     typer.echo(f"{job.id} {job.state}")
 
 
 def cancel(job_id: Annotated[str, typer.Argument(help="Job id.")],
-           data_dir: Annotated[Optional[Path], typer.Option("--data-dir")] = None) -> None:
+           data_dir: DataDir = None) -> None:
     """Cancel a job for good (finished segments are kept)."""
-    from .cli import _store
-    from .jobs.service import cancel_job
+    from ..jobs.service import cancel_job
 
-    job = cancel_job(_store(data_dir), job_id)
+    job = cancel_job(open_store(data_dir), job_id)
     typer.echo(f"{job.id} {job.state}")

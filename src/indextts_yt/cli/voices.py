@@ -1,7 +1,7 @@
 """`indextts-yt voices ...`: the voice library on the command line.
 
 A voice is given by its id (clip-…, or engine:voice for a bundled one) or by its name. Bad
-input raises a StudioError, which cli.main() prints as one line (exit 2).
+input raises a StudioError, which the cli package's main() prints as one line (exit 2).
 """
 
 from __future__ import annotations
@@ -12,21 +12,20 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(help="The voice library: your reference clips by name, and the engines' "
+from .common import DataDir, JsonOpt
+
+voices_app = typer.Typer(help="The voice library: your reference clips by name, and the engines' "
                        "own voices (read-only).",
                   invoke_without_command=True, no_args_is_help=False)
 
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Studio data folder "
-                    "(default: $INDEXTTS_YT_DATA_DIR or the user data dir).")]
 EngineOpt = Annotated[Optional[str], typer.Option("--engine", "-e", help="Only the voices this "
                       "engine speaks (a cloning engine: the library's).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 Ref = Annotated[str, typer.Argument(help="Voice id or name.")]
 
 
 def _library(data_dir: Path | None):
-    from .paths import data_dir as resolve
-    from .voices import VoiceLibrary
+    from ..paths import data_dir as resolve
+    from ..voices import VoiceLibrary
 
     return VoiceLibrary(resolve(data_dir))
 
@@ -39,8 +38,8 @@ def _describe(voice) -> str:
 
 def _list(engine: str | None, tag: str | None, query: str | None, json_out: bool,
           data_dir: Path | None) -> None:
-    from .engines import registry
-    from .errors import EngineUnavailable
+    from ..engines import registry
+    from ..errors import EngineUnavailable
 
     with _library(data_dir) as library:
         voices = library.list(engine=engine, tag=tag, query=query)
@@ -66,7 +65,7 @@ def _list(engine: str | None, tag: str | None, query: str | None, json_out: bool
             typer.echo(f"(not available) {exc}")
 
 
-@app.callback()
+@voices_app.callback()
 def voices(ctx: typer.Context, engine: EngineOpt = None, json_out: JsonOpt = False,
            data_dir: DataDir = None) -> None:
     """The voice library. Without a command: list the voices (as `voices list`)."""
@@ -74,7 +73,7 @@ def voices(ctx: typer.Context, engine: EngineOpt = None, json_out: JsonOpt = Fal
         _list(engine, None, None, json_out, data_dir)
 
 
-@app.command("list")
+@voices_app.command("list")
 def list_voices(engine: EngineOpt = None,
                 tag: Annotated[Optional[str], typer.Option("--tag", help="Only voices with this tag.")] = None,
                 query: Annotated[Optional[str], typer.Option("--query", "-q", help="Only voices whose name, tags or notes contain this.")] = None,
@@ -83,7 +82,7 @@ def list_voices(engine: EngineOpt = None,
     _list(engine, tag, query, json_out, data_dir)
 
 
-@app.command()
+@voices_app.command()
 def add(file: Annotated[Path, typer.Argument(help="Recording: WAV, FLAC, MP3, OGG or M4A with "
                                                    "1-15 s of clean speech (3-10 s is best).")],
         name: Annotated[Optional[str], typer.Option("--name", "-n", help="Its name (default: the file's name).")] = None,
@@ -98,7 +97,7 @@ def add(file: Annotated[Path, typer.Argument(help="Recording: WAV, FLAC, MP3, OG
     typer.echo(f"added {_describe(voice)}")
 
 
-@app.command()
+@voices_app.command()
 def edit(voice: Ref,
          name: Annotated[Optional[str], typer.Option("--name", "-n", help="New name.")] = None,
          language: Annotated[Optional[str], typer.Option("--language", "-l", help="Language tag ('' for none).")] = None,
@@ -106,7 +105,7 @@ def edit(voice: Ref,
          notes: Annotated[Optional[str], typer.Option("--notes", help="New notes ('' for none).")] = None,
          data_dir: DataDir = None) -> None:
     """Rename a voice, re-tag it, or change its language or notes."""
-    from .voices.fields import parse_tags
+    from ..voices.fields import parse_tags
 
     changes = {k: v for k, v in (("name", name), ("language", language), ("notes", notes))
                if v is not None}
@@ -117,7 +116,7 @@ def edit(voice: Ref,
     typer.echo(f"updated {_describe(updated)}")
 
 
-@app.command("rm")
+@voices_app.command("rm")
 def remove(voice: Ref, data_dir: DataDir = None) -> None:
     """Delete a voice and its recording (refused while an unfinished job uses it)."""
     with _library(data_dir) as library:
@@ -125,14 +124,14 @@ def remove(voice: Ref, data_dir: DataDir = None) -> None:
     typer.echo(f"deleted {gone.name} ({gone.id})")
 
 
-@app.command()
+@voices_app.command()
 def export(voice: Ref,
            output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write "
                              "(default: NAME.voice.zip here).")] = None,
            data_dir: DataDir = None) -> None:
     """Write a voice to one file (.voice.zip: its recording and its metadata)."""
-    from .atomic import atomic_file
-    from .outputs import check_writable
+    from ..atomic import atomic_file
+    from ..outputs import check_writable
 
     with _library(data_dir) as library:
         file_name, data = library.export(library.resolve(voice).id)
@@ -142,13 +141,13 @@ def export(voice: Ref,
     typer.echo(f"wrote {path}")
 
 
-@app.command("import")
+@voices_app.command("import")
 def import_voice(file: Annotated[Path, typer.Argument(help="A .voice.zip made by `voices export`.")],
                  name: Annotated[Optional[str], typer.Option("--name", "-n", help="Import under this name instead.")] = None,
                  data_dir: DataDir = None) -> None:
     """Add the voice a .voice.zip holds (checked like any upload)."""
-    from .errors import InputError, PayloadTooLarge
-    from .voices.archive import MAX_ARCHIVE_BYTES
+    from ..errors import InputError, PayloadTooLarge
+    from ..voices.archive import MAX_ARCHIVE_BYTES
 
     try:
         if file.stat().st_size > MAX_ARCHIVE_BYTES:  # before reading it into memory

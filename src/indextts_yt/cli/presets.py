@@ -9,14 +9,15 @@ from typing import Annotated, Optional
 
 import typer
 
+from .common import DataDir, open_store
+
 presets_app = typer.Typer(help="Settings presets: every setting of a job under a name.",
                           no_args_is_help=True)
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Studio data folder.")]
 
 
 def _library(data_dir: Path | None):
-    from .paths import data_dir as resolve
-    from .presets import PresetLibrary
+    from ..paths import data_dir as resolve
+    from ..presets import PresetLibrary
 
     return PresetLibrary(resolve(data_dir))
 
@@ -55,9 +56,7 @@ def save(name: str,
                             "name.")] = False,
          data_dir: DataDir = None) -> None:
     """Save the settings of a job as preset NAME (or use `narrate --save-preset NAME`)."""
-    from .cli import _store
-
-    job = _store(data_dir).get_job(from_job)
+    job = open_store(data_dir).get_job(from_job)
     preset = _library(data_dir).save(name, job.settings, description=description,
                                      replace=replace)
     typer.echo(f"saved preset {preset.name!r}")
@@ -76,8 +75,8 @@ def export(name: str,
                              help="File to write (default: standard output).")] = None,
            data_dir: DataDir = None) -> None:
     """Write a preset to a versioned JSON file."""
-    from .atomic import write_text_atomic
-    from .outputs import check_writable
+    from ..atomic import write_text_atomic
+    from ..outputs import check_writable
 
     text = _library(data_dir).get(name).to_file().to_json()
     if output is None:
@@ -95,8 +94,8 @@ def import_(file: Annotated[Path, typer.Argument(help="A preset .json file (any 
             replace: Annotated[bool, typer.Option("--replace")] = False,
             data_dir: DataDir = None) -> None:
     """Add a preset from its file; it is checked against this studio's engines first."""
-    from .errors import InputError
-    from .presets.schema import MAX_PRESET_BYTES
+    from ..errors import InputError
+    from ..presets.schema import MAX_PRESET_BYTES
 
     try:
         with open(file, "rb") as handle:
