@@ -71,8 +71,8 @@ class Transition:
     #: States where the action is already done: accepted, nothing changes (a repeated
     #: pause; delete of a finished job, which needs no cancel first).
     already: frozenset[JobState] = frozenset()
-    #: JobConflict's message from any other state ({id}, {state}).
-    refusal: str = "job {id} is {state}; it cannot {action}"
+    #: JobConflict's message from any other state ({id}, {state}); events never raise.
+    refusal: str = "job {id} is {state}; {action} is not possible now"
 
 
 TRANSITIONS: dict[Action | Event, Transition] = {
@@ -105,15 +105,11 @@ UNFINISHED: frozenset[JobState] = TRANSITIONS[Action.CANCEL].sources
 FINISHED: frozenset[JobState] = frozenset({D, F, C})
 
 
-def refusal(job_id: str, action: Action | Event, state: str) -> JobConflict:
-    return JobConflict(TRANSITIONS[action].refusal.format(id=job_id, state=state, action=action))
-
-
 def check(job_id: str, action: Action | Event, state: str) -> None:
     """JobConflict unless ``action`` is accepted in ``state`` (a change or already done)."""
     t = TRANSITIONS[action]
     if state not in t.sources and state not in t.already:
-        raise refusal(job_id, action, state)
+        raise JobConflict(t.refusal.format(id=job_id, state=state, action=action))
 
 
 def allowed_actions(state: str) -> list[str]:
