@@ -18,6 +18,7 @@ from indextts_yt.errors import JobBusy
 from indextts_yt.jobs import store as st
 from indextts_yt.jobs.plan import Choice, fingerprint, plan
 from indextts_yt.jobs.runner import run_job, sweep_stale
+from indextts_yt.jobs.service import pause_job
 from indextts_yt.jobs.store import Store
 from indextts_yt.settings import JobSettings
 
@@ -100,7 +101,8 @@ def test_changed_settings_never_serve_old_audio(data_dir, tmp_path):
 def test_stale_running_job_is_swept_to_interrupted(data_dir, tmp_path):
     store = Store(data_dir)
     job = make_job(store, SHORT_SCRIPT, tmp_path / "a.wav")
-    store.set_job_state(job.id, st.RUNNING, runner_pid=999999)
+    # as a runner that died would have left it
+    store.transition(job.id, st.RUNNING, from_states=(st.QUEUED,), runner_pid=999999)
     store.mark_segment_running(job.id, 0)
     orphan = store.job_dir(job.id) / "seg-00000-abc.wav.tmp-999999"
     orphan.write_bytes(b"half a segment")
@@ -135,7 +137,7 @@ def test_pause_between_segments_keeps_finished_work(data_dir, tmp_path):
     runner = run_job(store, job.id)
     for event in runner:
         if event.kind == "segment_done" and event.done == 2:
-            store.set_job_state(job.id, st.PAUSED)  # as the server will, from another thread
+            pause_job(store, job.id)  # as the server will, from another thread
     assert event.kind == "stopped" and event.state == st.PAUSED
     assert sum(s.has_valid_audio for s in store.segments(job.id)) == 2
     events = list(run_job(store, job.id))  # resuming renders only the rest

@@ -20,7 +20,7 @@ from server_util import WAV_HEADER, assert_error, decode, free_port, serve, sse_
 
 JOB_FIELDS = {"id", "title", "state", "created_at", "updated_at", "engine", "voice", "settings",
               "streaming", "total", "done", "audio_seconds", "error", "output_ready",
-              "queue_position", "output", "report", "batch_id"}
+              "queue_position", "output", "report", "batch_id", "actions"}
 SEGMENT_FIELDS = {"index", "text", "state", "chapter", "pause_after", "language", "engine",
                   "voice", "settings", "audio_seconds", "compute_seconds", "rtf", "error",
                   "warnings"}

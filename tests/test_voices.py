@@ -240,7 +240,7 @@ def _job_using(data_dir: Path, clip_id: str, state: str, *, as_emotion: bool = F
             segments=[st.NewSegment(text="Hello.", chapter=None, pause_after="sentence",
                                     language="en", engine="indextts2.5", voice=voice,
                                     settings=settings, key=f"k-{state}")])
-        store.set_job_state(job.id, state)
+        store.transition(job.id, state, from_states=st.JobState)  # test set-up: any state
         return job.id
     finally:
         store.close()
@@ -248,7 +248,7 @@ def _job_using(data_dir: Path, clip_id: str, state: str, *, as_emotion: bool = F
 
 def _set_state(data_dir: Path, job_id: str, state: str) -> None:
     store = st.Store(data_dir)
-    store.set_job_state(job_id, state)
+    store.transition(job_id, state, from_states=st.JobState)  # test set-up: any state
     store.close()
 
 

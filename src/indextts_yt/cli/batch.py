@@ -49,6 +49,7 @@ def batch(
     from ..jobs import store as st
     from ..jobs.batch import Outputs, collect_scripts, queue_batch, read_scripts
     from ..jobs.queue import queue_view
+    from ..jobs.service import requeue_stopped
     from ..paths import data_dir as resolve
     from ..presets import PresetLibrary
     from ..settings import JobSettings
@@ -65,9 +66,7 @@ def batch(
                                  Outputs(outdir.resolve(), srt=True, vtt=vtt, chapters=chapters),
                                  origin=st.ORIGIN_CLI, continue_identical=True)
     # Run again after a stop: what was interrupted or failed goes back in the queue.
-    for job in jobs:
-        if job.state in (st.INTERRUPTED, st.FAILED):
-            store.transition(job.id, st.QUEUED, from_states=(job.state,))
+    requeue_stopped(store, jobs)
     typer.echo(f"{batch_id}: {len(jobs)} scripts -> {outdir}", err=True)
     failed = 0
     while True:

@@ -14,10 +14,11 @@ from typing import Any
 
 from ..errors import InputError, JobConflict
 from . import store as st
+from .state import UNFINISHED, allowed_actions
 from .store import Job, Store
 
 #: States shown in a queue: running, waiting, or stopped but resumable.
-SHOWN = (st.RUNNING, st.QUEUED, st.PAUSED, st.INTERRUPTED, st.FAILED)
+SHOWN = UNFINISHED
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class QueueEntry:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.job.id, "title": self.job.title, "state": self.job.state,
                 "batch_id": self.job.batch_id, "position": self.position,
-                "remaining_s": _round(self.remaining_s), "eta_s": _round(self.eta_s)}
+                "remaining_s": _round(self.remaining_s), "eta_s": _round(self.eta_s),
+                "actions": allowed_actions(self.job.state)}
 
 
 def _round(value: float | None) -> float | None:

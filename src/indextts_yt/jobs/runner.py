@@ -22,9 +22,10 @@ from ..audio import Assembler, PauseSettings, sweep_temp_files, write_segment
 from ..clips import ClipStore
 from ..engines import registry
 from ..engines.base import synthesis_warnings
-from ..errors import JobBusy, StudioError
+from ..errors import JobBusy
 from . import store as st
 from .publish import publish
+from .state import Event, check, fire
 from .store import SegmentRow, Store
 
 PREVIEW_CHARS = 80
@@ -109,8 +110,8 @@ def sweep_stale(store: Store) -> list[str]:
         try:
             if store.job_state(job.id) == st.RUNNING:
                 _clear_debris(store, job)
-                store.set_job_state(job.id, st.INTERRUPTED)
-                swept.append(job.id)
+                if fire(store, job.id, Event.INTERRUPT):
+                    swept.append(job.id)
         finally:
             lock.release()
     return swept
@@ -173,26 +174,24 @@ def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = No
         job = store.get_job(job_id)  # again, now that no one else can be running it
         if from_states is not None and job.state not in tuple(from_states):
             return
-        if job.state == st.CANCELLED:
-            raise StudioError(f"job {job_id} was cancelled; start a new one instead")
+        check(job_id, Event.START, job.state)  # a cancelled job: JobConflict
         _clear_debris(store, job)
-        if not store.transition(job_id, st.RUNNING, from_states=(job.state,),
-                                runner_pid=os.getpid()):
+        if not fire(store, job_id, Event.START, seen=job.state, runner_pid=os.getpid()):
             return  # its state changed under us (a pause, a cancel): respect it
         yield from _run_locked(store, job, tap)
     except GeneratorExit:
-        _stop(store, job_id, st.INTERRUPTED)
+        _stop(store, job_id)
         raise
     except KeyboardInterrupt:
-        _stop(store, job_id, st.INTERRUPTED)
+        _stop(store, job_id)
         raise
     finally:
         lock.release()
 
 
-def _stop(store: Store, job_id: str, state: str) -> None:
+def _stop(store: Store, job_id: str) -> None:
     store.reset_running_segments(job_id)
-    store.transition(job_id, state, from_states=(st.RUNNING,))
+    fire(store, job_id, Event.INTERRUPT)
 
 
 def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[ProgressEvent]:
@@ -272,7 +271,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
                     tap.segment_ended(job.id, seg.idx, False)
                 message = f"segment {seg.idx + 1} failed: {exc}"
                 store.mark_segment_failed(job.id, seg.idx, str(exc))
-                store.transition(job.id, st.FAILED, from_states=(st.RUNNING,), error=message)
+                fire(store, job.id, Event.FAIL, error=message)
                 yield event("stopped", st.FAILED, seg, error=message)
                 return
             except BaseException:
@@ -320,14 +319,14 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             report = publish(job, segments, sample_rate, pauses)
         except Exception as exc:  # e.g. a full disk: every segment is kept; resume retries
             message = f"writing the output failed: {exc}"
-            store.transition(job.id, st.FAILED, from_states=(st.RUNNING,), error=message)
+            fire(store, job.id, Event.FAIL, error=message)
             yield event("stopped", st.FAILED, None, error=message)
             return
         store.set_report(job.id, report)
     finally:
         if streamer:
             streamer.__exit__(None, None, None)
-    if not store.transition(job.id, st.DONE, from_states=(st.RUNNING,)):
+    if not fire(store, job.id, Event.FINISH):
         yield event("stopped", store.job_state(job.id), None)  # changed at the last moment
         return
     yield event("finished", st.DONE, None,

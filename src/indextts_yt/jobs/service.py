@@ -1,10 +1,10 @@
 """Job operations shared by every front end (the CLI and the HTTP server).
 
 Each function takes a Store and plain values, checks the input, and changes the store; none
-knows about HTTP or terminals. State changes are compare-and-set (Store.transition), so an
-API request, the worker thread and another process can act on one job at the same time
-without one silently undoing another. Pause, cancel and edits take effect in the runner
-between segments (it stops as soon as the job is no longer 'running').
+knows about HTTP or terminals. State changes follow jobs/state.py's table and are
+compare-and-set, so an API request, the worker thread and another process can act on one job
+at the same time without one silently undoing another. Pause, cancel and edits take effect in
+the runner between segments (it stops as soon as the job is no longer 'running').
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ..settings import JobFiles, JobSettings, StoredJob, validated
 from ..text import normalize
 from . import store as st
 from .plan import Choice, engine_options_for, fingerprint, plan, segment_key
+from .state import TRANSITIONS, Action, Event, JobState, check, fire, perform
 from .store import Job, NewSegment, SegmentRow, Store
 
 #: Longest text one edited segment may have. Planned segments are at most an engine's
@@ -130,43 +131,22 @@ def check_options(options: Any) -> dict[str, Any]:
 
 
 # -- state changes --------------------------------------------------------------------------
-
-_PAUSABLE = (st.QUEUED, st.RUNNING, st.INTERRUPTED)
-_RESUMABLE = (st.PAUSED, st.INTERRUPTED, st.FAILED)
-_CANCELLABLE = (st.QUEUED, st.RUNNING, st.PAUSED, st.INTERRUPTED, st.FAILED)
-
-
-def _change(store: Store, job_id: str, to: str, allowed: tuple[str, ...],
-            already: tuple[str, ...], refuse: str, origin: str | None = None) -> Job:
-    # Retry: the worker may move the job (queued -> running) between our read and write.
-    for _ in range(5):
-        state = store.job_state(job_id)
-        if state in already:
-            return store.get_job(job_id)
-        if state not in allowed:
-            raise JobConflict(refuse.format(id=job_id, state=state))
-        if store.transition(job_id, to, from_states=(state,), origin=origin):
-            return store.get_job(job_id)
-    raise JobConflict(f"job {job_id} is changing state; try again")
+# Which states allow what, and what each action leads to: jobs/state.py's TRANSITIONS.
 
 
 def pause_job(store: Store, job_id: str) -> Job:
     """Stop after the segment in flight; finished audio is kept. Idempotent."""
-    return _change(store, job_id, st.PAUSED, _PAUSABLE, (st.PAUSED,),
-                   "job {id} is {state}; only a queued or running job can be paused")
+    return perform(store, job_id, Action.PAUSE)
 
 
 def resume_job(store: Store, job_id: str) -> Job:
     """Put a paused, interrupted or failed job back in the server's queue. Idempotent."""
-    return _change(store, job_id, st.QUEUED, _RESUMABLE, (st.QUEUED, st.RUNNING),
-                   "job {id} is {state}; only a paused, interrupted or failed job can be resumed",
-                   origin=st.ORIGIN_SERVER)
+    return perform(store, job_id, Action.RESUME, origin=st.ORIGIN_SERVER)
 
 
 def cancel_job(store: Store, job_id: str) -> Job:
     """Stop for good after the segment in flight (finished audio is kept). Idempotent."""
-    return _change(store, job_id, st.CANCELLED, _CANCELLABLE, (st.CANCELLED,),
-                   "job {id} is {state}; it cannot be cancelled")
+    return perform(store, job_id, Action.CANCEL)
 
 
 def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None,
@@ -179,8 +159,7 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
     """
     job = store.get_job(job_id)
     seg = store.segment(job_id, idx)
-    if job.state == st.CANCELLED:
-        raise JobConflict(f"job {job_id} was cancelled; its segments cannot be edited")
+    check(job_id, Action.EDIT, job.state)
     new_text = seg.text
     if text is not None:
         if not isinstance(text, str):
@@ -201,8 +180,12 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
         return seg, False
     # The server drives the job from now on (a CLI job edited in the UI is re-rendered by
     # the server's worker).
-    store.edit_segment(job_id, idx, text=new_text, settings=settings, key=key,
-                       job_state=st.QUEUED, origin=st.ORIGIN_SERVER)
+    edit = TRANSITIONS[Action.EDIT]
+    if not store.edit_segment(job_id, idx, text=new_text, settings=settings, key=key,
+                              job_state=edit.to, from_states=edit.sources,
+                              origin=st.ORIGIN_SERVER):
+        check(job_id, Action.EDIT, store.job_state(job_id))  # cancelled meanwhile
+        raise JobConflict(f"job {job_id} is changing state; try again")
     return store.segment(job_id, idx), True
 
 
@@ -211,7 +194,7 @@ def delete_job(store: Store, job_id: str, wait_s: float = 60.0) -> None:
     remove its rows and its folder. Files outside the job folder (a CLI --output) are the
     user's and are left alone."""
     store.get_job(job_id)  # JobNotFound first
-    store.transition(job_id, st.CANCELLED, from_states=_CANCELLABLE)
+    fire(store, job_id, Action.DELETE)  # a runner stops after its segment in flight
     job_dir = store.job_dir(job_id)
     lock = FileLock(job_dir / "run.lock", timeout=wait_s)
     try:
@@ -230,10 +213,13 @@ def delete_job(store: Store, job_id: str, wait_s: float = 60.0) -> None:
 
 def requeue_interrupted(store: Store) -> list[str]:
     """Server start-up: its jobs that a stop or crash interrupted go back in the queue."""
-    requeued = []
-    for job in store.list_jobs():
-        if job.origin == st.ORIGIN_SERVER and job.state == st.INTERRUPTED:
-            if store.transition(job.id, st.QUEUED, from_states=(st.INTERRUPTED,)):
-                requeued.append(job.id)
-    return requeued
+    return [job.id for job in store.list_jobs()
+            if job.origin == st.ORIGIN_SERVER and job.state == JobState.INTERRUPTED
+            and fire(store, job.id, Event.REQUEUE, seen=JobState.INTERRUPTED)]
+
+
+def requeue_stopped(store: Store, jobs: list[Job]) -> list[str]:
+    """A CLI batch run again: those of its jobs that were interrupted or failed go back in
+    the queue (their finished segments are kept)."""
+    return [job.id for job in jobs if fire(store, job.id, Event.REQUEUE, seen=job.state)]
 

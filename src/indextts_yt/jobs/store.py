@@ -21,21 +21,23 @@ from typing import Any
 from ..db import DB_NAME, connect, transaction
 from ..errors import JobNotFound
 from ..settings import JobFiles, JobSettings, StoredJob
+from .state import FINISHED as FINISHED  # re-exported for the server
+from .state import UNFINISHED, JobState, SegmentState
+from .state import allowed_actions as allowed_actions  # re-exported for the server
 
-# Job states. "interrupted": its process died mid-run (found on start-up); resumable.
-QUEUED, RUNNING, PAUSED, INTERRUPTED, DONE, FAILED, CANCELLED = (
-    "queued", "running", "paused", "interrupted", "done", "failed", "cancelled",
-)
-RESUMABLE = (QUEUED, PAUSED, INTERRUPTED, FAILED)
-FINISHED = (DONE, FAILED, CANCELLED)  # nothing more will happen unless the user acts
+# The states (jobs/state.py holds them and the changes between them) under the names the
+# server and the CLI use.
+QUEUED, RUNNING, PAUSED = JobState.QUEUED, JobState.RUNNING, JobState.PAUSED
+INTERRUPTED, DONE = JobState.INTERRUPTED, JobState.DONE
+FAILED, CANCELLED = JobState.FAILED, JobState.CANCELLED
+PENDING, SEG_RUNNING = SegmentState.PENDING, SegmentState.RUNNING
+SEG_DONE, SEG_FAILED = SegmentState.DONE, SegmentState.FAILED
 # Who drives a job: "cli" (the process that created it runs it) or "server" (the server's
 # worker picks it up from the queue, and resumes it after a restart).
 ORIGIN_CLI, ORIGIN_SERVER = "cli", "server"
 # Queue positions are times (creation time until moved); moved jobs that shared one are
 # set this far apart (a microsecond: well over a float's resolution at today's epoch).
 _SLOT_STEP = 1e-6
-# Segment states.
-PENDING, SEG_RUNNING, SEG_DONE, SEG_FAILED = "pending", "running", "done", "failed"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -92,7 +94,7 @@ class Job:
     id: str
     created_at: float
     updated_at: float
-    state: str
+    state: JobState
     title: str
     fingerprint: str
     engine: str  # as requested: an engine name or 'auto' (also in settings)
@@ -123,7 +125,7 @@ class SegmentRow:
     voice: str
     settings: dict[str, float]
     key: str
-    state: str
+    state: SegmentState
     audio_path: str | None
     audio_key: str | None
     sample_rate: int | None
@@ -161,10 +163,16 @@ class NewSegment:
     key: str
 
 
+def _marks(values: Iterable[object]) -> str:
+    """``?,?,?``: one SQL parameter per value."""
+    return ",".join("?" for _ in values)
+
+
 def _job(row: sqlite3.Row) -> Job:
     data = dict(row)
     stored = StoredJob.read(json.loads(data["settings"]), data["engine"], data["voice"])
     data["settings"], data["files"] = stored.settings, stored.files
+    data["state"] = JobState(data["state"])
     data["streaming"] = bool(data["streaming"])
     data["report"] = json.loads(data["report"]) if data.get("report") else None
     return Job(**data)
@@ -173,6 +181,7 @@ def _job(row: sqlite3.Row) -> Job:
 def _segment(row: sqlite3.Row) -> SegmentRow:
     data = dict(row)
     data["settings"] = json.loads(data["settings"])
+    data["state"] = SegmentState(data["state"])
     data["reused"] = bool(data["reused"])
     data["warnings"] = tuple(json.loads(data["warnings"])) if data.get("warnings") else ()
     return SegmentRow(**data)
@@ -275,18 +284,11 @@ class Store:
     def find_unfinished(self, fingerprint: str) -> Job | None:
         """The newest job rendering exactly this that has not finished, to continue it."""
         row = self._db.execute(
-            f"SELECT * FROM jobs WHERE fingerprint = ? AND state IN"
-            f" ({','.join('?' * (len(RESUMABLE) + 1))}) ORDER BY created_at DESC LIMIT 1",
-            (fingerprint, *RESUMABLE, RUNNING),
+            f"SELECT * FROM jobs WHERE fingerprint = ? AND state IN ({_marks(UNFINISHED)})"
+            " ORDER BY created_at DESC LIMIT 1",
+            (fingerprint, *UNFINISHED),
         ).fetchone()
         return _job(row) if row else None
-
-    def set_job_state(self, job_id: str, state: str, *, error: str | None = None,
-                      runner_pid: int | None = None) -> None:
-        self._db.execute(
-            "UPDATE jobs SET state = ?, error = ?, runner_pid = ?, updated_at = ? WHERE id = ?",
-            (state, error, runner_pid, time.time(), job_id),
-        )
 
     def set_report(self, job_id: str, report: dict[str, Any] | None) -> None:
         """What the finished job made: measured loudness, files, warnings (JSON)."""
@@ -299,12 +301,13 @@ class Store:
                    origin: str | None = None) -> bool:
         """Set ``state`` only if the job is in one of ``from_states``, atomically; True if it
         was. Concurrent actors (the worker, API requests, another process) use this so that
-        one never silently overwrites a state another has just set (a pause, a cancel)."""
+        one never silently overwrites a state another has just set (a pause, a cancel).
+        jobs/state.py decides which changes are allowed; this only carries them out."""
         states = tuple(from_states)
         cur = self._db.execute(
             f"UPDATE jobs SET state = ?, error = ?, runner_pid = ?, updated_at = ?,"
             f" origin = COALESCE(?, origin)"
-            f" WHERE id = ? AND state IN ({','.join('?' * len(states))})",
+            f" WHERE id = ? AND state IN ({_marks(states)})",
             (state, error, runner_pid, time.time(), origin, job_id, *states),
         )
         return cur.rowcount == 1
@@ -361,8 +364,9 @@ class Store:
         rows = self._db.execute(
             "SELECT s.job_id, s.engine, sum(length(s.text)) FROM segments s"
             " JOIN jobs j ON j.id = s.job_id"
-            " WHERE j.state NOT IN ('done', 'cancelled')"
-            " AND NOT (s.state = 'done' AND s.audio_key = s.key) GROUP BY s.job_id, s.engine")
+            f" WHERE j.state IN ({_marks(UNFINISHED)})"
+            " AND NOT (s.state = ? AND s.audio_key = s.key) GROUP BY s.job_id, s.engine",
+            (*UNFINISHED, SEG_DONE))
         remaining: dict[str, dict[str, int]] = {}
         for job_id, engine, chars in rows:
             remaining.setdefault(job_id, {})[engine] = int(chars)
@@ -375,8 +379,8 @@ class Store:
             "SELECT engine, sum(compute_seconds), sum(length(text)) FROM ("
             "  SELECT engine, compute_seconds, text, row_number() OVER ("
             "    PARTITION BY engine ORDER BY finished_at DESC) AS n"
-            "  FROM segments WHERE state = 'done' AND reused = 0 AND compute_seconds > 0)"
-            " WHERE n <= ? GROUP BY engine", (recent,))
+            "  FROM segments WHERE state = ? AND reused = 0 AND compute_seconds > 0)"
+            " WHERE n <= ? GROUP BY engine", (SEG_DONE, recent))
         return {engine: secs / chars for engine, secs, chars in rows if chars}
 
     def progress(self, job_id: str | None = None) -> dict[str, tuple[int, int, float]]:
@@ -384,11 +388,11 @@ class Store:
         query (the file check of has_valid_audio is left to callers that need it)."""
         rows = self._db.execute(
             "SELECT job_id, count(*),"
-            " sum(state = 'done' AND audio_key = key),"
-            " coalesce(sum(CASE WHEN state = 'done' AND audio_key = key"
+            " sum(state = ? AND audio_key = key),"
+            " coalesce(sum(CASE WHEN state = ? AND audio_key = key"
             "              THEN audio_seconds END), 0)"
             " FROM segments" + (" WHERE job_id = ?" if job_id else "") + " GROUP BY job_id",
-            (job_id,) if job_id else (),
+            (SEG_DONE, SEG_DONE, *((job_id,) if job_id else ())),
         )
         return {r[0]: (r[1], r[2] or 0, float(r[3])) for r in rows}
 
@@ -398,11 +402,11 @@ class Store:
             db.execute("DELETE FROM segments WHERE job_id = ?", (job_id,))
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
-    def job_state(self, job_id: str) -> str:
+    def job_state(self, job_id: str) -> JobState:
         row = self._db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise JobNotFound(f"no job {job_id!r}")
-        return row[0]
+        return JobState(row[0])
 
     # -- segments ---------------------------------------------------------------------------
 
@@ -448,26 +452,35 @@ class Store:
         return cur.rowcount == 1
 
     def edit_segment(self, job_id: str, idx: int, *, text: str, settings: dict[str, float],
-                     key: str, job_state: str, origin: str | None = None) -> None:
+                     key: str, job_state: str, from_states: Iterable[str],
+                     origin: str | None = None) -> bool:
         """New text/settings for one segment: it goes back to pending (its old audio stays
         on disk, no longer valid since its key differs, until the new audio replaces it) and
-        the job takes ``job_state``, in one transaction. The job's fingerprint is marked
-        edited so a `narrate` of the original script never continues this job."""
+        the job takes ``job_state``, in one transaction, only if the job is in one of
+        ``from_states`` (a compare-and-set, as ``transition``); True if it was. The job's
+        fingerprint is marked edited so a `narrate` of the original script never continues
+        this job."""
+        states = tuple(from_states)
         with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE jobs SET state = ?, error = NULL, updated_at = ?,"
+                " origin = COALESCE(?, origin),"
+                " fingerprint = CASE WHEN fingerprint LIKE 'edited:%' THEN fingerprint"
+                "                    ELSE 'edited:' || fingerprint END"
+                f" WHERE id = ? AND state IN ({_marks(states)})",
+                (job_state, time.time(), origin, job_id, *states),
+            )
+            if cur.rowcount != 1:
+                return False
             db.execute(
                 "UPDATE segments SET text = ?, settings = ?, key = ?, state = ?, error = NULL,"
                 " warnings = NULL WHERE job_id = ? AND idx = ?",
                 (text, json.dumps(settings, sort_keys=True), key, PENDING, job_id, idx),
             )
             db.execute(
-                "UPDATE jobs SET state = ?, error = NULL, updated_at = ?,"
-                " origin = COALESCE(?, origin),"
-                " fingerprint = CASE WHEN fingerprint LIKE 'edited:%' THEN fingerprint"
-                "                    ELSE 'edited:' || fingerprint END,"
-                " total_chars = (SELECT sum(length(text)) FROM segments WHERE job_id = ?)"
-                " WHERE id = ?",
-                (job_state, time.time(), origin, job_id, job_id),
-            )
+                "UPDATE jobs SET total_chars = (SELECT sum(length(text)) FROM segments"
+                " WHERE job_id = ?) WHERE id = ?", (job_id, job_id))
+        return True
 
     def mark_segment_failed(self, job_id: str, idx: int, error: str) -> None:
         self._db.execute(
@@ -493,3 +506,22 @@ class Store:
             if seg.has_valid_audio:
                 return seg
         return None
+
+
+def unfinished_jobs_using(db: sqlite3.Connection, clip_id: str) -> list[sqlite3.Row]:
+    """(id, title, state) of the unfinished jobs whose segments speak in ``clip_id`` or take
+    it as a setting (an emotion clip), oldest first.
+
+    It runs on the caller's connection: the voice library checks and deletes a voice in one
+    transaction of its own, so no job can start using the voice in between. A finished job
+    keeps its audio without the clip; an unfinished one would fail without it."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {"jobs", "segments"} <= tables:  # a data dir that never had a job
+        return []
+    # Settings are JSON; a clip id is 21 characters of [a-z0-9-], so a quoted match is exact.
+    return db.execute(
+        f"SELECT id, title, state FROM jobs WHERE state IN ({_marks(UNFINISHED)}) AND id IN"
+        " (SELECT job_id FROM segments WHERE voice = ? OR instr(settings, ?) > 0)"
+        " ORDER BY created_at, id",
+        (*UNFINISHED, clip_id, f'"{clip_id}"'),
+    ).fetchall()

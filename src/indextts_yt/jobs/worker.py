@@ -24,6 +24,7 @@ from . import store as st
 from .events import EventHub
 from .runner import run_job, sweep_stale
 from .service import requeue_interrupted
+from .state import Event, fire
 from .store import Store
 
 log = logging.getLogger("indextts_yt.worker")
@@ -135,4 +136,4 @@ class Worker:
     @staticmethod
     def _fail(store: Store, job_id: str, message: str) -> None:
         store.reset_running_segments(job_id)
-        store.transition(job_id, st.FAILED, from_states=(st.RUNNING, st.QUEUED), error=message)
+        fire(store, job_id, Event.ABORT, error=message)

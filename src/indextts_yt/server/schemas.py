@@ -90,6 +90,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> di
         "report": job.report,
         # 1 = the next job the worker will start; null when not queued.
         "queue_position": queue.index(job.id) + 1 if job.id in queue else None,
+        "actions": st.allowed_actions(job.state),  # what pause/resume/... accept now
     }
 
 

@@ -25,12 +25,12 @@ from typing import Any
 from ..clips import ClipStore, is_clip_id, prepare_clip, read_clip_file
 from ..db import connect, transaction
 from ..errors import InputError, VoiceConflict, VoiceNotFound
+from ..jobs.store import unfinished_jobs_using
 from . import archive
 from .bundled import bundled_voices, engine_clones
 from .fields import (BUNDLED_ID, check_language, check_name, check_notes, check_tags,
                      name_key)
 from .model import BUNDLED, LIBRARY, Voice
-from .usage import unfinished_jobs_using
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS voices (

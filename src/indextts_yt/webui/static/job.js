@@ -196,11 +196,26 @@ export class JobView {
     if (ev.error) this.log(t("log.failed", { error: ev.error }), "state-failed");
     this.lastLoggedState = ev.state;
     const audio = (this.job.audio_seconds || 0) + (ev.kind === "segment_done" ? ev.segment_audio_s || 0 : 0);
+    // The actions belong to a state: after a change, none until the server says which.
+    const moved = ev.state !== this.job.state;
     this.updateJob({
       ...this.job, state: ev.state, done: ev.done, total: ev.total, audio_seconds: audio,
       error: ev.error || this.job.error, report: ev.report || this.job.report,
+      actions: moved ? [] : this.job.actions,
     }, ev);
+    if (moved && !TERMINAL.has(ev.state)) this.refreshActions();
     this.refreshSegments();
+  }
+
+  /** Ask the server which actions the job's current state allows. */
+  refreshActions() {
+    const id = this.job.id;
+    api.job(id).then((fresh) => {
+      // Taken only if about the state shown; else a newer event or snapshot is on its way.
+      if (this.id === id && fresh.state === this.job.state) {
+        this.updateJob({ ...this.job, actions: fresh.actions });
+      }
+    }).catch(() => {});
   }
 
   /** Take a newer job object: header, progress, controls, player; tell the history. */
@@ -298,9 +313,11 @@ export class JobView {
     if (job.audio_seconds) bits.push(t("job.audioLength", { duration: formatDuration(job.audio_seconds) }));
     this.el.progressText.textContent = bits.join(" · ");
 
-    this.el.pause.disabled = !["running", "queued"].includes(state);
-    this.el.resume.disabled = !["paused", "interrupted", "failed"].includes(state);
-    this.el.cancel.disabled = !["queued", "running", "paused", "interrupted", "failed"].includes(state);
+    // What the server allows in this state (GET /api/jobs/{id}: "actions").
+    const actions = job.actions || [];
+    this.el.pause.disabled = !actions.includes("pause");
+    this.el.resume.disabled = !actions.includes("resume");
+    this.el.cancel.disabled = !actions.includes("cancel");
     this.renderFiles();
 
     let note = "";

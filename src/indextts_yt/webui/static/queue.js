@@ -253,9 +253,11 @@ function fillRow(row, entry, lastPosition) {
   const queued = jobState === "queued";
   cells.up.disabled = !queued || position <= 1;
   cells.down.disabled = !queued || position >= lastPosition;
-  cells.pause.disabled = !["running", "queued"].includes(jobState);
-  cells.resume.disabled = !["paused", "interrupted", "failed"].includes(jobState);
-  cells.cancel.disabled = false; // the queue shows only jobs that are not finished
+  // What the server allows in this state (GET /api/queue: "actions").
+  const actions = entry.actions || [];
+  cells.pause.disabled = !actions.includes("pause");
+  cells.resume.disabled = !actions.includes("resume");
+  cells.cancel.disabled = !actions.includes("cancel");
   for (const [key, name] of [["up", "queue.up"], ["down", "queue.down"], ["pause", "job.pause"], ["resume", "job.resume"], ["cancel", "job.cancel"]]) {
     cells[key].textContent = t(name);
   }
