@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHORT_SCRIPT
+from conftest import SHORT_SCRIPT, as_made
 from indextts_yt.errors import JobConflict
 from indextts_yt.jobs import service
 from indextts_yt.jobs import store as st
 from indextts_yt.jobs.state import (FINISHED, TRANSITIONS, UNFINISHED, Action, Event, JobState,
                                     allowed_actions, check, fire, perform)
 from indextts_yt.jobs.store import NewSegment, Store
+from indextts_yt.settings import JobSettings
 from server_util import assert_error, serve
 
 ALL = set(JobState)
@@ -55,7 +56,7 @@ OFFERED = {
 
 def _job(store: Store, state: str, origin: str = st.ORIGIN_CLI) -> str:
     job = store.create_job(
-        title="t", fingerprint=f"fp-{state}", engine="piper", voice=None, settings={},
+        title="t", fingerprint=f"fp-{state}", settings=as_made(JobSettings(engine="piper")),
         output_path=None, srt_path=None, streaming=True, origin=origin,
         segments=[NewSegment(text="Hello.", chapter=None, pause_after="sentence",
                              language="en", engine="piper", voice="v", settings={}, key="k")])

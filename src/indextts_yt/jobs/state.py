@@ -10,14 +10,27 @@ keeps its own copy of these rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from ..errors import JobConflict
 
-if TYPE_CHECKING:
-    from .store import Job, Store
+J = TypeVar("J", covariant=True)
+
+
+class StateStore(Protocol[J]):
+    """What the state machine needs of the job store (jobs.store.Store), which imports this
+    module for the states: so the store is described here rather than imported."""
+
+    def job_state(self, job_id: str) -> str: ...
+
+    def get_job(self, job_id: str) -> J: ...
+
+    def transition(self, job_id: str, state: str, *, from_states: Iterable[str],
+                   error: str | None = None, runner_pid: int | None = None,
+                   origin: str | None = None) -> bool: ...
 
 
 class JobState(StrEnum):
@@ -120,7 +133,7 @@ def allowed_actions(state: str) -> list[str]:
                                                    TRANSITIONS[a].already)]
 
 
-def fire(store: Store, job_id: str, event: Action | Event, *, seen: str | None = None,
+def fire(store: StateStore[object], job_id: str, event: Action | Event, *, seen: str | None = None,
          error: str | None = None, runner_pid: int | None = None,
          origin: str | None = None) -> bool:
     """Compare-and-set the event's change: from any of its sources, or only from ``seen``
@@ -134,7 +147,8 @@ def fire(store: Store, job_id: str, event: Action | Event, *, seen: str | None =
                             runner_pid=runner_pid, origin=origin)
 
 
-def perform(store: Store, job_id: str, action: Action, *, origin: str | None = None) -> Job:
+def perform(store: StateStore[J], job_id: str, action: Action, *, origin: str | None = None
+            ) -> J:
     """A user's action on a job: JobNotFound, JobConflict where refused, a no-op where it is
     already done; returns the job."""
     # Retry: the worker may move the job (queued -> running) between our read and write.
