@@ -183,8 +183,10 @@ def test_rendering_holds_the_engine_only_inside_the_block(piper, monkeypatch):
     spy = Spy(piper, monkeypatch)
     lock = registry.generation_lock("piper")
     segment = RenderInput("piper", "joe", settings_for(piper, {}), "One. Two. Three.")
-    with rendering(segment) as render:
+    own = PreparedVoices()
+    with rendering(segment, voices=own) as render:
         assert lock.locked() and render.sample_rate == piper.sample_rate
+        assert len(own) == 1 and len(prepared_voices) == 0
         chunks = render.chunks()
         next(chunks)  # the caller stops after the first sentence
         with pytest.raises(RuntimeError, match="once"):
@@ -193,7 +195,7 @@ def test_rendering_holds_the_engine_only_inside_the_block(piper, monkeypatch):
     assert chunks.gi_frame is None  # closed before the engine was let go
     audio, warnings = render_all(segment)
     assert audio.dtype == np.float32 and audio.size > 0 and warnings == ()
-    assert spy.prepared == ["joe"]
+    assert spy.prepared == ["joe", "joe"]  # the process's cache did not have it yet
 
 
 def test_a_cloning_engine_needs_the_clips(monkeypatch):

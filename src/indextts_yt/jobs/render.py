@@ -169,7 +169,8 @@ def rendering(segment: SegmentInput, clips: ClipStore | None = None, *,
         while not lock.acquire(timeout=WAIT_S):
             while_waiting()
     try:
-        conditioning = (voices or prepared_voices).get(engine, voice)
+        cache = voices if voices is not None else prepared_voices  # (an empty one is falsy)
+        conditioning = cache.get(engine, voice)
         render = Rendering(engine, segment.text, conditioning, settings, segment.language)
         try:
             yield render
