@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .clips import Clip, ClipStore, check_clip_id
 from .engines import registry
+from .engines.base import PreloadResult
 from .engines.indextts_common import EMOTIONS, LoadOptions
 from .errors import InputError
 
@@ -80,19 +81,12 @@ def emotion_vector_options(spec: str | None) -> dict[str, float]:
     return options
 
 
-def preload_clip(engine_name: str, clip: Clip) -> str:
+def preload_clip(engine_name: str, clip: Clip) -> PreloadResult:
     """Load the engine's model and analyse ``clip`` now, without making speech. Returns how:
-    'analysed', 'loaded from the disk cache' or 'already in memory'."""
+    'analysed', 'loaded from the disk cache' or 'already in memory' (a PreloadResult)."""
     engine = registry.get_engine(engine_name)
     if not engine.capabilities.cloning:
         raise InputError(f"engine {engine_name!r} does not clone voices; preload is for "
                          f"{' and '.join(INDEXTTS_ENGINES)}")
-    before = dict(engine.conditioning.stats)
     with registry.generation_lock(engine_name):  # one model use at a time
-        engine.preload(str(clip.path))
-    after = engine.conditioning.stats
-    if after["computed"] > before["computed"]:
-        return "analysed"
-    if after["from_disk"] > before["from_disk"]:
-        return "loaded from the disk cache"
-    return "already in memory"
+        return engine.preload(str(clip.path))

@@ -3,7 +3,10 @@
 Importing this package imports no engine: each loads on first ``get_engine(name)``.
 """
 
-from .base import Capabilities, Engine, SettingSpec, VoiceInfo, resolve_settings
+from .base import (
+    Capabilities, Engine, EngineBase, LoadInfo, PreloadResult, SettingSpec, VoiceInfo,
+    resolve_settings,
+)
 from .registry import (
     EngineEntry,
     default_voice,
@@ -19,7 +22,10 @@ from .registry import (
 __all__ = [
     "Capabilities",
     "Engine",
+    "EngineBase",
     "EngineEntry",
+    "LoadInfo",
+    "PreloadResult",
     "SettingSpec",
     "VoiceInfo",
     "default_voice",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -68,6 +69,26 @@ class SettingSpec:
     ignored: str = ""
 
 
+@dataclass(frozen=True)
+class LoadInfo:
+    """How an engine's model is loaded (IndexTTS: the serve/narrate flags), as the API shows it."""
+
+    checkpoints: str
+    device: str
+    fp16: bool
+    accel: bool
+    compile: bool
+    cuda_kernel: bool
+
+
+class PreloadResult(StrEnum):
+    """What ``Engine.preload`` did; the values are what the CLI prints and the API returns."""
+
+    ANALYSED = "analysed"
+    FROM_DISK = "loaded from the disk cache"
+    IN_MEMORY = "already in memory"
+
+
 @runtime_checkable
 class Engine(Protocol):
     name: str
@@ -98,6 +119,38 @@ class Engine(Protocol):
         and stores on the segment. An engine with nothing to report returns None, as any
         plain generator or iterator does."""
         ...
+
+    # Optional hooks: EngineBase has a default for each, so callers never probe for them.
+
+    def check_settings(self, settings: Mapping[str, SettingValue]) -> None:
+        """Refuse settings that are valid alone but not together (raise InputError)."""
+        ...
+
+    def load_info(self) -> LoadInfo | None:
+        """How the model is loaded, for engines loaded with options; None otherwise."""
+        ...
+
+    def preload(self, voice: str) -> PreloadResult:
+        """Load the model and analyse ``voice`` now, without making speech."""
+        ...
+
+
+class EngineBase:
+    """The defaults of the Engine protocol's optional hooks; every engine inherits them."""
+
+    def prepare_voice(self, voice: str) -> Any:
+        raise NotImplementedError
+
+    def check_settings(self, settings: Mapping[str, SettingValue]) -> None:
+        return None  # no setting depends on another
+
+    def load_info(self) -> LoadInfo | None:
+        return None  # nothing to configure: the model is bundled
+
+    def preload(self, voice: str) -> PreloadResult:
+        # No analysis cache of its own: preparing the voice is all there is to do.
+        self.prepare_voice(voice)
+        return PreloadResult.ANALYSED
 
 
 def resolve_settings(specs: tuple[SettingSpec, ...], given: Mapping[str, Any]
@@ -156,11 +209,19 @@ def _check_value(spec: SettingSpec, value: Any) -> SettingValue:
     return value
 
 
-def settings_for(engine: Any, given: Mapping[str, Any]) -> dict[str, SettingValue]:
+def with_defaults(specs: tuple[SettingSpec, ...], settings: Mapping[str, SettingValue]
+                  ) -> dict[str, SettingValue]:
+    """``settings`` (already resolved; clip settings may be paths by now) with any missing
+    setting at its default, so an engine states a default only in its SettingSpec. Settings
+    marked ``ignored`` stay out, as in resolve_settings."""
+    filled = {spec.name: spec.default for spec in specs if not spec.ignored}
+    filled.update(settings)
+    return filled
+
+
+def settings_for(engine: Engine, given: Mapping[str, Any]) -> dict[str, SettingValue]:
     """resolve_settings, then the engine's own check of settings that conflict with each
-    other (the optional ``check_settings`` method), so a bad combination fails before work."""
+    other (``check_settings``), so a bad combination fails before work."""
     resolved = resolve_settings(engine.settings, given)
-    check = getattr(engine, "check_settings", None)
-    if check is not None:
-        check(resolved)
+    engine.check_settings(resolved)
     return resolved

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineUnavailable, InputError
-from .base import Capabilities, SettingSpec, VoiceInfo, resolve_settings
+from .base import Capabilities, EngineBase, SettingSpec, VoiceInfo, resolve_settings
 
 #: Bump whenever this module changes the audio produced for the same input.
 _REVISION = 1
@@ -201,7 +201,7 @@ def _dist_version(name: str) -> str:
         return "unknown"
 
 
-class EspeakEngine:
+class EspeakEngine(EngineBase):
     """eSpeak NG through ctypes: many languages (Mandarin among them), robotic but clear."""
 
     name = "espeak"

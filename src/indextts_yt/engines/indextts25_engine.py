@@ -70,17 +70,17 @@ class _Backend25:
                  emotion_path: str | None, settings: Mapping[str, SettingValue],
                  language: str) -> Iterator[np.ndarray]:
         self._install(voice, emotion, emotion_path)
-        lang = str(settings.get("language", "auto"))
+        lang = str(settings["language"])
         lang = language if lang == "auto" else lang
         sampling = {name: settings[name] for name in (
             "temperature", "top_p", "top_k", "num_beams", "repetition_penalty",
             "max_mel_tokens", "diffusion_steps") if name in settings}
         for chunk in self.api.stream(
                 text, voice=voice.path, lang=lang.upper(),
-                speed=max(_MIN_DURATION_FACTOR, 1.0 / float(settings.get("speed", 1.0))),
-                emotion=emotion_path, emotion_strength=float(settings.get("emo_alpha", 1.0)),
-                segment_tokens=int(settings.get("max_text_tokens_per_segment", 60)),
-                include_silence=True, interval_silence=int(settings.get("interval_silence", 200)),
+                speed=max(_MIN_DURATION_FACTOR, 1.0 / float(settings["speed"])),
+                emotion=emotion_path, emotion_strength=float(settings["emo_alpha"]),
+                segment_tokens=int(settings["max_text_tokens_per_segment"]),
+                include_silence=True, interval_silence=int(settings["interval_silence"]),
                 **sampling):
             yield as_mono(chunk.audio)
 

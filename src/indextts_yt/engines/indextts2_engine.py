@@ -101,19 +101,19 @@ class _Backend2:
                  emotion_path: str | None, settings: Mapping[str, SettingValue],
                  language: str) -> Iterator[np.ndarray]:
         self._install(voice, emotion, emotion_path)
-        vector = [float(settings.get(f"emo_{name}", 0.0)) for name in EMOTIONS]
-        emotion_text = str(settings.get("emotion_text") or "")
+        vector = [float(settings[f"emo_{name}"]) for name in EMOTIONS]
+        emotion_text = str(settings["emotion_text"])
         sampling = {name: settings[name] for name in (
             "temperature", "top_p", "top_k", "num_beams", "repetition_penalty",
             "max_mel_tokens") if name in settings}
         chunks = self.tts.infer_generator(
             spk_audio_prompt=voice.path, text=text, output_path=None,
-            emo_audio_prompt=emotion_path, emo_alpha=float(settings.get("emo_alpha", 1.0)),
+            emo_audio_prompt=emotion_path, emo_alpha=float(settings["emo_alpha"]),
             # The library's own weighting, as its web UI applies it to a user's vector.
             emo_vector=self.tts.normalize_emo_vec(vector) if any(vector) else None,
             use_emo_text=bool(emotion_text), emo_text=emotion_text or None,
-            interval_silence=int(settings.get("interval_silence", 200)),
-            max_text_tokens_per_segment=int(settings.get("max_text_tokens_per_segment", 120)),
+            interval_silence=int(settings["interval_silence"]),
+            max_text_tokens_per_segment=int(settings["max_text_tokens_per_segment"]),
             stream_return=True, **sampling)
         held: np.ndarray | None = None  # a silence, sent only if speech follows it
         for item in chunks:
@@ -171,9 +171,9 @@ class IndexTTS2Engine(IndexTTSEngine):
 
     def check_settings(self, settings: Mapping[str, SettingValue]) -> None:
         used = [name for name, on in (
-            ("emotion_clip", bool(settings.get("emotion_clip"))),
-            ("the emotion vector (emo_*)", any(float(settings.get(f"emo_{n}", 0)) for n in EMOTIONS)),
-            ("emotion_text", bool(settings.get("emotion_text"))),
+            ("emotion_clip", bool(settings["emotion_clip"])),
+            ("the emotion vector (emo_*)", any(float(settings[f"emo_{n}"]) for n in EMOTIONS)),
+            ("emotion_text", bool(settings["emotion_text"])),
         ) if on]
         if len(used) > 1:
             raise InputError(f"give the emotion one way: {' and '.join(used)} were both set")

@@ -37,7 +37,10 @@ from ..atomic import atomic_file
 from ..audio.fades import raised_cosine
 from ..errors import EngineUnavailable, InputError
 from . import kv_cache
-from .base import Capabilities, SettingSpec, SettingValue, Synthesis, VoiceInfo
+from .base import (
+    Capabilities, EngineBase, LoadInfo, PreloadResult, SettingSpec, SettingValue, Synthesis,
+    VoiceInfo, with_defaults,
+)
 
 SAMPLE_RATE = 22_050
 ENV_CACHE_DIR = "INDEXTTS_YT_CACHE_DIR"
@@ -385,7 +388,7 @@ class _Backend:
                  language: str) -> Iterator[np.ndarray]: ...
 
 
-class IndexTTSEngine:
+class IndexTTSEngine(EngineBase):
     """The engine contract for an IndexTTS library. Subclasses fill in the class attributes
     and ``_load_backend``."""
 
@@ -446,19 +449,30 @@ class IndexTTSEngine:
             emotion=self.conditioning.get("emotion", voice, lambda: backend.analyse_emotion(voice)),
         )
 
-    def preload(self, voice: str) -> Voice:
-        """Load the model and analyse a clip now, without synthesising speech."""
-        return self.prepare_voice(voice)
+    def preload(self, voice: str) -> PreloadResult:
+        """Load the model and analyse a clip now, without synthesising speech; says whether
+        the analysis was made, read from the disk cache or already in memory."""
+        before = dict(self.conditioning.stats)
+        self.prepare_voice(voice)
+        after = self.conditioning.stats
+        if after["computed"] > before["computed"]:
+            return PreloadResult.ANALYSED
+        if after["from_disk"] > before["from_disk"]:
+            return PreloadResult.FROM_DISK
+        return PreloadResult.IN_MEMORY
 
-    def check_settings(self, settings: Mapping[str, SettingValue]) -> None:
-        """Settings that are valid alone but not together."""
+    def load_info(self) -> LoadInfo:
+        return LoadInfo(checkpoints=str(self.checkpoints), device=self.device,
+                        fp16=self.options.fp16, accel=self.options.accel,
+                        compile=self.options.compile, cuda_kernel=self.options.cuda_kernel)
 
     def synthesize(self, text: str, conditioning: Voice, settings: Mapping[str, SettingValue],
                    language: str = "en") -> Synthesis:
         """The library's chunks, each piece of speech ending in a fade, none past full
         scale; returns the warnings about this segment (runaways, scaled pieces)."""
         backend = self._loaded()
-        emotion_path = str(settings.get("emotion_clip") or "") or None
+        settings = with_defaults(self.settings, settings)  # the backends read every setting
+        emotion_path = str(settings["emotion_clip"]) or None
         emotion = None
         if emotion_path:
             emotion = self.conditioning.get(

