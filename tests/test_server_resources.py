@@ -66,3 +66,19 @@ def test_requests_from_many_threads_leave_no_connection_open(data_dir):
         after, db_after = _settled(files, data_dir)
         assert db_after == 0
         assert after <= files, (files, after)
+
+
+def test_a_stream_keeps_its_connection_until_the_client_leaves(data_dir):
+    with serve(data_dir, start_worker=False) as srv:
+        job = srv.create(SHORT_SCRIPT, engine="piper")["id"]  # queued: its streams stay open
+        assert _db_fds(data_dir) == 0
+        with httpx.Client(base_url=srv.base, timeout=60) as http:
+            with http.stream("GET", f"/api/jobs/{job}/events") as events, \
+                    http.stream("GET", f"/api/jobs/{job}/audio") as audio:
+                assert next(events.iter_lines()) == "event: snapshot"
+                assert len(next(audio.iter_raw())) >= 44  # the WAV header
+                assert _db_fds(data_dir) > 0  # each stream reads with its own Store
+        deadline = time.monotonic() + 10
+        while _db_fds(data_dir) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _db_fds(data_dir) == 0
