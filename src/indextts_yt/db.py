@@ -16,7 +16,9 @@ DB_NAME = "studio.sqlite3"
 
 def connect(data_dir: Path | str) -> sqlite3.Connection:
     """A connection in autocommit mode (group writes with BEGIN IMMEDIATE ... COMMIT),
-    WAL, rows as sqlite3.Row. One per thread: connections are not shared."""
+    WAL, rows as sqlite3.Row. One user at a time: a connection is never used by two
+    threads at once, but it may move between them (a server request's connection is
+    opened, used and closed on different pool threads), hence check_same_thread=False."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(data_dir / DB_NAME, timeout=30, isolation_level=None,

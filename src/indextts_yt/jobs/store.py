@@ -190,14 +190,18 @@ def _segment(row: sqlite3.Row) -> SegmentRow:
 class Store:
     """One data directory: ``studio.sqlite3`` plus ``jobs/<id>/`` folders of segment audio."""
 
-    def __init__(self, data_dir: Path | str):
+    def __init__(self, data_dir: Path | str, *, create: bool = True):
+        """``create=False``: only connect, for a data dir already opened once with the
+        default (the server opens a Store per request; the schema is made at its start)."""
         self.data_dir = Path(data_dir)
         self.jobs_dir = self.data_dir / "jobs"
-        self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.data_dir / DB_NAME
+        if create:
+            self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self._db = connect(self.data_dir)
-        self._db.executescript(SCHEMA)
-        self._migrate()
+        if create:
+            self._db.executescript(SCHEMA)
+            self._migrate()
 
     def _migrate(self) -> None:
         """Columns added after a data dir may have been created get added to it."""

@@ -22,6 +22,7 @@ from . import errors
 from .audio_stream import router as audio_router
 from .context import Studio
 from .openai_speech import router as speech_router
+from .responses import ERROR_RESPONSES
 from .routes_clips import router as clips_router
 from .routes_engines import router as engines_router
 from .routes_jobs import router as jobs_router
@@ -56,7 +57,6 @@ def create_app(data_dir: Path | str, api_key: str | None = None, start_worker: b
             yield
         finally:
             await run_in_threadpool(studio.worker.stop)
-            studio.close()
 
     app = FastAPI(title="Index-TTS-YT", version=__version__, lifespan=lifespan,
                   summary="Long-form narration studio: jobs, live progress, streamed audio, "
@@ -64,9 +64,9 @@ def create_app(data_dir: Path | str, api_key: str | None = None, start_worker: b
     app.state.studio = studio
     errors.install(app)
     for router in (engines_router, jobs_router, queue_router, presets_router, clips_router,
-                   sse_router, audio_router, speech_router):
-        app.include_router(router)
-    app.include_router(voices_router)
+                   sse_router, audio_router, speech_router, voices_router):
+        # Every error is an ErrorBody (errors.py); this also replaces FastAPI's 422 shape.
+        app.include_router(router, responses=ERROR_RESPONSES)
 
     if UI_DIR.is_dir():
         app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")

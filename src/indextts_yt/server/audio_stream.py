@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..audio import (BlockResampler, PauseSettings, Timeline, iter_segment_blocks,
@@ -32,8 +32,9 @@ from ..jobs import store as st
 from ..jobs.events import LiveSegment, Subscription
 from ..jobs.runner import job_sample_rate
 from ..jobs.store import SegmentRow
-from .context import Studio
-from .routes_jobs import checked_id, studio
+from .context import StreamStoreDep, Studio, StudioDep
+from .responses import file_response
+from .routes_jobs import checked_id
 
 router = APIRouter(tags=["progress and audio"])
 
@@ -42,13 +43,13 @@ _SILENCE = bytes(2 * 65536)
 
 
 @router.get("/api/jobs/{job_id}/audio", summary="The narration as it is made (progressive WAV)",
-            responses={200: {"content": {"audio/wav": {}}}})
-async def job_audio(job_id: str, request: Request):
-    s = studio(request)
+            response_class=StreamingResponse,
+            responses=file_response("audio/wav", description="a progressive WAV, or the "
+                                    "finished file"))
+async def job_audio(job_id: str, s: StudioDep, store: StreamStoreDep) -> Response:
     checked_id(job_id)
 
     def look():
-        store = s.store()
         job = store.get_job(job_id)
         segs = store.segments(job_id)
         finished = job.state == st.DONE and Path(job.output_path).is_file() and all(
@@ -60,17 +61,18 @@ async def job_audio(job_id: str, request: Request):
     if finished:
         return FileResponse(job.output_path, media_type="audio/wav", headers=headers)
     pauses = PauseSettings(**job.settings.pauses)
-    return StreamingResponse(progressive_wav(s, job_id, len(segs), rate, pauses),
+    # The stream reads with this request's Store: it stays open until the stream ends.
+    return StreamingResponse(progressive_wav(s, store, job_id, len(segs), rate, pauses),
                              media_type="audio/wav", headers=headers)
 
 
-async def progressive_wav(s: Studio, job_id: str, total: int, rate: int,
+async def progressive_wav(s: Studio, store: st.Store, job_id: str, total: int, rate: int,
                           pauses: PauseSettings) -> AsyncIterator[bytes]:
     with s.hub.subscribe(job_id) as sub:
         yield streaming_wav_header(rate)
         timeline = Timeline(rate, pauses)
         for idx in range(total):
-            found = await _wait_for(s, sub, job_id, idx)
+            found = await _wait_for(s, store, sub, job_id, idx)
             if found is None:
                 return  # failed, cancelled or deleted: end the stream where the audio ends
             seg, live = found
@@ -120,13 +122,12 @@ async def _live_pcm(timeline: Timeline, live: LiveSegment, rate: int,
         yield to_pcm16(out)
 
 
-async def _wait_for(s: Studio, sub: Subscription, job_id: str, idx: int,
+async def _wait_for(s: Studio, store: st.Store, sub: Subscription, job_id: str, idx: int,
                     ) -> tuple[SegmentRow, LiveSegment | None] | None:
     """Segment ``idx`` once its audio can be streamed (file, or live render), or None if it
     never will be (the job failed, was cancelled or deleted)."""
 
     def look():
-        store = s.store()
         return store.segment(job_id, idx), store.job_state(job_id)
 
     while True:

@@ -1,42 +1,41 @@
-"""The studio a request works on: the data dir, a Store per thread, the hub and the worker.
+"""The studio a request works on, and the objects a request owns, as FastAPI dependencies.
 
-SQLite connections must not be shared between threads, and FastAPI runs plain ``def``
-endpoints on a thread pool, so each pool thread lazily opens its own Store (cheap: one
-connection in WAL mode, where readers never block the worker's writes).
+The database objects (Store, PresetLibrary, VoiceLibrary) are opened for one request and
+closed after it, so no connection outlives its request. Opening a Store only connects: the
+schema is made once, when the Studio starts. A connection is entered, used and closed on
+different pool threads, but by one request at a time (db.connect allows that).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends, Request
+
+from ..clips import ClipStore
 from ..jobs.events import EventHub
 from ..jobs.store import Store
 from ..jobs.worker import Worker
+from ..presets import PresetLibrary
+from ..voices import VoiceLibrary
 
 
 class Studio:
-    def __init__(self, data_dir: Path, *, start_worker: bool = True) -> None:
+    def __init__(self, data_dir: Path | str, *, start_worker: bool = True) -> None:
         self.data_dir = Path(data_dir)
-        Store(self.data_dir).close()  # create the folder and schema now, in one thread
+        Store(self.data_dir).close()  # create the folder, schema and migrations now, once
         self.hub = EventHub()
         self.worker = Worker(self.data_dir, self.hub)
         self.start_worker = start_worker
-        self._local = threading.local()
-        self._all: list[Store] = []
-        self._all_lock = threading.Lock()
         self._speech = 0  # OpenAI speech generations in progress
         self._speech_lock = threading.Lock()
 
-    def store(self) -> Store:
-        """This thread's own Store."""
-        store = getattr(self._local, "store", None)
-        if store is None:
-            store = Store(self.data_dir)
-            self._local.store = store
-            with self._all_lock:
-                self._all.append(store)
-        return store
+    def open_store(self) -> Store:
+        """A new connection to the studio's jobs; the caller closes it."""
+        return Store(self.data_dir, create=False)
 
     def changed(self, job_id: str) -> None:
         """A request changed a job: tell listeners, and let the worker look at the queue."""
@@ -55,11 +54,46 @@ class Studio:
         with self._speech_lock:
             self._speech -= 1
 
-    def close(self) -> None:
-        with self._all_lock:
-            stores, self._all = self._all, []
-        for store in stores:
-            try:
-                store.close()
-            except Exception:  # noqa: BLE001 - closing at shutdown; nothing to save
-                pass
+
+async def get_studio(request: Request) -> Studio:  # async: no thread for a lookup
+    return request.app.state.studio
+
+
+StudioDep = Annotated[Studio, Depends(get_studio)]
+
+
+def get_store(studio: StudioDep) -> Iterator[Store]:
+    store = studio.open_store()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def get_presets(studio: StudioDep) -> Iterator[PresetLibrary]:
+    library = PresetLibrary(studio.data_dir)
+    try:
+        yield library
+    finally:
+        library.close()
+
+
+def get_voices(studio: StudioDep) -> Iterator[VoiceLibrary]:
+    library = VoiceLibrary(studio.data_dir)
+    try:
+        yield library
+    finally:
+        library.close()
+
+
+async def get_clips(studio: StudioDep) -> ClipStore:
+    return ClipStore(studio.data_dir)  # files only: nothing to close
+
+
+# scope="function": closed as soon as the endpoint has returned, before the answer is sent.
+StoreDep = Annotated[Store, Depends(get_store, scope="function")]
+PresetsDep = Annotated[PresetLibrary, Depends(get_presets, scope="function")]
+VoicesDep = Annotated[VoiceLibrary, Depends(get_voices, scope="function")]
+ClipsDep = Annotated[ClipStore, Depends(get_clips)]
+#: For a streamed answer (events, live audio): open until the stream ends.
+StreamStoreDep = Annotated[Store, Depends(get_store, scope="request")]

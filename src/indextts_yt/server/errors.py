@@ -1,4 +1,5 @@
-"""Every error leaves the server as ``{"error": "<one readable line>"}`` with a fitting status.
+"""Every error leaves the server as ``{"error": "<one readable line>"}`` (responses.ErrorBody)
+with a fitting status.
 
 The studio's own errors already carry a line written for the user (the CLI prints the same
 text); here they only get a status: bad input 400, too large 413, unknown job 404, a state
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import (ClipNotFound, EngineUnavailable, InputError, JobBusy, JobConflict,
                       JobNotFound, PayloadTooLarge, PresetConflict, PresetNotFound,
                       StudioError, VoiceConflict, VoiceNotFound)
+from .responses import ErrorBody
 
 log = logging.getLogger("indextts_yt.server")
 
@@ -44,7 +46,7 @@ class UnsupportedMedia(InputError):
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return JSONResponse(ErrorBody(error=message).model_dump(), status_code=status, headers=headers)
 
 
 def status_of(exc: StudioError) -> int:

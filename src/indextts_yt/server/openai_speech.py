@@ -24,6 +24,7 @@ from ..errors import EngineUnavailable, InputError, PayloadTooLarge
 from ..jobs.plan import AUTO, Choice, plan
 from ..jobs.runner import job_sample_rate
 from ..clips import ClipStore
+from .responses import file_response
 from .speech_producer import SpeechProducer
 
 router = APIRouter(tags=["OpenAI-compatible"])
@@ -63,7 +64,8 @@ def resolve(model: str, voice: str | None) -> Choice:
 
 @router.post("/v1/audio/speech", response_class=StreamingResponse,
              summary="OpenAI-compatible text to speech, streamed",
-             responses={200: {"content": {t: {} for t in sorted(set(MEDIA_TYPES.values()))}}})
+             responses=file_response(*sorted(set(MEDIA_TYPES.values())),
+                                     description="the audio, streamed as it is made"))
 async def speech(body: SpeechRequest, request: Request) -> StreamingResponse:
     if len(body.input) > MAX_SPEECH_CHARS:
         raise PayloadTooLarge(f"input is limited to {MAX_SPEECH_CHARS} characters, got {len(body.input)}")

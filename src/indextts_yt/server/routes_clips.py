@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from pathlib import PurePath
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
@@ -13,28 +12,26 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ..clips import MAX_CLIP_BYTES, ClipStore
+from ..clips import MAX_CLIP_BYTES
 from ..engine_setup import preload_clip
 from ..errors import InputError, PayloadTooLarge
+from .context import ClipsDep
 from .errors import UnsupportedMedia
+from .responses import ClipPublic, PreloadResult, file_response
 from .uploads import capped
 
 router = APIRouter(tags=["clips"])
 _FORM_SLACK = 64 * 1024
 
 
-def _clips(request: Request) -> ClipStore:
-    return ClipStore(request.app.state.studio.data_dir)
-
-
 @router.get("/api/clips", summary="Reference clips stored in the studio")
-def list_clips(request: Request) -> list[dict[str, Any]]:
-    return [clip.to_dict() for clip in _clips(request).list()]
+def list_clips(clips: ClipsDep) -> list[ClipPublic]:
+    return [ClipPublic(**clip.to_dict()) for clip in clips.list()]
 
 
 @router.post("/api/clips", status_code=201,
              summary="Upload a reference clip (multipart 'file': WAV, FLAC, MP3, OGG, M4A; 1-15 s)")
-async def upload_clip(request: Request) -> dict[str, Any]:
+async def upload_clip(request: Request, clips: ClipsDep) -> ClipPublic:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "multipart/form-data":
         raise UnsupportedMedia("upload the clip as multipart/form-data with a 'file' field")
@@ -52,14 +49,15 @@ async def upload_clip(request: Request) -> dict[str, Any]:
         data = await upload.read()
     finally:
         await form.close()
-    clip = await run_in_threadpool(_clips(request).add, data, name)
-    return clip.to_dict()
+    clip = await run_in_threadpool(clips.add, data, name)
+    return ClipPublic(**clip.to_dict())
 
 
 @router.get("/api/clips/{clip_id}/audio", response_class=FileResponse,
+            responses=file_response("audio/wav", description="the clip"),
             summary="The stored clip (mono WAV)")
-def clip_audio(clip_id: str, request: Request) -> FileResponse:
-    clip = _clips(request).get(clip_id)
+def clip_audio(clip_id: str, clips: ClipsDep) -> FileResponse:
+    clip = clips.get(clip_id)
     return FileResponse(clip.path, media_type="audio/wav", filename=f"{clip.id}.wav")
 
 
@@ -70,9 +68,9 @@ class PreloadRequest(BaseModel):
 
 @router.post("/api/clips/{clip_id}/preload",
              summary="Analyse a clip now (loads the model if needed; makes no speech)")
-async def preload(clip_id: str, body: PreloadRequest, request: Request) -> dict[str, Any]:
-    clip = _clips(request).get(clip_id)
+async def preload(clip_id: str, body: PreloadRequest, clips: ClipsDep) -> PreloadResult:
+    clip = clips.get(clip_id)
     started = time.monotonic()
     how = await run_in_threadpool(preload_clip, body.engine, clip)
-    return {"clip": clip.id, "engine": body.engine, "result": how,
-            "seconds": round(time.monotonic() - started, 3)}
+    return PreloadResult(clip=clip.id, engine=body.engine, result=how,
+                         seconds=round(time.monotonic() - started, 3))

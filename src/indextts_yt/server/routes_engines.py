@@ -3,61 +3,63 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from .. import __version__
 from ..engines import registry
 from ..errors import EngineUnavailable
 from ..jobs.plan import Choice, describe, plan
 from ..jobs.service import check_text
+from .context import StudioDep
+from .responses import (EngineCapabilities, EngineInfo, EngineLoad, EngineMissing, EngineSetting,
+                        EngineVoice, Health, Preview, PreviewSegment)
 from .schemas import PreviewRequest
 
 router = APIRouter(tags=["engines"])
 
 
 @router.get("/api/health", summary="Liveness (needs no API key)")
-def health(request: Request) -> dict[str, Any]:
-    worker = request.app.state.studio.worker
+def health(s: StudioDep) -> Health:
     # ready: the worker has swept, re-queued and warmed the default engine up.
-    return {"ok": True, "version": __version__, "ready": worker.alive and worker.wait_started(0)}
+    return Health(ok=True, version=__version__,
+                  ready=s.worker.alive and s.worker.wait_started(0))
 
 
-def engine_json(name: str) -> dict[str, Any]:
+def engine_json(name: str) -> EngineInfo:
     engine = registry.get_engine(name)
     caps = engine.capabilities
     info = engine.load_info()  # how an IndexTTS model is loaded (serve flags); None: bundled
-    return {
-        "name": engine.name,
-        "load": None if info is None else asdict(info),
-        "sample_rate": engine.sample_rate,
-        "capabilities": {"languages": list(caps.languages), "cloning": caps.cloning,
-                         "emotion": list(caps.emotion), "max_segment_chars": caps.max_segment_chars,
-                         "streaming": caps.streaming},
-        "available": True,
-        "settings": [{"name": s.name, "kind": s.kind, "default": s.default, "minimum": s.minimum,
-                      "maximum": s.maximum, "choices": list(s.choices), "help": s.help,
-                      "ignored": s.ignored} for s in engine.settings],
-        "voices": [{k: v for k, v in asdict(voice).items() if k != "engine"}
-                   for voice in engine.voices()],
-    }
+    return EngineInfo(
+        name=engine.name,
+        load=None if info is None else EngineLoad(**asdict(info)),
+        sample_rate=engine.sample_rate,
+        capabilities=EngineCapabilities(
+            languages=list(caps.languages), cloning=caps.cloning, emotion=list(caps.emotion),
+            max_segment_chars=caps.max_segment_chars, streaming=caps.streaming),
+        available=True,
+        settings=[EngineSetting(name=s.name, kind=s.kind, default=s.default, minimum=s.minimum,
+                                maximum=s.maximum, choices=list(s.choices), help=s.help,
+                                ignored=s.ignored) for s in engine.settings],
+        voices=[EngineVoice(**{k: v for k, v in asdict(voice).items() if k != "engine"})
+                for voice in engine.voices()],
+    )
 
 
 @router.get("/api/engines", summary="Every engine: its voices, settings and capabilities, "
             "or why it cannot run here")
-def engines() -> list[dict[str, Any]]:
-    out = []
+def engines() -> list[EngineInfo | EngineMissing]:
+    out: list[EngineInfo | EngineMissing] = []
     for name in registry.engine_names():
         try:
             out.append(engine_json(name))
         except EngineUnavailable as exc:  # an optional engine without its extra or weights
-            out.append({"name": name, "available": False, "reason": str(exc)})
+            out.append(EngineMissing(name=name, available=False, reason=str(exc)))
     return out
 
 
 @router.post("/api/preview", summary="How a script will be split (no synthesis)")
-def preview(body: PreviewRequest) -> dict[str, Any]:
+def preview(body: PreviewRequest) -> Preview:
     check_text(body.text)
     segments = plan(body.text, Choice(body.engine, body.voice), {}, body.max_chars)
-    return {"version": 1, "segments": describe(segments)}
+    return Preview(version=1, segments=[PreviewSegment(**d) for d in describe(segments)])

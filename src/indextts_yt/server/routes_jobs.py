@@ -1,7 +1,7 @@
 """Jobs: create, list, get, delete; pause/resume/cancel; segments and their edits; files.
 
-Plain ``def`` endpoints run on the thread pool with that thread's Store; each only changes
-rows (through jobs.service) and wakes the worker — the work itself is the worker's, so a
+Plain ``def`` endpoints run on the thread pool with the request's own Store (StoreDep);
+each only changes rows (through jobs.service) and wakes the worker — the work itself is the worker's, so a
 request returns at once and nothing here waits on synthesis. Files are served only by job
 and segment id, from paths the store recorded, never from a path the client sent.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -21,17 +21,14 @@ from ..audio.encode import FORMATS
 from ..errors import JobConflict, JobNotFound
 from ..jobs import service
 from ..jobs import store as st
-from .context import Studio
-from .schemas import JobCreate, SegmentEdit, job_json, job_of, segment_json
+from .context import StoreDep, Studio, StudioDep
+from .responses import JobPublic, SegmentPublic, file_response, job_json, job_of, segment_json
+from .schemas import JobCreate, SegmentEdit
 from .uploads import read_job_request
 
 router = APIRouter(tags=["jobs"])
 
 _JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
-
-
-def studio(request: Request) -> Studio:
-    return request.app.state.studio
 
 
 def checked_id(job_id: str) -> str:
@@ -65,75 +62,70 @@ _CREATE_DOC = {
 
 @router.post("/api/jobs", status_code=201, openapi_extra=_CREATE_DOC,
              summary="Start a narration (JSON, or a multipart upload of a .txt/.md file)")
-async def create_job(request: Request) -> dict[str, Any]:
-    s = studio(request)
+async def create_job(request: Request, s: StudioDep, store: StoreDep) -> JobPublic:
     req = await read_job_request(request)
 
-    def create() -> dict[str, Any]:
-        store = s.store()
+    def create() -> JobPublic:
         job, _ = service.create_job(store, req)
         return job_of(store, job.id)
 
     job = await run_in_threadpool(create)
-    s.changed(job["id"])
+    s.changed(job.id)
     return job
 
 
 @router.get("/api/jobs", summary="All jobs, newest first")
-def list_jobs(s: Studio = Depends(studio)) -> list[dict[str, Any]]:
-    store = s.store()
+def list_jobs(store: StoreDep) -> list[JobPublic]:
     progress = store.progress()
     queue = store.queued_ids()
     return [job_json(job, progress.get(job.id, (0, 0, 0.0)), queue) for job in store.list_jobs()]
 
 
 @router.get("/api/jobs/{job_id}", summary="One job")
-def get_job(job_id: str, s: Studio = Depends(studio)) -> dict[str, Any]:
-    return job_of(s.store(), checked_id(job_id))
+def get_job(job_id: str, store: StoreDep) -> JobPublic:
+    return job_of(store, checked_id(job_id))
 
 
-@router.delete("/api/jobs/{job_id}", status_code=204,
+@router.delete("/api/jobs/{job_id}", status_code=204, response_class=Response,
                summary="Delete a job and its files (a running job is cancelled first)")
-def delete_job(job_id: str, s: Studio = Depends(studio)) -> Response:
-    service.delete_job(s.store(), checked_id(job_id))
+def delete_job(job_id: str, s: StudioDep, store: StoreDep) -> Response:
+    service.delete_job(store, checked_id(job_id))
     s.hub.forget(job_id)
     return Response(status_code=204)
 
 
-def _act(s: Studio, job_id: str, action) -> dict[str, Any]:
-    store = s.store()
+def _act(s: Studio, store: st.Store, job_id: str,
+         action: Callable[[st.Store, str], object]) -> JobPublic:
     action(store, checked_id(job_id))
     s.changed(job_id)
     return job_of(store, job_id)
 
 
 @router.post("/api/jobs/{job_id}/pause", summary="Pause after the segment in flight")
-def pause(job_id: str, s: Studio = Depends(studio)) -> dict[str, Any]:
-    return _act(s, job_id, service.pause_job)
+def pause(job_id: str, s: StudioDep, store: StoreDep) -> JobPublic:
+    return _act(s, store, job_id, service.pause_job)
 
 
 @router.post("/api/jobs/{job_id}/resume", summary="Queue a paused, interrupted or failed job")
-def resume(job_id: str, s: Studio = Depends(studio)) -> dict[str, Any]:
-    return _act(s, job_id, service.resume_job)
+def resume(job_id: str, s: StudioDep, store: StoreDep) -> JobPublic:
+    return _act(s, store, job_id, service.resume_job)
 
 
 @router.post("/api/jobs/{job_id}/cancel", summary="Stop for good after the segment in flight")
-def cancel(job_id: str, s: Studio = Depends(studio)) -> dict[str, Any]:
-    return _act(s, job_id, service.cancel_job)
+def cancel(job_id: str, s: StudioDep, store: StoreDep) -> JobPublic:
+    return _act(s, store, job_id, service.cancel_job)
 
 
 @router.get("/api/jobs/{job_id}/segments", summary="The job's segments and their timings")
-def segments(job_id: str, s: Studio = Depends(studio)) -> list[dict[str, Any]]:
-    store = s.store()
+def segments(job_id: str, store: StoreDep) -> list[SegmentPublic]:
     store.get_job(checked_id(job_id))
     return [segment_json(seg) for seg in store.segments(job_id)]
 
 
 @router.patch("/api/jobs/{job_id}/segments/{index}",
               summary="Edit one segment's text or options; it is rendered again")
-def edit_segment(job_id: str, index: int, body: SegmentEdit,
-                 s: Studio = Depends(studio)) -> dict[str, Any]:
-    store = s.store()
+def edit_segment(job_id: str, index: int, body: SegmentEdit, s: StudioDep,
+                 store: StoreDep) -> SegmentPublic:
     seg, changed = service.edit_segment(store, checked_id(job_id), index, text=body.text,
                                         options=body.options)
     if changed:
@@ -142,17 +134,18 @@ def edit_segment(job_id: str, index: int, body: SegmentEdit,
 
 
 @router.get("/api/jobs/{job_id}/segments/{index}/audio", response_class=FileResponse,
+            responses=file_response("audio/wav", description="the segment's WAV"),
             summary="One finished segment as WAV (404 until it is done)")
-def segment_audio(job_id: str, index: int, s: Studio = Depends(studio)) -> FileResponse:
-    seg = s.store().segment(checked_id(job_id), index)
+def segment_audio(job_id: str, index: int, store: StoreDep) -> FileResponse:
+    seg = store.segment(checked_id(job_id), index)
     if not seg.has_valid_audio:
         raise JobNotFound(f"segment {index} of job {job_id} has no audio yet")
     return FileResponse(seg.audio_path, media_type="audio/wav",
                         headers={"Cache-Control": "no-store"})
 
 
-def _finished_file(s: Studio, job_id: str, which: str) -> tuple[st.Job, str]:
-    job = s.store().get_job(checked_id(job_id))
+def _finished_file(store: st.Store, job_id: str, which: str) -> tuple[st.Job, str]:
+    job = store.get_job(checked_id(job_id))
     if job.state != st.DONE:
         raise JobConflict(f"job {job_id} is {job.state}; the {which} is ready when it is done")
     path = {"narration": job.output_path, "subtitles": job.srt_path,
@@ -168,15 +161,19 @@ def _download_name(title: str, suffix: str) -> str:
     return name[:100] + suffix
 
 
+_ENCODED = sorted({"audio/wav", *(spec.media_type for spec in FORMATS.values())})
+
+
 @router.get("/api/jobs/{job_id}/download", response_class=FileResponse,
+            responses=file_response(*_ENCODED, description="the narration (an attachment)"),
             summary="The finished narration (409 until done): the WAV, or ?format= the "
                     "encoded file the job was asked for")
-def download(job_id: str, format: str = "wav", s: Studio = Depends(studio)) -> FileResponse:
+def download(job_id: str, store: StoreDep, format: str = "wav") -> FileResponse:
     if format == "wav":
-        job, path = _finished_file(s, job_id, "narration")
+        job, path = _finished_file(store, job_id, "narration")
         return FileResponse(path, media_type="audio/wav",
                             filename=_download_name(job.title, ".wav"))
-    job, path = _finished_file(s, job_id, "encoded")
+    job, path = _finished_file(store, job_id, "encoded")
     spec = FORMATS[job.settings.output.format]
     if format not in (spec.name, *(e.lstrip(".") for e in spec.extensions)):
         raise JobNotFound(f"job {job_id} was made as {spec.name}, not {format!r}")
@@ -185,24 +182,27 @@ def download(job_id: str, format: str = "wav", s: Studio = Depends(studio)) -> F
 
 
 @router.get("/api/jobs/{job_id}/subtitles.srt", response_class=FileResponse,
+            responses=file_response("application/x-subrip", description="SRT subtitles"),
             summary="The finished narration's SRT subtitles (409 until done)")
-def subtitles(job_id: str, s: Studio = Depends(studio)) -> FileResponse:
-    job, path = _finished_file(s, job_id, "subtitles")
+def subtitles(job_id: str, store: StoreDep) -> FileResponse:
+    job, path = _finished_file(store, job_id, "subtitles")
     return FileResponse(path, media_type="application/x-subrip; charset=utf-8",
                         filename=_download_name(job.title, ".srt"))
 
 
 @router.get("/api/jobs/{job_id}/subtitles.vtt", response_class=FileResponse,
+            responses=file_response("text/vtt", description="WebVTT subtitles"),
             summary="The finished narration's WebVTT subtitles (409 until done)")
-def subtitles_vtt(job_id: str, s: Studio = Depends(studio)) -> FileResponse:
-    job, path = _finished_file(s, job_id, "webvtt")
+def subtitles_vtt(job_id: str, store: StoreDep) -> FileResponse:
+    job, path = _finished_file(store, job_id, "webvtt")
     return FileResponse(path, media_type="text/vtt; charset=utf-8",
                         filename=_download_name(job.title, ".vtt"))
 
 
 @router.get("/api/jobs/{job_id}/chapters.txt", response_class=FileResponse,
+            responses=file_response("text/plain", description="the chapter list"),
             summary="The YouTube chapter list (\"00:00 Title\" lines; 409 until done)")
-def chapters(job_id: str, s: Studio = Depends(studio)) -> FileResponse:
-    job, path = _finished_file(s, job_id, "chapters")
+def chapters(job_id: str, store: StoreDep) -> FileResponse:
+    job, path = _finished_file(store, job_id, "chapters")
     return FileResponse(path, media_type="text/plain; charset=utf-8",
                         filename=_download_name(job.title, " chapters.txt"))

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ..errors import InputError, PayloadTooLarge
-from ..presets import PresetLibrary
 from ..settings import JobSettings
 from ..presets.schema import MAX_PRESET_BYTES
+from .context import PresetsDep
 from .errors import UnsupportedMedia
+from .responses import PresetPublic, file_response
 from .uploads import capped
 
 router = APIRouter(tags=["presets"])
-
-
-def _library(request: Request) -> PresetLibrary:
-    return PresetLibrary(request.app.state.studio.data_dir)
 
 
 class PresetSave(BaseModel):
@@ -33,51 +28,34 @@ class PresetSave(BaseModel):
 
 
 @router.get("/api/presets", summary="The saved presets")
-def list_presets(request: Request) -> list[dict[str, Any]]:
-    library = _library(request)
-    try:
-        return [p.to_dict() for p in library.list()]
-    finally:
-        library.close()
+def list_presets(presets: PresetsDep) -> list[PresetPublic]:
+    return [PresetPublic(**p.to_dict()) for p in presets.list()]
 
 
 @router.post("/api/presets", status_code=201,
              summary="Save a preset (checked against this studio's engines, voices, formats)")
-def save_preset(body: PresetSave, request: Request) -> dict[str, Any]:
-    library = _library(request)
-    try:
-        return library.save(body.name, body.settings, description=body.description,
-                            replace=body.replace).to_dict()
-    finally:
-        library.close()
+def save_preset(body: PresetSave, presets: PresetsDep) -> PresetPublic:
+    return PresetPublic(**presets.save(body.name, body.settings, description=body.description,
+                                       replace=body.replace).to_dict())
 
 
 @router.get("/api/presets/{name}", summary="One preset")
-def get_preset(name: str, request: Request) -> dict[str, Any]:
-    library = _library(request)
-    try:
-        return library.get(name).to_dict()
-    finally:
-        library.close()
+def get_preset(name: str, presets: PresetsDep) -> PresetPublic:
+    return PresetPublic(**presets.get(name).to_dict())
 
 
-@router.delete("/api/presets/{name}", status_code=204, summary="Remove a preset")
-def delete_preset(name: str, request: Request) -> Response:
-    library = _library(request)
-    try:
-        library.delete(name)
-    finally:
-        library.close()
+@router.delete("/api/presets/{name}", status_code=204, response_class=Response,
+               summary="Remove a preset")
+def delete_preset(name: str, presets: PresetsDep) -> Response:
+    presets.delete(name)
     return Response(status_code=204)
 
 
-@router.get("/api/presets/{name}/export", summary="The preset as a versioned JSON file")
-def export_preset(name: str, request: Request) -> Response:
-    library = _library(request)
-    try:
-        preset = library.get(name)
-    finally:
-        library.close()
+@router.get("/api/presets/{name}/export", response_class=Response,
+            responses=file_response("application/json", description="the preset file"),
+            summary="The preset as a versioned JSON file")
+def export_preset(name: str, presets: PresetsDep) -> Response:
+    preset = presets.get(name)
     safe = "".join(c if c.isalnum() or c in "-_ " else "_" for c in preset.name).strip() or "preset"
     return Response(preset.to_file().to_json(), media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{safe}.preset.json"'})
@@ -86,8 +64,8 @@ def export_preset(name: str, request: Request) -> Response:
 @router.post("/api/presets/import", status_code=201,
              summary="Import a preset file (the JSON body, or multipart 'file'); older "
                      "versions are migrated, unknown fields and wrong types refused")
-async def import_preset(request: Request, name: str | None = Query(None),
-                        replace: bool = Query(False)) -> dict[str, Any]:
+async def import_preset(request: Request, presets: PresetsDep, name: str | None = Query(None),
+                        replace: bool = Query(False)) -> PresetPublic:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limited = capped(request, MAX_PRESET_BYTES + 16 * 1024)
     try:
@@ -107,11 +85,6 @@ async def import_preset(request: Request, name: str | None = Query(None),
                                    "multipart/form-data with a 'file' field")
     except PayloadTooLarge:
         raise PayloadTooLarge(f"a preset file is at most {MAX_PRESET_BYTES // 1024} KB") from None
-    def save() -> dict[str, Any]:
-        library = _library(request)
-        try:
-            return library.import_file(raw, source=source, name=name, replace=replace).to_dict()
-        finally:
-            library.close()
-
-    return await run_in_threadpool(save)
+    preset = await run_in_threadpool(presets.import_file, raw, source=source, name=name,
+                                     replace=replace)
+    return PresetPublic(**preset.to_dict())

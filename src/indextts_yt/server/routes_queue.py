@@ -12,7 +12,7 @@ import re
 from pathlib import PurePath
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -25,10 +25,11 @@ from ..jobs.service import default_title
 from ..presets import PresetLibrary
 from ..settings import JobSettings
 from ..script_input import MAX_SCRIPT_BYTES, decode_script
-from .context import Studio
+from .context import PresetsDep, StoreDep, StudioDep
 from .errors import UnsupportedMedia
-from .routes_jobs import checked_id, studio
-from .schemas import job_json
+from .responses import (BatchJobPublic, BatchPublic, QueueEntryPublic, QueueOrder, QueuePublic,
+                        job_json)
+from .routes_jobs import checked_id
 from .uploads import SCRIPT_SUFFIXES, capped
 
 router = APIRouter(tags=["queue"])
@@ -41,8 +42,8 @@ _BATCH_ID = re.compile(r"^batch-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
 
 @router.get("/api/queue", summary="The running job, the queued ones in order with ETAs, "
                                   "then paused and stopped ones")
-def get_queue(s: Studio = Depends(studio)) -> dict[str, Any]:
-    return {"jobs": [e.to_dict() for e in queue_view(s.store())]}
+def get_queue(store: StoreDep) -> QueuePublic:
+    return QueuePublic(jobs=[QueueEntryPublic(**e.to_dict()) for e in queue_view(store)])
 
 
 class Move(BaseModel):
@@ -51,10 +52,10 @@ class Move(BaseModel):
 
 
 @router.post("/api/jobs/{job_id}/move", summary="Move a queued job to a position in the queue")
-def move(job_id: str, body: Move, s: Studio = Depends(studio)) -> dict[str, Any]:
-    order = move_job(s.store(), checked_id(job_id), body.position)
+def move(job_id: str, body: Move, s: StudioDep, store: StoreDep) -> QueueOrder:
+    order = move_job(store, checked_id(job_id), body.position)
     s.changed(job_id)
-    return {"order": order}
+    return QueueOrder(order=order)
 
 
 class BatchScript(BaseModel):
@@ -71,14 +72,9 @@ class BatchCreate(BaseModel):
         None, description="settings laid over the preset's (same shape as a preset's)")
 
 
-def _settings(data_dir, preset: str | None, overrides: dict[str, Any] | None) -> JobSettings:
-    base = JobSettings()
-    if preset:
-        library = PresetLibrary(data_dir)
-        try:
-            base = library.get(preset).settings
-        finally:
-            library.close()
+def _settings(presets: PresetLibrary, preset: str | None,
+              overrides: dict[str, Any] | None) -> JobSettings:
+    base = presets.get(preset).settings if preset else JobSettings()
     return base.merged(overrides or {})
 
 
@@ -130,39 +126,38 @@ async def _read_batch(request: Request) -> tuple[list[Script], str | None, dict 
 
 @router.post("/api/batches", status_code=201,
              summary="Queue many scripts with one preset (JSON, or multipart 'file' fields)")
-async def create_batch(request: Request) -> dict[str, Any]:
-    s = studio(request)
+async def create_batch(request: Request, s: StudioDep, store: StoreDep,
+                       presets: PresetsDep) -> BatchPublic:
     scripts, preset, overrides = await _read_batch(request)
 
-    def create() -> dict[str, Any]:
-        store = s.store()
+    def create() -> BatchPublic:
         # Untitled JSON scripts are named by their first line, as single jobs are.
         named = [sc if sc.title else Script(sc.name, default_title(sc.text), sc.text)
                  for sc in scripts]
-        batch_id, jobs = queue_batch(store, named, _settings(s.data_dir, preset, overrides),
+        batch_id, jobs = queue_batch(store, named, _settings(presets, preset, overrides),
                                      Outputs(folder=None), origin=st.ORIGIN_SERVER)
         return _batch_json(store, batch_id)
 
     body = await run_in_threadpool(create)
-    for job in body["jobs"]:
-        s.changed(job["id"])
+    for job in body.jobs:
+        s.changed(job.id)
     return body
 
 
-def _batch_json(store: st.Store, batch_id: str) -> dict[str, Any]:
+def _batch_json(store: st.Store, batch_id: str) -> BatchPublic:
     jobs = store.batch_jobs(batch_id)
     if not jobs:
         raise JobNotFound(f"no batch {batch_id!r}")
     progress = store.progress()
     queue = store.queued_ids()
-    eta = {e.job.id: e.to_dict() for e in queue_view(store)}
-    return {"batch_id": batch_id,
-            "jobs": [{**job_json(j, progress.get(j.id, (0, 0, 0.0)), queue),
-                      "eta_s": eta.get(j.id, {}).get("eta_s")} for j in jobs]}
+    eta = {e.job.id: e.to_dict()["eta_s"] for e in queue_view(store)}
+    return BatchPublic(batch_id=batch_id, jobs=[
+        BatchJobPublic(**job_json(j, progress.get(j.id, (0, 0, 0.0)), queue).model_dump(),
+                       eta_s=eta.get(j.id)) for j in jobs])
 
 
 @router.get("/api/batches/{batch_id}", summary="A batch's jobs in queue order, with ETAs")
-def get_batch(batch_id: str, s: Studio = Depends(studio)) -> dict[str, Any]:
+def get_batch(batch_id: str, store: StoreDep) -> BatchPublic:
     if not _BATCH_ID.match(batch_id):
         raise JobNotFound(f"no batch {batch_id!r}")
-    return _batch_json(s.store(), batch_id)
+    return _batch_json(store, batch_id)

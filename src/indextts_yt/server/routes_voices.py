@@ -8,10 +8,8 @@ by the library (a clip id or engine:voice); no client value is ever a path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import PurePath
-from typing import Any, Optional
+from typing import Optional
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -22,23 +20,15 @@ from starlette.datastructures import FormData, UploadFile
 
 from ..clips import MAX_CLIP_BYTES
 from ..errors import InputError, PayloadTooLarge
-from ..voices import VoiceLibrary
 from ..voices.archive import MAX_ARCHIVE_BYTES
 from ..voices.fields import parse_tags
+from .context import VoicesDep
 from .errors import UnsupportedMedia
+from .responses import VoicePublic, file_response
 from .uploads import capped
 
 router = APIRouter(tags=["voices"])
 _FORM_SLACK = 64 * 1024  # the text fields and multipart framing beside the file
-
-
-@contextmanager
-def _library(request: Request) -> Iterator[VoiceLibrary]:
-    library = VoiceLibrary(request.app.state.studio.data_dir)
-    try:
-        yield library
-    finally:
-        library.close()
 
 
 async def _form(request: Request, limit: int, fields: set[str], what: str) -> tuple[bytes, str, FormData]:
@@ -72,15 +62,15 @@ def _text(form: FormData, field: str) -> Optional[str]:
 
 
 @router.get("/api/voices", summary="Library voices (by name), then the engines' bundled voices")
-def list_voices(request: Request, engine: Optional[str] = None, kind: Optional[str] = None,
-                tag: Optional[str] = None, q: Optional[str] = None) -> list[dict[str, Any]]:
-    with _library(request) as library:
-        return [v.to_dict() for v in library.list(engine=engine, kind=kind, tag=tag, query=q)]
+def list_voices(voices: VoicesDep, engine: Optional[str] = None, kind: Optional[str] = None,
+                tag: Optional[str] = None, q: Optional[str] = None) -> list[VoicePublic]:
+    return [VoicePublic(**v.to_dict())
+            for v in voices.list(engine=engine, kind=kind, tag=tag, query=q)]
 
 
 @router.post("/api/voices", status_code=201,
              summary="Add a voice (multipart: file, name, language, tags, notes)")
-async def add_voice(request: Request) -> dict[str, Any]:
+async def add_voice(request: Request, voices: VoicesDep) -> VoicePublic:
     data, filename, form = await _form(request, MAX_CLIP_BYTES,
                                        {"name", "language", "tags", "notes"}, "a recording")
     name = _text(form, "name")
@@ -89,30 +79,22 @@ async def add_voice(request: Request) -> dict[str, Any]:
     fields = {"name": name, "language": _text(form, "language"),
               "tags": parse_tags(_text(form, "tags")), "notes": _text(form, "notes") or ""}
 
-    def add() -> dict[str, Any]:
-        with _library(request) as library:
-            return library.add(data, filename, **fields).to_dict()
-
-    return await run_in_threadpool(add)
+    voice = await run_in_threadpool(lambda: voices.add(data, filename, **fields))
+    return VoicePublic(**voice.to_dict())
 
 
 @router.post("/api/voices/import", status_code=201,
              summary="Import a .voice.zip (multipart: file, and name to import under another)")
-async def import_voice(request: Request) -> dict[str, Any]:
+async def import_voice(request: Request, voices: VoicesDep) -> VoicePublic:
     data, _, form = await _form(request, MAX_ARCHIVE_BYTES, {"name"}, "a voice file")
     name = _text(form, "name") or None
-
-    def run() -> dict[str, Any]:
-        with _library(request) as library:
-            return library.import_file(data, name=name).to_dict()
-
-    return await run_in_threadpool(run)
+    voice = await run_in_threadpool(lambda: voices.import_file(data, name=name))
+    return VoicePublic(**voice.to_dict())
 
 
 @router.get("/api/voices/{voice_id}", summary="One voice")
-def get_voice(voice_id: str, request: Request) -> dict[str, Any]:
-    with _library(request) as library:
-        return library.get(voice_id).to_dict()
+def get_voice(voice_id: str, voices: VoicesDep) -> VoicePublic:
+    return VoicePublic(**voices.get(voice_id).to_dict())
 
 
 class VoiceEdit(BaseModel):
@@ -124,31 +106,30 @@ class VoiceEdit(BaseModel):
 
 
 @router.patch("/api/voices/{voice_id}", summary="Rename, re-tag, or change language or notes")
-def edit_voice(voice_id: str, body: VoiceEdit, request: Request) -> dict[str, Any]:
-    with _library(request) as library:
-        return library.edit(voice_id, **body.model_dump(exclude_unset=True)).to_dict()
+def edit_voice(voice_id: str, body: VoiceEdit, voices: VoicesDep) -> VoicePublic:
+    return VoicePublic(**voices.edit(voice_id, **body.model_dump(exclude_unset=True)).to_dict())
 
 
-@router.delete("/api/voices/{voice_id}", status_code=204,
+@router.delete("/api/voices/{voice_id}", status_code=204, response_class=Response,
                summary="Delete a voice and its recording (409 while an unfinished job uses it)")
-def delete_voice(voice_id: str, request: Request) -> Response:
-    with _library(request) as library:
-        library.delete(voice_id)
+def delete_voice(voice_id: str, voices: VoicesDep) -> Response:
+    voices.delete(voice_id)
     return Response(status_code=204)
 
 
 @router.get("/api/voices/{voice_id}/audio", response_class=FileResponse,
+            responses=file_response("audio/wav", description="the recording"),
             summary="The voice's stored recording (mono WAV)")
-def voice_audio(voice_id: str, request: Request) -> FileResponse:
-    with _library(request) as library:
-        path = library.audio_path(voice_id)
+def voice_audio(voice_id: str, voices: VoicesDep) -> FileResponse:
+    path = voices.audio_path(voice_id)
     return FileResponse(path, media_type="audio/wav", filename=f"{voice_id}.wav")
 
 
-@router.get("/api/voices/{voice_id}/export", summary="The voice as one .voice.zip file")
-def export_voice(voice_id: str, request: Request) -> Response:
-    with _library(request) as library:
-        file_name, data = library.export(voice_id)
+@router.get("/api/voices/{voice_id}/export", response_class=Response,
+            responses=file_response("application/zip", description="the .voice.zip"),
+            summary="The voice as one .voice.zip file")
+def export_voice(voice_id: str, voices: VoicesDep) -> Response:
+    file_name, data = voices.export(voice_id)
     ascii_name = file_name.encode("ascii", "replace").decode().replace("?", "_")
     return Response(data, media_type="application/zip", headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "

@@ -1,4 +1,4 @@
-"""Request models and the JSON shapes of jobs and segments (docs/API.md is the contract).
+"""Request models (docs/API.md is the contract; the answers are in responses.py).
 
 Request models forbid unknown fields, so a misspelt setting ("pauses": {"sentense": 1})
 is a 422 instead of being silently ignored.
@@ -6,14 +6,11 @@ is a 422 instead of being silently ignored.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
-from ..jobs import store as st
-from ..jobs.store import Job, SegmentRow
 from ..settings import JobSettings, Options, OutputSettings
 
 
@@ -64,63 +61,3 @@ class SegmentEdit(BaseModel):
 
     text: str | None = None
     options: Options | None = None
-
-
-def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> dict[str, Any]:
-    total, done, audio_s = progress
-    return {
-        "id": job.id,
-        "title": job.title,
-        "state": job.state,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-        "engine": job.engine,
-        "voice": job.voice,
-        # max_chars null: the engine's own longest segment
-        "settings": job.settings.model_dump(include={"options", "pauses", "max_chars"}),
-        "streaming": job.streaming,
-        "total": total,
-        "done": done,
-        "audio_seconds": round(audio_s, 3),
-        "error": job.error,
-        "batch_id": job.batch_id,
-        "output_ready": job.state == st.DONE and os.path.exists(job.output_path),
-        "output": {**job.settings.output.model_dump(), **job.files.model_dump()},
-        # once done: measured loudness (LUFS, true peak), duration, chapters, warnings
-        "report": job.report,
-        # 1 = the next job the worker will start; null when not queued.
-        "queue_position": queue.index(job.id) + 1 if job.id in queue else None,
-        "actions": st.allowed_actions(job.state),  # what pause/resume/... accept now
-    }
-
-
-def segment_json(seg: SegmentRow) -> dict[str, Any]:
-    current = seg.state == st.SEG_DONE and seg.audio_key == seg.key
-    audio = seg.audio_seconds if current else None
-    compute = seg.compute_seconds if current else None
-    return {
-        "index": seg.idx,
-        "text": seg.text,
-        "state": seg.state if seg.state != st.SEG_DONE or current else st.PENDING,
-        "chapter": seg.chapter,
-        "pause_after": seg.pause_after,
-        "language": seg.language,
-        "engine": seg.engine,
-        "voice": seg.voice,
-        "settings": seg.settings,
-        "audio_seconds": audio,
-        "compute_seconds": compute,
-        "rtf": (compute / audio) if audio and compute is not None and not seg.reused else None,
-        "reused": bool(seg.reused and current),
-        "error": seg.error,
-        # what the engine reported about the current audio ("runaway: ...", "clipping: ...")
-        "warnings": list(seg.warnings) if current else [],
-    }
-
-
-def job_of(store: st.Store, job_id: str) -> dict[str, Any]:
-    """The job object, read from ``store`` (raises JobNotFound)."""
-    job = store.get_job(job_id)
-    progress = store.progress(job_id).get(job_id, (0, 0, 0.0))
-    queue = store.queued_ids() if job.state == st.QUEUED else []
-    return job_json(job, progress, queue)

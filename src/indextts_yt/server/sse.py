@@ -14,16 +14,16 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import JobNotFound
 from ..jobs import store as st
 from ..jobs.events import AUDIO, PROGRESS, SNAPSHOT
-from .context import Studio
-from .routes_jobs import checked_id, studio
-from .schemas import job_of
+from .context import StreamStoreDep, Studio, StudioDep
+from .responses import job_of
+from .routes_jobs import checked_id
 
 router = APIRouter(tags=["progress and audio"])
 
@@ -37,25 +37,27 @@ def sse(event: str, data: Any) -> str:
 
 @router.get("/api/jobs/{job_id}/events", response_class=StreamingResponse,
             summary="Live progress as server-sent events (snapshot first)",
-            responses={200: {"content": {"text/event-stream": {}}}})
-async def events(job_id: str, request: Request) -> StreamingResponse:
-    s = studio(request)
+            responses={200: {"description": "snapshot, progress and deleted events",
+                             "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+async def events(job_id: str, s: StudioDep, store: StreamStoreDep) -> StreamingResponse:
     checked_id(job_id)
-    await run_in_threadpool(lambda: s.store().get_job(job_id))  # 404 before the stream starts
-    return StreamingResponse(_stream(s, job_id), media_type="text/event-stream",
+    await run_in_threadpool(store.get_job, job_id)  # 404 before the stream starts
+    # The stream reads with this request's Store: it stays open until the stream ends.
+    return StreamingResponse(_stream(s, store, job_id), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-async def _snapshot(s: Studio, job_id: str) -> dict[str, Any] | None:
+async def _snapshot(store: st.Store, job_id: str) -> dict[str, Any] | None:
     try:
-        return await run_in_threadpool(lambda: job_of(s.store(), job_id))
+        job = await run_in_threadpool(job_of, store, job_id)
     except JobNotFound:
         return None
+    return job.model_dump(mode="json")
 
 
-async def _stream(s: Studio, job_id: str) -> AsyncIterator[str]:
+async def _stream(s: Studio, store: st.Store, job_id: str) -> AsyncIterator[str]:
     with s.hub.subscribe(job_id) as sub:
-        snap = await _snapshot(s, job_id)
+        snap = await _snapshot(store, job_id)
         if snap is None:
             yield sse("deleted", {"id": job_id})
             return
@@ -73,7 +75,7 @@ async def _stream(s: Studio, job_id: str) -> AsyncIterator[str]:
             if item is None or item[0] == SNAPSHOT or sub.lagged:
                 # Re-read: also catches changes made by another process (no hub events).
                 sub.lagged = False
-                snap = await _snapshot(s, job_id)
+                snap = await _snapshot(store, job_id)
                 if snap is None:
                     yield sse("deleted", {"id": job_id})
                     return

@@ -1,0 +1,307 @@
+"""What the API answers: one model per JSON object, so /openapi.json documents every answer.
+
+docs/API.md describes each of these models in a field table; tests/test_api_doc.py checks
+that both list the same fields. The models forbid unknown fields: a key added to an answer
+but not to its model fails loudly instead of being dropped from the JSON.
+
+Free-form maps (engine options, settings, reports) stay ``dict[str, Any]`` and numbers that
+may be either stay ``int | float``, so the JSON is exactly what the studio stored.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..jobs import store as st
+from ..jobs.store import Job, SegmentRow
+
+Number = int | float
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(_Public):
+    """Every 4xx/5xx answer."""
+
+    error: str = Field(description="one readable line")
+
+
+#: Declared for every API route (app.py): any 4xx or 5xx answer is an ErrorBody.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "bad input, unknown id, wrong state, too large"},
+    "5XX": {"model": ErrorBody, "description": "an unexpected error (see the server log)"},
+}
+
+
+def file_response(*media_types: str, description: str = "a file") -> dict[int | str, Any]:
+    """``responses=`` for a route that answers with bytes of one of ``media_types``."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": description, "content": {t: binary for t in media_types}}}
+
+
+# -- health, engines, preview --------------------------------------------------------------
+
+class Health(_Public):
+    ok: bool
+    version: str
+    ready: bool = Field(description="the worker has started and warmed the default engine up")
+
+
+class EngineLoad(_Public):
+    """How an IndexTTS model is loaded (the serve flags)."""
+
+    checkpoints: str
+    device: str | None
+    fp16: bool
+    accel: bool
+    compile: bool
+    cuda_kernel: bool
+
+
+class EngineCapabilities(_Public):
+    languages: list[str]
+    cloning: bool
+    emotion: list[str]
+    max_segment_chars: int
+    streaming: bool
+
+
+class EngineSetting(_Public):
+    name: str
+    kind: str = Field(description="number, integer, text, choice or clip")
+    default: Number | str
+    minimum: Number
+    maximum: Number
+    choices: list[str]
+    help: str
+    ignored: str = Field(description="why it has no effect here; '' when it has")
+
+
+class EngineVoice(_Public):
+    id: str
+    name: str
+    language: str
+    description: str
+    read_only: bool
+
+
+class EngineInfo(_Public):
+    """An engine that can run here."""
+
+    name: str
+    load: EngineLoad | None
+    sample_rate: int
+    capabilities: EngineCapabilities
+    available: Literal[True] = True
+    settings: list[EngineSetting]
+    voices: list[EngineVoice]
+
+
+class EngineMissing(_Public):
+    """An engine that cannot run here (its extra or weights are missing)."""
+
+    name: str
+    available: Literal[False] = False
+    reason: str = Field(description="what to install or download")
+
+
+class PreviewSegment(_Public):
+    index: int
+    text: str
+    chars: int
+    pause_after: str
+    chapter: str | None
+    language: str
+    engine: str
+    voice: str
+
+
+class Preview(_Public):
+    version: int
+    segments: list[PreviewSegment]
+
+
+# -- jobs and segments ---------------------------------------------------------------------
+
+class JobSettingsPublic(_Public):
+    options: dict[str, Any]
+    pauses: dict[str, Any]
+    max_chars: int | None = Field(description="null: the engine's own longest segment")
+
+
+class JobPublic(_Public):
+    id: str
+    title: str
+    state: str
+    created_at: float
+    updated_at: float
+    engine: str
+    voice: str | None
+    settings: JobSettingsPublic
+    streaming: bool
+    total: int
+    done: int
+    audio_seconds: float
+    error: str | None
+    batch_id: str | None
+    output_ready: bool
+    output: dict[str, Any] | None
+    report: dict[str, Any] | None = Field(
+        description="once done: measured loudness, duration, chapters, warnings")
+    queue_position: int | None = Field(
+        description="1 = the next job the worker will start; null when not queued")
+    actions: list[str] = Field(description="the actions the job accepts now (pause, resume, "
+                               "cancel, delete, edit): what the web UI's buttons offer")
+
+
+class SegmentPublic(_Public):
+    index: int
+    text: str
+    state: str
+    chapter: str | None
+    pause_after: str
+    language: str
+    engine: str
+    voice: str
+    settings: dict[str, Any]
+    audio_seconds: float | None
+    compute_seconds: float | None
+    rtf: float | None
+    reused: bool
+    error: str | None
+    warnings: list[str] = Field(
+        description="what the engine reported about the current audio")
+
+
+def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> JobPublic:
+    total, done, audio_s = progress
+    return JobPublic(
+        id=job.id,
+        title=job.title,
+        state=job.state,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        engine=job.engine,
+        voice=job.voice,
+        settings=JobSettingsPublic(**job.settings.model_dump(
+            include={"options", "pauses", "max_chars"})),
+        streaming=job.streaming,
+        total=total,
+        done=done,
+        audio_seconds=round(audio_s, 3),
+        error=job.error,
+        batch_id=job.batch_id,
+        output_ready=job.state == st.DONE and os.path.exists(job.output_path),
+        output={**job.settings.output.model_dump(), **job.files.model_dump()},
+        report=job.report,
+        queue_position=queue.index(job.id) + 1 if job.id in queue else None,
+        actions=st.allowed_actions(job.state),
+    )
+
+
+def segment_json(seg: SegmentRow) -> SegmentPublic:
+    current = seg.state == st.SEG_DONE and seg.audio_key == seg.key
+    audio = seg.audio_seconds if current else None
+    compute = seg.compute_seconds if current else None
+    return SegmentPublic(
+        index=seg.idx,
+        text=seg.text,
+        state=seg.state if seg.state != st.SEG_DONE or current else st.PENDING,
+        chapter=seg.chapter,
+        pause_after=seg.pause_after,
+        language=seg.language,
+        engine=seg.engine,
+        voice=seg.voice,
+        settings=seg.settings,
+        audio_seconds=audio,
+        compute_seconds=compute,
+        rtf=(compute / audio) if audio and compute is not None and not seg.reused else None,
+        reused=bool(seg.reused and current),
+        error=seg.error,
+        warnings=list(seg.warnings) if current else [],
+    )
+
+
+def job_of(store: st.Store, job_id: str) -> JobPublic:
+    """The job object, read from ``store`` (raises JobNotFound)."""
+    job = store.get_job(job_id)
+    progress = store.progress(job_id).get(job_id, (0, 0, 0.0))
+    queue = store.queued_ids() if job.state == st.QUEUED else []
+    return job_json(job, progress, queue)
+
+
+# -- queue and batches ---------------------------------------------------------------------
+
+class QueueEntryPublic(_Public):
+    id: str
+    title: str
+    state: str
+    batch_id: str | None
+    position: int | None = Field(description="1 = next to start; null: running or not waiting")
+    remaining_s: float | None = Field(description="estimated compute left for the job")
+    eta_s: float | None = Field(description="seconds from now until the job is done")
+    actions: list[str] = Field(description="the actions the job accepts now, as on the job")
+
+
+class QueuePublic(_Public):
+    jobs: list[QueueEntryPublic]
+
+
+class QueueOrder(_Public):
+    order: list[str] = Field(description="the queued job ids, next first")
+
+
+class BatchJobPublic(JobPublic):
+    eta_s: float | None
+
+
+class BatchPublic(_Public):
+    batch_id: str
+    jobs: list[BatchJobPublic]
+
+
+# -- presets, voices, clips ----------------------------------------------------------------
+
+class PresetPublic(_Public):
+    name: str
+    description: str
+    settings: dict[str, Any] = Field(description="engine, voice, options, pauses, max_chars, "
+                                     "output")
+    created_at: float
+    updated_at: float
+
+
+class VoicePublic(_Public):
+    id: str
+    kind: str = Field(description="library or bundled")
+    name: str
+    voice: str = Field(description="what a job takes: the clip id or the engine's voice id")
+    engine: str | None
+    language: str | None
+    tags: list[str]
+    notes: str
+    read_only: bool
+    cloning: bool
+    description: str
+    seconds: float | None
+    created_at: float | None
+    updated_at: float | None
+
+
+class ClipPublic(_Public):
+    id: str
+    name: str
+    seconds: float
+    sample_rate: int
+
+
+class PreloadResult(_Public):
+    clip: str
+    engine: str
+    result: str = Field(description="analysed, loaded from the disk cache, or already in memory")
+    seconds: float
