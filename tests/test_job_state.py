@@ -177,7 +177,7 @@ def test_the_api_offers_exactly_what_the_service_accepts(data_dir: Path):
     """For every state: each action in the job's ``actions`` succeeds and changes the job as
     the table says; each other one is a 409, or a no-op where it is already done."""
     with serve(data_dir, start_worker=False) as srv:
-        store = srv.studio.store()
+        store = srv.studio.open_store()
         http = srv.http
         for state in sorted(ALL):
             job_id = srv.create(SHORT_SCRIPT, title=state)["id"]
@@ -208,7 +208,7 @@ def test_the_api_offers_exactly_what_the_service_accepts(data_dir: Path):
 
 def test_queue_entries_carry_their_actions(data_dir: Path):
     with serve(data_dir, start_worker=False) as srv:
-        store = srv.studio.store()
+        store = srv.studio.open_store()
         ids = {state: srv.create(SHORT_SCRIPT, title=state)["id"] for state in (Q, P, I, F)}
         for state, job_id in ids.items():
             _force(store, job_id, state)

@@ -276,6 +276,6 @@ def test_engines_declare_the_optional_hooks(piper):
                                                 "already in memory"]
     from indextts_yt.server.routes_engines import engine_json
 
-    assert engine_json("piper")["load"] is None
+    assert engine_json("piper").load is None
     assert list(LoadInfo.__dataclass_fields__) == ["checkpoints", "device", "fp16", "accel",
                                                    "compile", "cuda_kernel"]
