@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..jobs import store as st
 from ..jobs.store import Job, SegmentRow
+from ..settings import JobSettings
 
 Number = int | float
 
@@ -270,8 +271,7 @@ class BatchPublic(_Public):
 class PresetPublic(_Public):
     name: str
     description: str
-    settings: dict[str, Any] = Field(description="engine, voice, options, pauses, max_chars, "
-                                     "output")
+    settings: JobSettings
     created_at: float
     updated_at: float
 

@@ -21,10 +21,10 @@ from ..audio.encode import FORMATS
 from ..errors import JobConflict, JobNotFound
 from ..jobs import service
 from ..jobs import store as st
-from .context import StoreDep, Studio, StudioDep
+from .context import PresetsDep, StoreDep, Studio, StudioDep
 from .responses import JobPublic, SegmentPublic, file_response, job_json, job_of, segment_json
 from .schemas import JobCreate, SegmentEdit
-from .uploads import read_job_request
+from .uploads import read_job_form
 
 router = APIRouter(tags=["jobs"])
 
@@ -62,11 +62,12 @@ _CREATE_DOC = {
 
 @router.post("/api/jobs", status_code=201, openapi_extra=_CREATE_DOC,
              summary="Start a narration (JSON, or a multipart upload of a .txt/.md file)")
-async def create_job(request: Request, s: StudioDep, store: StoreDep) -> JobPublic:
-    req = await read_job_request(request)
+async def create_job(request: Request, s: StudioDep, store: StoreDep,
+                     presets: PresetsDep) -> JobPublic:
+    form = await read_job_form(request)
 
     def create() -> JobPublic:
-        job, _ = service.create_job(store, req)
+        job, _ = service.create_job(store, form.request(presets))
         return job_of(store, job.id)
 
     job = await run_in_threadpool(create)

@@ -7,7 +7,8 @@ refused with 413 after at most the limit has been read, whatever Content-Length 
 from __future__ import annotations
 
 import json
-from pathlib import Path, PurePath
+from dataclasses import dataclass
+from pathlib import PurePath
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -57,8 +58,23 @@ def capped(request: Request, limit: int) -> Request:
     return Request(request.scope, receive)
 
 
-async def read_job_request(request: Request) -> JobRequest:
-    """A JobRequest from a JSON body or a multipart form (file + the same fields)."""
+@dataclass(frozen=True)
+class JobForm:
+    """A new job as the request gave it: its fields and its script."""
+
+    spec: JobCreate
+    text: str
+    title: str | None
+
+    def request(self, presets: PresetLibrary) -> JobRequest:
+        """The job: the request's settings laid over its preset's (or the defaults)."""
+        base = presets.get(self.spec.preset).settings if self.spec.preset else JobSettings()
+        settings = base.merged(self.spec.settings_given()).checked()
+        return JobRequest(self.text, self.title, settings, streaming=self.spec.streaming)
+
+
+async def read_job_form(request: Request) -> JobForm:
+    """A new job from a JSON body or a multipart form (file + the same fields)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
         body = await capped(request, _JSON_LIMIT).body()
@@ -71,14 +87,14 @@ async def read_job_request(request: Request) -> JobRequest:
         spec = JobCreate.model_validate(data)
         if spec.text is None:
             raise InputError("'text' is required (or upload a file as multipart/form-data)")
-        return _to_request(spec, spec.text, spec.title, _data_dir(request))
+        return JobForm(spec, spec.text, spec.title)
     if ctype == "multipart/form-data":
         return await _read_form(capped(request, _FORM_LIMIT))
     raise UnsupportedMedia("send the job as application/json, or as multipart/form-data with"
                            " a .txt or .md file")
 
 
-async def _read_form(request: Request) -> JobRequest:
+async def _read_form(request: Request) -> JobForm:
     form = await request.form(max_files=1, max_fields=20)
     try:
         unknown = sorted(set(form.keys()) - _FORM_FIELDS)
@@ -103,28 +119,9 @@ async def _read_form(request: Request) -> JobRequest:
             if PurePath(name).suffix.lower() not in SCRIPT_SUFFIXES:
                 raise UnsupportedMedia(f"{name}: upload a .txt or .md script")
             text = decode_script(await upload.read(), name)
-            return _to_request(spec, text, spec.title or PurePath(name).stem,
-                               _data_dir(request))
+            return JobForm(spec, text, spec.title or PurePath(name).stem)
         if spec.text is None:
             raise InputError("upload a 'file' (a .txt or .md script) or give 'text'")
-        return _to_request(spec, spec.text, spec.title, _data_dir(request))
+        return JobForm(spec, spec.text, spec.title)
     finally:
         await form.close()
-
-
-def _data_dir(request: Request) -> Path:
-    return request.app.state.studio.data_dir
-
-
-def _to_request(spec: JobCreate, text: str, title: str | None,
-                data_dir: Path) -> JobRequest:
-    """The request's settings over its preset's (or the defaults)."""
-    base = JobSettings()
-    if spec.preset:
-        library = PresetLibrary(data_dir)
-        try:
-            base = library.get(spec.preset).settings
-        finally:
-            library.close()
-    settings = base.merged(spec.settings_given()).checked()
-    return JobRequest(text, title, settings, streaming=spec.streaming)
