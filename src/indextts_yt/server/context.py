@@ -9,9 +9,9 @@ different pool threads, but by one request at a time (db.connect allows that).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Request
 
@@ -62,28 +62,27 @@ async def get_studio(request: Request) -> Studio:  # async: no thread for a look
 StudioDep = Annotated[Studio, Depends(get_studio)]
 
 
-def get_store(studio: StudioDep) -> Iterator[Store]:
-    store = studio.open_store()
-    try:
-        yield store
-    finally:
-        store.close()
+class _Closable(Protocol):
+    def close(self) -> None: ...
 
 
-def get_presets(studio: StudioDep) -> Iterator[PresetLibrary]:
-    library = PresetLibrary(studio.data_dir)
-    try:
-        yield library
-    finally:
-        library.close()
+C = TypeVar("C", bound=_Closable)
 
 
-def get_voices(studio: StudioDep) -> Iterator[VoiceLibrary]:
-    library = VoiceLibrary(studio.data_dir)
-    try:
-        yield library
-    finally:
-        library.close()
+def _per_request(open_: Callable[[Studio], C]) -> Callable[[Studio], Iterator[C]]:
+    """A dependency that opens the object for the request and closes it afterwards."""
+    def dependency(studio: StudioDep) -> Iterator[C]:
+        opened = open_(studio)
+        try:
+            yield opened
+        finally:
+            opened.close()
+    return dependency
+
+
+get_store = _per_request(Studio.open_store)
+get_presets = _per_request(lambda studio: PresetLibrary(studio.data_dir))
+get_voices = _per_request(lambda studio: VoiceLibrary(studio.data_dir))
 
 
 async def get_clips(studio: StudioDep) -> ClipStore:
