@@ -13,7 +13,7 @@ from indextts_yt.errors import JobConflict
 from indextts_yt.jobs import service
 from indextts_yt.jobs import store as st
 from indextts_yt.jobs.state import (FINISHED, TRANSITIONS, UNFINISHED, Action, Event, JobState,
-                                    allowed_actions, check, fire, perform)
+                                    SegmentState, allowed_actions, check, fire, perform)
 from indextts_yt.jobs.store import NewSegment, Store
 from indextts_yt.settings import JobSettings
 from server_util import assert_error, serve
@@ -71,7 +71,8 @@ def _force(store: Store, job_id: str, state: str) -> None:
 
 def test_states_keep_the_stored_values():
     assert [s.value for s in JobState] == [Q, R, P, I, D, F, C]
-    assert st.QUEUED == "queued" and st.SEG_DONE == "done" and st.PENDING == "pending"
+    assert JobState.QUEUED == "queued" and SegmentState.DONE == "done"
+    assert SegmentState.PENDING == "pending"
     assert UNFINISHED == {Q, R, P, I, F} and FINISHED == {D, F, C}
 
 

@@ -16,6 +16,7 @@ from conftest import DETERMINISTIC, SHORT_SCRIPT, as_made, pooh_paragraphs
 from indextts_yt.audio import PauseSettings
 from indextts_yt.errors import JobBusy
 from indextts_yt.jobs import store as st
+from indextts_yt.jobs.state import JobState, SegmentState
 from indextts_yt.jobs.plan import Choice, fingerprint, plan
 from indextts_yt.jobs.runner import run_job, sweep_stale
 from indextts_yt.jobs.service import pause_job
@@ -51,7 +52,7 @@ def test_run_job_renders_assembles_and_times_subtitles(data_dir, tmp_path, strea
         assert e.segment_rtf == pytest.approx(e.segment_compute_s / e.segment_audio_s)
         assert e.eta_s is not None and e.eta_s >= 0
     assert done_events[-1].eta_s == 0
-    assert store.get_job(job.id).state == st.DONE
+    assert store.get_job(job.id).state == JobState.DONE
 
     # The output is exactly the segments plus the configured pauses, in order.
     segs = store.segments(job.id)
@@ -88,9 +89,11 @@ def test_identical_segments_are_reused_not_recomputed(data_dir, tmp_path):
 def test_changed_settings_never_serve_old_audio(data_dir, tmp_path):
     store = Store(data_dir)
     # durations compared between two renders: without noise they are not drawn at random
-    slow = make_job(store, SHORT_SCRIPT, tmp_path / "a.wav", options={**DETERMINISTIC, "speed": 1.0})
+    slow = make_job(store, SHORT_SCRIPT, tmp_path / "a.wav",
+                    options={**DETERMINISTIC, "speed": 1.0})
     list(run_job(store, slow.id))
-    fast = make_job(store, SHORT_SCRIPT, tmp_path / "b.wav", options={**DETERMINISTIC, "speed": 2.0})
+    fast = make_job(store, SHORT_SCRIPT, tmp_path / "b.wav",
+                    options={**DETERMINISTIC, "speed": 2.0})
     events = list(run_job(store, fast.id))
     assert sum(e.kind == "segment_done" for e in events) == len(store.segments(fast.id))
     # twice as fast: the speech alone is 0.55-0.72x as long (piper's durations are random), the
@@ -102,13 +105,13 @@ def test_stale_running_job_is_swept_to_interrupted(data_dir, tmp_path):
     store = Store(data_dir)
     job = make_job(store, SHORT_SCRIPT, tmp_path / "a.wav")
     # as a runner that died would have left it
-    store.transition(job.id, st.RUNNING, from_states=(st.QUEUED,), runner_pid=999999)
+    store.transition(job.id, JobState.RUNNING, from_states=(JobState.QUEUED,), runner_pid=999999)
     store.mark_segment_running(job.id, 0)
     orphan = store.job_dir(job.id) / "seg-00000-abc.wav.tmp-999999"
     orphan.write_bytes(b"half a segment")
     assert sweep_stale(store) == [job.id]
-    assert store.get_job(job.id).state == st.INTERRUPTED
-    assert store.segment(job.id, 0).state == st.PENDING
+    assert store.get_job(job.id).state == JobState.INTERRUPTED
+    assert store.segment(job.id, 0).state == SegmentState.PENDING
     assert not orphan.exists()
 
 
@@ -125,7 +128,7 @@ def test_second_runner_on_the_same_job_is_refused(data_dir, tmp_path):
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(JobBusy, match="already running"):
             next(run_job(store, job.id))
-        assert store.get_job(job.id).state == st.QUEUED  # untouched
+        assert store.get_job(job.id).state == JobState.QUEUED  # untouched
     finally:
         holder.kill()
         holder.wait()
@@ -138,12 +141,12 @@ def test_pause_between_segments_keeps_finished_work(data_dir, tmp_path):
     for event in runner:
         if event.kind == "segment_done" and event.done == 2:
             pause_job(store, job.id)  # as the server will, from another thread
-    assert event.kind == "stopped" and event.state == st.PAUSED
+    assert event.kind == "stopped" and event.state == JobState.PAUSED
     assert sum(s.has_valid_audio for s in store.segments(job.id)) == 2
     events = list(run_job(store, job.id))  # resuming renders only the rest
     total = events[0].total
     assert sum(e.kind == "segment_done" for e in events) == total - 2
-    assert store.get_job(job.id).state == st.DONE
+    assert store.get_job(job.id).state == JobState.DONE
 
 
 def test_sigkill_mid_narration_then_resume(data_dir, tmp_path):
@@ -177,8 +180,9 @@ def test_sigkill_mid_narration_then_resume(data_dir, tmp_path):
 
     store = Store(data_dir)
     (job,) = store.list_jobs()
-    assert job.state == st.RUNNING  # as the dead process left it
-    before = {s.idx: (s.audio_path, s.finished_at) for s in store.segments(job.id) if s.has_valid_audio}
+    assert job.state == JobState.RUNNING  # as the dead process left it
+    before = {s.idx: (s.audio_path, s.finished_at) for s in store.segments(job.id)
+              if s.has_valid_audio}
     total = len(store.segments(job.id))
     assert 3 <= len(before) < total
 
@@ -186,7 +190,7 @@ def test_sigkill_mid_narration_then_resume(data_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "resuming unfinished job" in result.stderr
     after = store.segments(job.id)
-    assert store.get_job(job.id).state == st.DONE
+    assert store.get_job(job.id).state == JobState.DONE
     # Finished segments were kept as they were, not recomputed.
     for seg in after:
         if seg.idx in before:

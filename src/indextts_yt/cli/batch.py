@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..jobs.state import JobState
 from .common import DataDir, JsonOpt, open_store, run_with_progress
 from .progress import fmt_duration
 
@@ -79,17 +80,17 @@ def batch(
                    f"{fmt_duration(max((e.eta_s or 0) for e in entries if e.position))}) --",
                    err=True)
         try:
-            last = run_with_progress(store, order[0], from_states=(st.QUEUED,))
+            last = run_with_progress(store, order[0], from_states=(JobState.QUEUED,))
         except KeyboardInterrupt:
             typer.echo(f"interrupted; run the same command again to continue {batch_id}",
                        err=True)
             raise typer.Exit(130) from None
-        if last is not None and last.state == st.FAILED:
+        if last is not None and last.state == JobState.FAILED:
             failed += 1
     typer.echo("", err=True)
     _entries_table(queue_view(store, origin=st.ORIGIN_CLI, batch_id=batch_id))
     states = [j.state for j in store.batch_jobs(batch_id)]
-    if any(s != st.DONE for s in states):
+    if any(s != JobState.DONE for s in states):
         raise typer.Exit(1)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from ..jobs.state import JobState
 from .common import (GPU_PANEL, DataDir, EngineLoad, EngineOpt, JsonOpt, MaxCharsOpt, OptionOpt,
                      SpeedOpt, VoiceOpt, given_params, open_store, option_groups, parse_options,
                      run_to_end)
@@ -180,12 +181,10 @@ def resume(job_id: Annotated[str, typer.Argument(help="Job id (see `jobs`).")],
            load: EngineLoad = EngineLoad(),
            data_dir: DataDir = None) -> None:
     """Continue a job that was interrupted, paused or failed."""
-    from ..jobs import store as st
-
     load.configure()
     store = open_store(data_dir)
     job = store.get_job(job_id)
-    if job.state == st.DONE:
+    if job.state == JobState.DONE:
         typer.echo(f"job {job_id} is already done -> {job.output_path}", err=True)
         return
     run_to_end(store, job_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InputError, JobConflict
 from . import store as st
-from .state import UNFINISHED, allowed_actions
+from .state import FINISHED, UNFINISHED, JobState, allowed_actions
 from .store import Job, Store
 
 #: States shown in a queue: running, waiting, or stopped but resumable.
@@ -62,10 +62,10 @@ def queue_view(store: Store, *, origin: str = st.ORIGIN_SERVER,
     remaining = store.remaining_chars()
     rates = store.seconds_per_char()
     by_id = {j.id: j for j in jobs}
-    running = [j for j in jobs if j.state == st.RUNNING]
+    running = [j for j in jobs if j.state == JobState.RUNNING]
     waiting = [by_id[i] for i in order if i in by_id]
-    others = [j for j in jobs if j.state not in (st.RUNNING, st.QUEUED)]
-    others.sort(key=lambda j: (j.state in st.FINISHED, j.created_at))
+    others = [j for j in jobs if j.state not in (JobState.RUNNING, JobState.QUEUED)]
+    others.sort(key=lambda j: (j.state in FINISHED, j.created_at))
 
     entries: list[QueueEntry] = []
     clock: float | None = 0.0
@@ -74,15 +74,15 @@ def queue_view(store: Store, *, origin: str = st.ORIGIN_SERVER,
         clock = None if clock is None or left is None else clock + left
         entries.append(QueueEntry(job, position, left, clock))
     for job in others:
-        left = None if job.state in st.FINISHED else _estimate(remaining.get(job.id, {}), rates)
-        entries.append(QueueEntry(job, None, left, 0.0 if job.state == st.DONE else None))
+        left = None if job.state in FINISHED else _estimate(remaining.get(job.id, {}), rates)
+        entries.append(QueueEntry(job, None, left, 0.0 if job.state == JobState.DONE else None))
     return entries
 
 
 def move_job(store: Store, job_id: str, position: int) -> list[str]:
     """Move a queued job to ``position`` (1 = next) in its queue; returns the new order."""
     job = store.get_job(job_id)
-    if job.state != st.QUEUED:
+    if job.state != JobState.QUEUED:
         raise JobConflict(f"job {job_id} is {job.state}; only a queued job can be moved")
     # A CLI batch is its own queue; the server's queue is all its queued jobs.
     scope = job.batch_id if job.origin == st.ORIGIN_CLI else None

@@ -25,7 +25,7 @@ from ..errors import JobBusy
 from . import store as st
 from .publish import publish
 from .render import rendering
-from .state import Event, check, fire
+from .state import Event, JobState, check, fire
 from .store import SegmentRow, Store
 
 PREVIEW_CHARS = 80
@@ -93,7 +93,7 @@ def sweep_stale(store: Store) -> list[str]:
     """Mark jobs left 'running' by a dead process as interrupted and clear their debris."""
     swept = []
     for job in store.list_jobs():
-        if job.state != st.RUNNING:
+        if job.state != JobState.RUNNING:
             continue
         lock = _lock(store, job.id)
         try:
@@ -101,7 +101,7 @@ def sweep_stale(store: Store) -> list[str]:
         except Timeout:
             continue  # a live runner holds it
         try:
-            if store.job_state(job.id) == st.RUNNING:
+            if store.job_state(job.id) == JobState.RUNNING:
                 _clear_debris(store, job)
                 if fire(store, job.id, Event.INTERRUPT):
                     swept.append(job.id)
@@ -206,7 +206,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
                              elapsed_s=time.monotonic() - started,
                              output_path=job.output_path, **fields)
 
-    yield event("started", st.RUNNING, None)
+    yield event("started", JobState.RUNNING, None)
 
     # Streaming output: the file grows (and stays playable) as each next segment is finished.
     streamer = Assembler(Path(job.output_path), sample_rate, pauses) if job.streaming else None
@@ -231,11 +231,11 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             if seg.has_valid_audio:
                 continue
             state = store.job_state(job.id)
-            if state != st.RUNNING:  # paused, cancelled, or re-queued by an edit
+            if state != JobState.RUNNING:  # paused, cancelled, or re-queued by an edit
                 yield event("stopped", state, None)
                 return
             store.mark_segment_running(job.id, seg.idx)
-            yield event("segment_started", st.RUNNING, seg)
+            yield event("segment_started", JobState.RUNNING, seg)
 
             engine = registry.get_engine(seg.engine)
             path = _segment_path(store, seg)
@@ -257,7 +257,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
                 message = f"segment {seg.idx + 1} failed: {exc}"
                 store.mark_segment_failed(job.id, seg.idx, str(exc))
                 fire(store, job.id, Event.FAIL, error=message)
-                yield event("stopped", st.FAILED, seg, error=message)
+                yield event("stopped", JobState.FAILED, seg, error=message)
                 return
             except BaseException:
                 if tap is not None:
@@ -287,13 +287,13 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             # The rate includes writing and assembly, so the ETA is wall-clock honest.
             run_wall += time.monotonic() - t0
             chars_per_s = spoken_chars / max(run_wall, 1e-9)
-            yield event("segment_done", st.RUNNING, seg, segment_compute_s=compute,
+            yield event("segment_done", JobState.RUNNING, seg, segment_compute_s=compute,
                         segment_audio_s=audio_s, segment_rtf=compute / max(audio_s, 1e-9),
                         cumulative_rtf=run_compute / max(run_audio, 1e-9),
                         eta_s=remaining_chars / chars_per_s, warnings=list(warnings))
 
         state = store.job_state(job.id)
-        if state != st.RUNNING:  # paused or cancelled during the last segment, or edited
+        if state != JobState.RUNNING:  # paused or cancelled during the last segment, or edited
             yield event("stopped", state, None)
             return
         if streamer:
@@ -305,7 +305,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
         except Exception as exc:  # e.g. a full disk: every segment is kept; resume retries
             message = f"writing the output failed: {exc}"
             fire(store, job.id, Event.FAIL, error=message)
-            yield event("stopped", st.FAILED, None, error=message)
+            yield event("stopped", JobState.FAILED, None, error=message)
             return
         store.set_report(job.id, report)
     finally:
@@ -314,6 +314,6 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
     if not fire(store, job.id, Event.FINISH):
         yield event("stopped", store.job_state(job.id), None)  # changed at the last moment
         return
-    yield event("finished", st.DONE, None,
+    yield event("finished", JobState.DONE, None,
                 cumulative_rtf=(run_compute / run_audio) if run_audio else None, eta_s=0.0,
                 report=report)

@@ -21,17 +21,8 @@ from typing import Any
 from ..db import DB_NAME, connect, transaction
 from ..errors import JobNotFound
 from ..settings import JobFiles, JobSettings, StoredJob
-from .state import FINISHED as FINISHED  # re-exported for the server
 from .state import UNFINISHED, JobState, SegmentState
-from .state import allowed_actions as allowed_actions  # re-exported for the server
 
-# The states (jobs/state.py holds them and the changes between them) under the names the
-# server and the CLI use.
-QUEUED, RUNNING, PAUSED = JobState.QUEUED, JobState.RUNNING, JobState.PAUSED
-INTERRUPTED, DONE = JobState.INTERRUPTED, JobState.DONE
-FAILED, CANCELLED = JobState.FAILED, JobState.CANCELLED
-PENDING, SEG_RUNNING = SegmentState.PENDING, SegmentState.RUNNING
-SEG_DONE, SEG_FAILED = SegmentState.DONE, SegmentState.FAILED
 # Who drives a job: "cli" (the process that created it runs it) or "server" (the server's
 # worker picks it up from the queue, and resumes it after a restart).
 ORIGIN_CLI, ORIGIN_SERVER = "cli", "server"
@@ -142,7 +133,7 @@ class SegmentRow:
     def has_valid_audio(self) -> bool:
         """Done, made from exactly this text and these settings, and the file is there."""
         return (
-            self.state == SEG_DONE
+            self.state == SegmentState.DONE
             and self.audio_key == self.key
             and self.audio_path is not None
             and os.path.exists(self.audio_path)
@@ -262,15 +253,16 @@ class Store:
                 "INSERT INTO jobs (id, created_at, updated_at, state, title, fingerprint, engine,"
                 " voice, settings, output_path, srt_path, streaming, total_chars, origin,"
                 " queue_pos, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (job_id, now, now, QUEUED, title, fingerprint, settings.settings.engine,
-                 settings.settings.voice, settings.to_json(), output, srt_path, int(streaming),
+                (job_id, now, now, JobState.QUEUED, title, fingerprint,
+                 settings.settings.engine, settings.settings.voice, settings.to_json(), output,
+                 srt_path, int(streaming),
                  sum(len(s.text) for s in segments), origin, now, batch_id),
             )
             db.executemany(
                 "INSERT INTO segments (job_id, idx, text, chapter, pause_after, language, engine,"
                 " voice, settings, key, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(job_id, i, s.text, s.chapter, s.pause_after, s.language, s.engine, s.voice,
-                  json.dumps(s.settings, sort_keys=True), s.key, PENDING)
+                  json.dumps(s.settings, sort_keys=True), s.key, SegmentState.PENDING)
                  for i, s in enumerate(segments)],
             )
         return self.get_job(job_id)
@@ -322,7 +314,7 @@ class Store:
         """The first queued job of ``origin`` in queue order (creation order unless moved)."""
         row = self._db.execute(
             f"SELECT * FROM jobs WHERE state = ? AND origin = ? {self._QUEUE_ORDER} LIMIT 1",
-            (QUEUED, origin),
+            (JobState.QUEUED, origin),
         ).fetchone()
         return _job(row) if row else None
 
@@ -331,7 +323,7 @@ class Store:
         batch = " AND batch_id = ?" if batch_id else ""
         rows = self._db.execute(
             f"SELECT id FROM jobs WHERE state = ? AND origin = ?{batch} {self._QUEUE_ORDER}",
-            (QUEUED, origin, *((batch_id,) if batch_id else ())),
+            (JobState.QUEUED, origin, *((batch_id,) if batch_id else ())),
         )
         return [r[0] for r in rows]
 
@@ -370,7 +362,7 @@ class Store:
             " JOIN jobs j ON j.id = s.job_id"
             f" WHERE j.state IN ({_marks(UNFINISHED)})"
             " AND NOT (s.state = ? AND s.audio_key = s.key) GROUP BY s.job_id, s.engine",
-            (*UNFINISHED, SEG_DONE))
+            (*UNFINISHED, SegmentState.DONE))
         remaining: dict[str, dict[str, int]] = {}
         for job_id, engine, chars in rows:
             remaining.setdefault(job_id, {})[engine] = int(chars)
@@ -384,7 +376,7 @@ class Store:
             "  SELECT engine, compute_seconds, text, row_number() OVER ("
             "    PARTITION BY engine ORDER BY finished_at DESC) AS n"
             "  FROM segments WHERE state = ? AND reused = 0 AND compute_seconds > 0)"
-            " WHERE n <= ? GROUP BY engine", (SEG_DONE, recent))
+            " WHERE n <= ? GROUP BY engine", (SegmentState.DONE, recent))
         return {engine: secs / chars for engine, secs, chars in rows if chars}
 
     def progress(self, job_id: str | None = None) -> dict[str, tuple[int, int, float]]:
@@ -396,7 +388,7 @@ class Store:
             " coalesce(sum(CASE WHEN state = ? AND audio_key = key"
             "              THEN audio_seconds END), 0)"
             " FROM segments" + (" WHERE job_id = ?" if job_id else "") + " GROUP BY job_id",
-            (SEG_DONE, SEG_DONE, *((job_id,) if job_id else ())),
+            (SegmentState.DONE, SegmentState.DONE, *((job_id,) if job_id else ())),
         )
         return {r[0]: (r[1], r[2] or 0, float(r[3])) for r in rows}
 
@@ -432,7 +424,7 @@ class Store:
         self._db.execute(
             "UPDATE segments SET state = ?, error = NULL, warnings = NULL"
             " WHERE job_id = ? AND idx = ?",
-            (SEG_RUNNING, job_id, idx),
+            (SegmentState.RUNNING, job_id, idx),
         )
 
     def mark_segment_done(self, job_id: str, idx: int, *, key: str, audio_path: str,
@@ -449,7 +441,7 @@ class Store:
             "UPDATE segments SET state = ?, audio_path = ?, audio_key = ?, sample_rate = ?,"
             " audio_seconds = ?, compute_seconds = ?, reused = ?, finished_at = ?, error = NULL,"
             " warnings = ? WHERE job_id = ? AND idx = ? AND key = ?",
-            (SEG_DONE, audio_path, key, sample_rate, audio_seconds, compute_seconds,
+            (SegmentState.DONE, audio_path, key, sample_rate, audio_seconds, compute_seconds,
              int(reused), time.time(),
              json.dumps(warnings, ensure_ascii=False) if warnings else None, job_id, idx, key),
         )
@@ -479,7 +471,8 @@ class Store:
             db.execute(
                 "UPDATE segments SET text = ?, settings = ?, key = ?, state = ?, error = NULL,"
                 " warnings = NULL WHERE job_id = ? AND idx = ?",
-                (text, json.dumps(settings, sort_keys=True), key, PENDING, job_id, idx),
+                (text, json.dumps(settings, sort_keys=True), key, SegmentState.PENDING, job_id,
+                 idx),
             )
             db.execute(
                 "UPDATE jobs SET total_chars = (SELECT sum(length(text)) FROM segments"
@@ -489,13 +482,13 @@ class Store:
     def mark_segment_failed(self, job_id: str, idx: int, error: str) -> None:
         self._db.execute(
             "UPDATE segments SET state = ?, error = ? WHERE job_id = ? AND idx = ?",
-            (SEG_FAILED, error, job_id, idx),
+            (SegmentState.FAILED, error, job_id, idx),
         )
 
     def reset_running_segments(self, job_id: str) -> None:
         self._db.execute(
             "UPDATE segments SET state = ? WHERE job_id = ? AND state = ?",
-            (PENDING, job_id, SEG_RUNNING),
+            (SegmentState.PENDING, job_id, SegmentState.RUNNING),
         )
 
     def find_audio_for_key(self, key: str) -> SegmentRow | None:
@@ -503,7 +496,7 @@ class Store:
         rows = self._db.execute(
             "SELECT * FROM segments WHERE key = ? AND state = ? AND audio_key = key"
             " ORDER BY finished_at DESC LIMIT 5",
-            (key, SEG_DONE),
+            (key, SegmentState.DONE),
         )
         for row in rows:
             seg = _segment(row)

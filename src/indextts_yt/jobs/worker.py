@@ -21,12 +21,11 @@ from pathlib import Path
 from ..engines import registry
 from ..engines.base import settings_for
 from ..errors import JobBusy, StudioError
-from . import store as st
 from .events import EventHub
 from .render import RenderInput, render_all
 from .runner import run_job, sweep_stale
 from .service import requeue_interrupted
-from .state import Event, fire
+from .state import Event, JobState, fire
 from .store import Store
 
 log = logging.getLogger("indextts_yt.worker")
@@ -113,7 +112,7 @@ class Worker:
 
     def _run(self, store: Store, job_id: str) -> None:
         self.current_job_id = job_id
-        runner = run_job(store, job_id, from_states=(st.QUEUED,), tap=self.hub)
+        runner = run_job(store, job_id, from_states=(JobState.QUEUED,), tap=self.hub)
         try:
             for event in runner:
                 self.hub.publish(event)

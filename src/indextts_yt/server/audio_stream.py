@@ -29,6 +29,7 @@ from ..audio import (BlockResampler, PauseSettings, Timeline, iter_segment_block
 from ..audio.wav_writer import to_pcm16
 from ..errors import JobNotFound
 from ..jobs import store as st
+from ..jobs.state import FINISHED, JobState
 from ..jobs.events import LiveSegment, Subscription
 from ..jobs.runner import job_sample_rate
 from ..jobs.store import SegmentRow
@@ -52,7 +53,7 @@ async def job_audio(job_id: str, s: StudioDep, store: StreamStoreDep) -> Respons
     def look():
         job = store.get_job(job_id)
         segs = store.segments(job_id)
-        finished = job.state == st.DONE and Path(job.output_path).is_file() and all(
+        finished = job.state == JobState.DONE and Path(job.output_path).is_file() and all(
             seg.has_valid_audio for seg in segs)
         return job, segs, finished, job_sample_rate(seg.engine for seg in segs)
 
@@ -141,7 +142,7 @@ async def _wait_for(s: Studio, store: st.Store, sub: Subscription, job_id: str, 
         live = s.hub.live(job_id)
         if live is not None and live.idx == idx and live.key == seg.key and live.state == "running":
             return seg, live
-        if state in st.FINISHED:
+        if state in FINISHED:
             return None
         await sub.get(timeout=POLL_S)
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..jobs import store as st
+from ..jobs.state import JobState, SegmentState, allowed_actions
 from ..jobs.store import Job, SegmentRow
 from ..settings import JobSettings
 
@@ -197,22 +198,22 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
         audio_seconds=round(audio_s, 3),
         error=job.error,
         batch_id=job.batch_id,
-        output_ready=job.state == st.DONE and os.path.exists(job.output_path),
+        output_ready=job.state == JobState.DONE and os.path.exists(job.output_path),
         output={**job.settings.output.model_dump(), **job.files.model_dump()},
         report=job.report,
         queue_position=queue.index(job.id) + 1 if job.id in queue else None,
-        actions=st.allowed_actions(job.state),
+        actions=allowed_actions(job.state),
     )
 
 
 def segment_json(seg: SegmentRow) -> SegmentPublic:
-    current = seg.state == st.SEG_DONE and seg.audio_key == seg.key
+    current = seg.state == SegmentState.DONE and seg.audio_key == seg.key
     audio = seg.audio_seconds if current else None
     compute = seg.compute_seconds if current else None
     return SegmentPublic(
         index=seg.idx,
         text=seg.text,
-        state=seg.state if seg.state != st.SEG_DONE or current else st.PENDING,
+        state=seg.state if seg.state != SegmentState.DONE or current else SegmentState.PENDING,
         chapter=seg.chapter,
         pause_after=seg.pause_after,
         language=seg.language,
@@ -232,7 +233,7 @@ def job_of(store: st.Store, job_id: str) -> JobPublic:
     """The job object, read from ``store`` (raises JobNotFound)."""
     job = store.get_job(job_id)
     progress = store.progress(job_id).get(job_id, (0, 0, 0.0))
-    queue = store.queued_ids() if job.state == st.QUEUED else []
+    queue = store.queued_ids() if job.state == JobState.QUEUED else []
     return job_json(job, progress, queue)
 
 

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from ..audio.encode import FORMATS
 from ..errors import JobConflict, JobNotFound
 from ..jobs import service
+from ..jobs.state import JobState
 from ..jobs import store as st
 from .context import PresetsDep, StoreDep, Studio, StudioDep
 from .responses import JobPublic, SegmentPublic, file_response, job_json, job_of, segment_json
@@ -147,7 +148,7 @@ def segment_audio(job_id: str, index: int, store: StoreDep) -> FileResponse:
 
 def _finished_file(store: st.Store, job_id: str, which: str) -> tuple[st.Job, str]:
     job = store.get_job(checked_id(job_id))
-    if job.state != st.DONE:
+    if job.state != JobState.DONE:
         raise JobConflict(f"job {job_id} is {job.state}; the {which} is ready when it is done")
     path = {"narration": job.output_path, "subtitles": job.srt_path,
             "webvtt": job.files.vtt, "chapters": job.files.chapters,

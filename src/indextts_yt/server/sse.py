@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import JobNotFound
 from ..jobs import store as st
+from ..jobs.state import FINISHED, JobState
 from ..jobs.events import AUDIO, PROGRESS, SNAPSHOT
 from .context import StreamStoreDep, Studio, StudioDep
 from .responses import job_of
@@ -28,7 +29,7 @@ from .routes_jobs import checked_id
 router = APIRouter(tags=["progress and audio"])
 
 KEEPALIVE_S = 15.0
-_ENDED = frozenset(st.FINISHED)
+_ENDED = FINISHED
 
 
 def sse(event: str, data: Any) -> str:
@@ -65,7 +66,8 @@ async def _stream(s: Studio, store: st.Store, job_id: str) -> AsyncIterator[str]
         if snap["state"] in _ENDED:
             return
         latest = s.hub.latest(job_id)
-        if snap["state"] == st.RUNNING and latest is not None and latest.state == st.RUNNING:
+        running = JobState.RUNNING
+        if snap["state"] == running and latest is not None and latest.state == running:
             yield sse(PROGRESS, latest.to_dict())
         last_state = snap["state"]
         while True:
