@@ -113,7 +113,7 @@ def open_store(data_dir: Path | None) -> Store:
     return store
 
 
-def parse_options(speed: float | None, option: list[str] | None) -> dict[str, float | str]:
+def parse_options(option: list[str] | None) -> dict[str, float | str]:
     """-O NAME=VALUE pairs: numbers where they parse as one, text otherwise (the engine's
     settings say which each must be)."""
     options: dict[str, float | str] = {}
@@ -125,8 +125,6 @@ def parse_options(speed: float | None, option: list[str] | None) -> dict[str, fl
             options[name.strip()] = float(value)
         except ValueError:
             options[name.strip()] = value
-    if speed is not None:
-        options["speed"] = speed
     return options
 
 

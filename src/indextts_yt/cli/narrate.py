@@ -88,7 +88,7 @@ def settings_from_flags(flags: SettingFlags, given: set[str], clips: ClipStore,
     from ..engine_setup import clip_option, emotion_vector_options
 
     # -O NAME=VALUE first: a flag for the same option (--speed) wins over it.
-    options = {**parse_options(None, flags.option), **emotion_vector_options(flags.emotion_vector)}
+    options = {**parse_options(flags.option), **emotion_vector_options(flags.emotion_vector)}
     if flags.emotion_clip is not None:
         options["emotion_clip"] = clip_option(clips, flags.emotion_clip, "--emotion-clip")
     overrides: dict[str, Any] = {"options": options}
