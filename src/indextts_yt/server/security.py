@@ -27,6 +27,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import is_openai_path, openai_error_body
+
 COOKIE = "indextts_yt_key"
 OPEN_PATHS = frozenset({"/api/health"})
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -68,13 +70,13 @@ class Guard:
         headers = Headers(scope=scope)
         host = headers.get("host", "")
         if self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
-            await _deny(send, 403, f"host {host!r} is not allowed; open the studio at"
+            await _deny(scope, send, 403, f"host {host!r} is not allowed; open the studio at"
                                    " http://127.0.0.1 or http://localhost")
             return
         if scope["method"] not in _SAFE_METHODS:
             origin = headers.get("origin")
             if origin is not None and urlsplit(origin).netloc.lower() != host.lower():
-                await _deny(send, 403, "cross-site request refused")
+                await _deny(scope, send, 403, "cross-site request refused")
                 return
         if self.api_key is None or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
@@ -83,9 +85,9 @@ class Guard:
         query_key = _query_key(scope)
         given = _header_key(headers) or query_key or _cookie_key(headers)
         if given is None or not hmac.compare_digest(given.encode(), self.api_key.encode()):
-            await _deny(send, 401, "missing or wrong API key: send 'Authorization: Bearer KEY'"
-                        " or 'X-API-Key: KEY' (a browser may add ?key=KEY to the URL)",
-                        {"www-authenticate": "Bearer"})
+            await _deny(scope, send, 401, "missing or wrong API key: send 'Authorization: Bearer"
+                        " KEY' or 'X-API-Key: KEY' (a browser may add ?key=KEY to the URL)",
+                        {"www-authenticate": "Bearer"}, code="invalid_api_key")
             return
         if query_key is not None and scope["method"] == "GET":
             send = _with_cookie(send, self.api_key)
@@ -130,8 +132,12 @@ def _with_cookie(send: Send, key: str) -> Send:
     return wrapped
 
 
-async def _deny(send: Send, status: int, message: str, extra: dict[str, str] | None = None) -> None:
-    body = json.dumps({"error": message}).encode()
+async def _deny(scope: Scope, send: Send, status: int, message: str,
+                extra: dict[str, str] | None = None, code: str | None = None) -> None:
+    # /v1 answers in OpenAI's error shape, which its clients read (errors.py).
+    error = (openai_error_body(status, message, code=code) if is_openai_path(scope["path"])
+             else {"error": message})
+    body = json.dumps(error).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})

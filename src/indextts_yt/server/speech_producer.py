@@ -1,6 +1,9 @@
 """Synthesis owned by one HTTP request: a thread that renders, lays out and encodes, and that
 stops as soon as the request goes away.
 
+``speed``: what the engine did not render itself (each segment's settings say at which speed
+it did) is made up by a pitch-preserving time stretch (audio/tempo.py), after resampling.
+
 Unlike a job, nothing here is stored: the thread renders the planned segments in order, each
 under its engine's generation lock (shared, first come first served, with the job worker),
 lays them out with the same Timeline as a narration (pauses, fades), encodes them, and hands
@@ -19,7 +22,10 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 
+import numpy as np
+
 from ..audio import BlockResampler, PauseSettings, StreamEncoder, Timeline, silence_blocks
+from ..audio.tempo import TempoStretcher
 from ..clips import ClipStore
 from ..engines import registry
 from ..jobs.render import rendering
@@ -37,8 +43,9 @@ class Cancelled(Exception):
 class SpeechProducer:
     def __init__(self, segments: list[NewSegment], sample_rate: int, fmt: str,
                  clips: ClipStore, pauses: PauseSettings | None = None,
-                 on_exit: Callable[[], None] | None = None) -> None:
+                 speed: float = 1.0, on_exit: Callable[[], None] | None = None) -> None:
         self.segments = segments
+        self.speed = speed
         self.clips = clips
         self.sample_rate = sample_rate
         self.encoder = StreamEncoder(fmt, sample_rate)
@@ -117,12 +124,16 @@ class SpeechProducer:
                 self._put(self.encoder.encode(block))
             engine = registry.get_engine(seg.engine)
             resampler = BlockResampler(engine.sample_rate, self.sample_rate)
+            stretch = TempoStretcher(self.sample_rate,
+                                     self.speed / float(seg.settings.get("speed", 1.0)))
             # The engine is held for this segment only: never while waiting for the client.
             with rendering(seg, self.clips, while_waiting=self._check) as render:
                 for chunk in render.chunks():
                     self._check()
-                    self._put(self.encoder.encode(timeline.push(resampler.push(chunk))))
-            self._put(self.encoder.encode(timeline.push(resampler.finish())))
+                    block = stretch.push(resampler.push(chunk))
+                    self._put(self.encoder.encode(timeline.push(block)))
+            block = np.concatenate([stretch.push(resampler.finish()), stretch.finish()])
+            self._put(self.encoder.encode(timeline.push(block)))
             tail, _ = timeline.end()
             self._put(self.encoder.encode(tail))
             self.segments_done += 1
