@@ -89,17 +89,19 @@ def serve_cli(data_dir: Path, *extra: str, env: dict[str, str] | None = None,
                 proc.wait()
 
 
-def open_ui(browser, client: httpx.Client, timeout_ms: int = 30_000, **context_options):
-    """The UI in a new English page, ready; returns (page, errors, tid). ``errors`` collects
+def open_ui(browser, client: httpx.Client, timeout_ms: int = 30_000, path: str = "/", **context_options):
+    """The UI at ``path`` (e.g. "/#job=ID") in a new English page (1400 px wide unless
+    ``viewport`` says otherwise), ready;
+    returns (page, errors, tid). ``errors`` collects
     page errors and console errors other than the 4xx refusals a test provokes on purpose."""
-    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1100},
-                                  **context_options)
+    context = browser.new_context(**{"locale": "en-US", "viewport": {"width": 1400, "height": 1100},
+                                     **context_options})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: msg.type == "error" and "status of 4" not in msg.text
             and errors.append(msg.text))
     page.set_default_timeout(timeout_ms)
-    page.goto(str(client.base_url).rstrip("/") + "/")
+    page.goto(str(client.base_url).rstrip("/") + path)
     page.wait_for_selector("body[data-ready=true]")
     return page, errors, page.get_by_test_id

@@ -209,7 +209,7 @@ def test_narrate_in_the_browser(server, browser, tmp_path):
         "(s) => document.querySelector('[data-testid=job-report-line]')?.textContent.endsWith(s)",
         arg=f" · {report['format']}")
     line = tid("job-report-line").inner_text()
-    match = re.fullmatch(r"(−?\d+\.\d) LUFS, true peak (−?\d+\.\d) dBTP · target −14 LUFS · (\d+):(\d\d) · (.+)", line)
+    match = re.fullmatch(r"(−?\d+\.\d) LUFS, true peak (−?\d+\.\d) dBTP · target −14 LUFS · with pauses (\d+):(\d\d) · (.+)", line)
     assert match, line
     number = lambda text: float(text.replace("−", "-"))  # noqa: E731
     assert abs(number(match[1]) - measured["integrated_lufs"]) < 0.06, (line, measured)

@@ -98,7 +98,8 @@ def test_clone_a_voice_in_the_browser(tiny_model, browser, tmp_path):
         if not engines["indextts2"]["available"]:
             option = tid("voice-unavailable-indextts2")
             assert option.is_disabled()
-            assert option.get_attribute("title") == engines["indextts2"]["reason"]
+            # the tooltip: the server's reason whole, inside the page's own label
+            assert option.get_attribute("title") == f"indextts2 is not available: {engines['indextts2']['reason']}"
             # the reason in full, its `commands` as <code> to copy verbatim
             reason = engines["indextts2"]["reason"]
             note = tid("engine-unavailable-indextts2")

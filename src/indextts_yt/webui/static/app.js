@@ -111,8 +111,9 @@ function renderVoices(select = el.voice.value || localStorage.getItem(VOICE_STOR
   for (const engine of state.engines) {
     if (engine.available === false) {
       // Shown, but it cannot be picked: the reason says what to install or download.
-      options.push(h("optgroup", { label: t("voice.unavailable", { engine: engine.name }), title: engine.reason || "" },
-        h("option", { value: `${engine.name}|`, disabled: true, title: engine.reason || "", dataset: { testid: `voice-unavailable-${engine.name}` } },
+      const why = unavailableTitle(engine);
+      options.push(h("optgroup", { label: t("voice.unavailable", { engine: engine.name }), title: why },
+        h("option", { value: `${engine.name}|`, disabled: true, title: why, dataset: { testid: `voice-unavailable-${engine.name}` } },
           t("voice.unavailableOption", { engine: engine.name }))));
       continue;
     }
@@ -165,15 +166,24 @@ function renderEngineInfo() {
       ].filter(Boolean).join(" · "))));
   }
   // Engines that cannot run here, with what to install: always in view, not only in a tooltip,
-  // the commands in the server's reason as <code> to copy verbatim.
+  // the commands in the server's reason as <code> to copy verbatim. The reason is the
+  // server's English line, kept as it is and marked as English inside a translated label.
   for (const e of state.engines.filter((x) => x.available === false)) {
-    items.push(h("li", { class: "unavailable small", title: e.reason || "", dataset: { testid: `engine-unavailable-${e.name}` } },
-      tNodes("voice.unavailableNote", { engine: e.name, reason: withCode(e.reason) })));
+    items.push(h("li", { class: "unavailable small", title: unavailableTitle(e), dataset: { testid: `engine-unavailable-${e.name}` } },
+      tNodes("voice.unavailableNote", {
+        engine: e.name,
+        reason: h("span", { lang: "en", dataset: { testid: `engine-reason-${e.name}` } }, withCode(e.reason)),
+      })));
   }
   el.engineInfo.replaceChildren(...items);
   renderMaxCharsHint();
   renderClonePanel();
   renderEngineOptions();
+}
+
+/** Why an engine cannot run here, as a tooltip: the server's reason inside a translated label. */
+function unavailableTitle(engine) {
+  return t("voice.unavailableNote", { engine: engine.name, reason: engine.reason || "" });
 }
 
 /** The serve flags a model was loaded with (--fp16, --accel, ...), as the user typed them. */
@@ -601,18 +611,21 @@ function renderHistory() {
         current ? h("span", { class: "muted small" }, ` ${t("history.current")}`) : null,
         h("div", { class: "muted small mono" }, id),
         report ? h("div", { class: "report small" }, report) : null),
-      h("td", {}, badge(job.state, stateLabel(job.state))),
-      h("td", { class: "progress-cell" },
+      h("td", { dataset: { label: t("col.state") } }, badge(job.state, stateLabel(job.state))),
+      h("td", { class: "progress-cell", dataset: { label: t("col.progress") } },
         h("progress", { max: Math.max(job.total || 0, 1), value: job.done || 0, "aria-label": t("col.progress") }),
         h("span", { class: "small" }, ` ${job.done}/${job.total}`)),
-      h("td", { class: "num" }, length ? formatDuration(length) : "–"),
-      h("td", { class: "small" }, formatDate(job.created_at)),
-      h("td", { class: "downloads" }, ready
+      h("td", { class: "num", dataset: { label: t("col.duration") } }, length ? formatDuration(length) : "–"),
+      h("td", { class: "small", dataset: { label: t("col.created") } }, formatDate(job.created_at)),
+      h("td", { class: "downloads", dataset: { label: t("col.downloads") } }, ready
         ? h("span", { class: "links" }, downloadLinks(job, { prefix: "history", suffix: `-${id}`, compact: true }))
         : "–"),
       h("td", { class: "row-actions" },
         h("button", { type: "button", class: "small", dataset: { testid: `history-open-${id}` }, onclick: () => openJob(id) }, t("history.open")),
-        h("button", { type: "button", class: "small ghost danger", dataset: { testid: `history-delete-${id}` }, onclick: () => deleteJob(job) }, t("history.delete"))),
+        h("button", {
+          type: "button", class: "small ghost danger", dataset: { testid: `history-delete-${id}` },
+          disabled: !(job.actions || []).includes("delete"), onclick: () => deleteJob(job),
+        }, t("history.delete"))),
     );
   });
   el.historyRows.replaceChildren(...rows);

@@ -19,7 +19,8 @@ const STRINGS = {
   "engine.load": ["model on {device}, flags {flags}", "模型运行于 {device}，参数 {flags}"],
   "voice.unavailable": ["{engine} (not available)", "{engine}（不可用）"],
   "voice.unavailableOption": ["{engine} — not available here, see why below", "{engine}——此处不可用，原因见下方"],
-  "voice.unavailableNote": ["{engine} is not available: {reason}", "{engine} 不可用：{reason}"],
+  // {reason} is the server's own line (English, its commands as code), shown as it is.
+  "voice.unavailableNote": ["{engine} is not available: {reason}", "{engine} 不可用（服务器的英文说明）：{reason}"],
   "voice.pickClip": ["{engine} — choose or upload a reference clip below", "{engine}——在下方选择或上传参考音频"],
   "engine.cloning.yes": ["voice cloning", "支持克隆"],
   "engine.cloning.no": ["no voice cloning", "不支持克隆"],
@@ -42,8 +43,8 @@ const STRINGS = {
     "{engine} 不支持克隆音色——只能使用内置音色，因此无需参考音频。在音色列表中选择 indextts2 或 indextts2.5 即可用参考音频克隆音色。",
   ],
   "clone.unavailableAuto": [
-    "Automatic mode uses the built-in voices, which cannot clone a voice (不支持克隆 / no voice cloning). Choose indextts2 or indextts2.5 in the voice list to use a reference clip.",
-    "自动模式使用内置音色，不支持克隆音色（不支持克隆 / no voice cloning）。在音色列表中选择 indextts2 或 indextts2.5 即可使用参考音频。",
+    "Automatic mode uses the built-in voices, which cannot clone a voice. Choose indextts2 or indextts2.5 in the voice list to use a reference clip.",
+    "自动模式使用内置音色，不支持克隆音色。在音色列表中选择 indextts2 或 indextts2.5 即可使用参考音频。",
   ],
   "clone.status.none": ["No clip selected — upload one, or pick a stored clip in the voice list.", "未选择参考音频——请上传，或在音色列表中选择已保存的音频。"],
   "clone.status.uploading": ["Uploading {name}…", "正在上传 {name}…"],
@@ -290,7 +291,8 @@ const STRINGS = {
   "job.downloadChapters": ["Chapters (YouTube)", "章节（YouTube）"],
   "job.progress": ["{done}/{total} segments · {pct}%", "{done}/{total} 段 · {pct}%"],
   "job.eta": ["about {eta} left", "约剩 {eta}"],
-  "job.audioLength": ["{duration} of audio", "音频 {duration}"],
+  // The segments' speech alone; the finished file's length (report.length) adds the pauses.
+  "job.audioLength": ["speech {duration}", "语音 {duration}"],
   "job.queuePosition": ["#{n} in the queue", "队列第 {n} 位"],
   "job.waitingAudio": ["The player starts as soon as the first segment is ready.", "第一段完成后播放器即开始播放。"],
   "job.batchNote": ["Streaming is off: the narration plays when the whole file is ready.", "未开启流式：整个文件生成后再播放。"],
@@ -305,6 +307,7 @@ const STRINGS = {
   "report.measured": ["{lufs} LUFS, true peak {peak} dBTP", "响度 {lufs} LUFS，真峰值 {peak} dBTP"],
   "report.target": ["target {target} LUFS", "目标 {target} LUFS"],
   "report.noTarget": ["loudness as made", "未调整响度"],
+  "report.length": ["with pauses {duration}", "含停顿 {duration}"],
   "report.warnings": ["Warnings", "警告"],
   "report.warningCount": ["⚠ Warnings: {n}", "⚠ 警告：{n} 条"],
   "job.error": ["Error: {error}", "错误：{error}"],

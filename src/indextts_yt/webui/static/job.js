@@ -8,7 +8,7 @@
 import { addQuery, api, ApiError } from "./client.js";
 import { $, badge, h, say, throttle } from "./dom.js";
 import { formatClock, formatDuration, formatNumber, optionLabel, stateLabel, t } from "./i18n.js";
-import { downloadLinks, reportView } from "./output.js";
+import { clock, downloadLinks, reportView } from "./output.js";
 import { changedOptions, EMOTION_VECTOR, emotionModeOf, settingsForm } from "./settings.js";
 
 const LOG_LIMIT = 500;
@@ -33,6 +33,7 @@ export class JobView {
     this.needsFinalAudio = false; // output rebuilt (edit) or stream done: load the final file
     this.lastLoggedState = null;
     this.filesKey = null; // what the download links and the report were drawn from
+    this.editable = false; // the job accepts segment edits (its "actions" has "edit")
     this.el = {
       empty: $("#job-empty"), body: $("#job-body"), state: $("#job-state"),
       title: $("#job-title"), id: $("#job-id"), player: $("#player"), note: $("#player-note"),
@@ -310,7 +311,7 @@ export class JobView {
     this.el.progress.value = done;
     const bits = [t("job.progress", { done, total, pct: total ? Math.floor((100 * done) / total) : 0 })];
     if (state === "running" && this.eta != null) bits.push(t("job.eta", { eta: formatDuration(this.eta) }));
-    if (job.audio_seconds) bits.push(t("job.audioLength", { duration: formatDuration(job.audio_seconds) }));
+    if (job.audio_seconds) bits.push(t("job.audioLength", { duration: clock(job.audio_seconds) }));
     this.el.progressText.textContent = bits.join(" · ");
 
     // What the server allows in this state (GET /api/jobs/{id}: "actions").
@@ -318,6 +319,11 @@ export class JobView {
     this.el.pause.disabled = !actions.includes("pause");
     this.el.resume.disabled = !actions.includes("resume");
     this.el.cancel.disabled = !actions.includes("cancel");
+    const editable = actions.includes("edit");
+    if (editable !== this.editable) {
+      this.editable = editable;
+      for (const index of this.rows.keys()) this.fillEdit(index);
+    }
     this.renderFiles();
 
     let note = "";
@@ -447,10 +453,16 @@ export class JobView {
     const playing = this.playingSegment === index;
     play.textContent = playing ? t("seg.stop") : t("seg.play");
     play.setAttribute("aria-label", playing ? t("seg.stop") : t("seg.playLabel", { n: index + 1 }));
-    const edit = tr.querySelector("[data-role=edit]");
+    this.fillEdit(index);
+    if (seg.state === "running" && tr.parentElement) this.scrollRowIntoView(tr);
+  }
+
+  /** The Edit button, offered only while the job accepts edits (its "actions"). */
+  fillEdit(index) {
+    const edit = this.rows.get(index).tr.querySelector("[data-role=edit]");
+    edit.hidden = !this.editable;
     edit.textContent = t("seg.edit");
     edit.setAttribute("aria-label", t("seg.editLabel", { n: index + 1 }));
-    if (seg.state === "running" && tr.parentElement) this.scrollRowIntoView(tr);
   }
 
   fillRow(index) {
@@ -516,7 +528,7 @@ export class JobView {
 
   openEditor(index) {
     const row = this.rows.get(index);
-    if (!row || row.editing) return;
+    if (!row || row.editing || !this.editable) return;
     row.editing = true;
     const seg = row.seg;
     const engine = (this.hooks.engines() || []).find((e) => e.name === seg.engine);
@@ -571,7 +583,8 @@ export class JobView {
         close();
         say(this.el.message, t("seg.queued", { n: index + 1 }), "ok");
         this.needsFinalAudio = true;
-        this.job = { ...this.job, state: "queued", output_ready: false, report: null };
+        // Queued again: what it allows now comes with the snapshot connect() asks for.
+        this.job = { ...this.job, state: "queued", output_ready: false, report: null, actions: [] };
         this.lastLoggedState = null;
         this.render();
         this.connect(); // the job is queued again: follow it until the rebuilt output is done

@@ -192,12 +192,13 @@ function signed(n, digits = 1) {
   return formatNumber(n, digits).replace(/^-/, "\u2212");
 }
 
-/** "2:14", "1:02:03". */
-function clock(seconds) {
+/** A length as "4:51" (or "1:02:03"): the report's and the job's lengths alike. */
+export function clock(seconds) {
   return formatClock(seconds).replace(/^0(?=\d:)/, "");
 }
 
-/** "−16.1 LUFS, true peak −1.3 dBTP · target −16 LUFS · 2:14 · mp3, 96 kbit/s", or null. */
+/** "−16.1 LUFS, true peak −1.3 dBTP · target −16 LUFS · with pauses 2:14 · mp3, 96 kbit/s", or
+ * null. The length is the file's, pauses included (the job's progress line gives the speech). */
 export function reportLine(report) {
   if (!report) return null;
   const loudness = report.loudness || {};
@@ -205,7 +206,7 @@ export function reportLine(report) {
   return [
     t("report.measured", { lufs: signed(loudness.integrated_lufs), peak: signed(loudness.true_peak_dbtp) }),
     target == null ? t("report.noTarget") : t("report.target", { target: signed(target, Number.isInteger(target) ? 0 : 1) }),
-    clock(report.duration_s ?? loudness.duration_s),
+    t("report.length", { duration: clock(report.duration_s ?? loudness.duration_s) }),
     report.format || null,
   ].filter(Boolean).join(" · ");
 }
