@@ -73,19 +73,21 @@ _VAD_RATE = 16_000
 _VAD_FRAME = 480
 #: The VAD's strictest mode; at the others it passes even more noise.
 _VAD_AGGRESSIVENESS = 3
-#: The level the VAD hears a clip at: the RMS of its loud frames (speech at -23 LUFS).
+#: The level the VAD hears a clip at: the RMS of its loud frames, as in speech stored at
+#: CLIP_LUFS.
 _VAD_LEVEL_DBFS = -18.0
-#: Calibrated on speech by piper and eSpeak NG (English, Mandarin; clean, with white noise at
-#: 10 dB SNR, with 0.8 s pauses) against white/pink/brown noise, hiss, pure tones, chords, a
-#: piano-like melody, a buzz and noise bursts, all after normalisation:
-#: - the VAD takes 0.67-0.98 of speech's frames as speech, 0.42-0.51 of white noise's and
-#:   hiss's, none of a 110/220 Hz tone's; so at least 1 s of frames and 60% of them.
+#: Calibrated on speech by piper and eSpeak NG (English, Mandarin; clean, with white noise
+#: 10 dB under it, with 0.8 s pauses) against white/pink/brown noise, hiss, pure tones,
+#: chords, a piano-like melody, a buzz, a tremolo tone and noise bursts, all normalised:
+#: - the VAD hears a voice in 0.67-0.96 of speech's frames (0.67: the pauses), in under 0.05
+#:   of brown noise's and a 110/220 Hz tone's, in 0.47 of 4 Hz noise bursts': so at least
+#:   1 s and 60% of the frames.
 _MIN_VOICED_SECONDS = 1.0
 _MIN_VOICED_FRACTION = 0.6
-#: - but it also takes every frame of louder tones, chords, pink and brown noise: what they
-#:   lack is speech's rise and fall from syllable to pause. In the 300-3400 Hz band the
-#:   spread of frame levels (90th - 10th percentile) is 20-100 dB for speech (20 with 10 dB
-#:   SNR noise), at most 13 dB for those (a 4 Hz tremolo tone 12, the piano-like melody 11).
+#: - but it hears one in nearly every frame of white and pink noise, louder tones, chords
+#:   and the melody: what they lack is speech's rise and fall from syllable to pause. In the
+#:   300-3400 Hz band the spread of frame levels (90th - 10th percentile) is 20-150 dB for
+#:   speech (20: with the noise), at most 12.4 dB for those (the tremolo tone; the melody 11).
 _MIN_LEVEL_SPREAD_DB = 15.0
 
 _CLIP_ID = re.compile(r"clip-[0-9a-f]{16}")
