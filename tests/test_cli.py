@@ -193,6 +193,8 @@ def test_done_line_and_jobs_show_the_files_the_user_asked_for(tmp_path, short_sc
     assert [j["output"] for j in jobs] == [str(mp3), str(wav)]  # newest first
     listed = cli("jobs", "--data-dir", str(data_dir)).stdout.decode().splitlines()
     assert listed[0].endswith(f"-> {mp3}") and listed[1].endswith(f"-> {wav}")
+    again = cli("resume", jobs[0]["id"], "--data-dir", str(data_dir))
+    assert again.stderr.decode() == f"job {jobs[0]['id']} is already done -> {mp3}\n"
 
 
 def test_counts_of_one_are_singular(tmp_path, data_dir):
@@ -204,7 +206,8 @@ def test_counts_of_one_are_singular(tmp_path, data_dir):
     assert made.returncode == 0 and ": 1 segment, 0 already done\n" in made.stderr.decode()
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "only.txt").write_text("Only one script.", encoding="utf-8")
-    batch = cli("batch", str(tmp_path / "scripts"), "-o", str(tmp_path), "--data-dir", str(data_dir))
+    batch = cli("batch", str(tmp_path / "scripts"), "-o", str(tmp_path),
+                "--data-dir", str(data_dir))
     assert batch.returncode == 0 and f": 1 script -> {tmp_path}\n" in batch.stderr.decode()
 
 

@@ -186,7 +186,7 @@ def resume(job_id: Annotated[str, typer.Argument(help="Job id (see `jobs`).")],
     store = open_store(data_dir)
     job = store.get_job(job_id)
     if job.state == JobState.DONE:
-        typer.echo(f"job {job_id} is already done -> {job.output_path}", err=True)
+        typer.echo(f"job {job_id} is already done -> {job.files.file or job.output_path}", err=True)
         return
     run_to_end(store, job_id)
 
@@ -234,5 +234,5 @@ def segments(
         chapter = f"[{r['chapter']}] " if r["chapter"] else ""
         typer.echo(f"{r['index']:>4}  {r['engine']}/{r['voice']}/{r['language']}  "
                    f"{r['pause_after']:<9} {chapter}{r['text']}")
-    typer.echo(f"{count(len(rows), 'segment')}, {count(sum(r['chars'] for r in rows), 'character')}",
-               err=True)
+    chars = sum(r["chars"] for r in rows)
+    typer.echo(f"{count(len(rows), 'segment')}, {count(chars, 'character')}", err=True)
