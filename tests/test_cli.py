@@ -64,7 +64,9 @@ def test_segments_json_is_stable_and_needs_no_synthesis(tmp_path):
 
 
 def test_segments_reads_stdin():
-    result = cli("segments", "-", input="One sentence here. And another one follows it.".encode())
+    # Two paragraphs: two segments (one would be "1 segment").
+    result = cli("segments", "-", input="One sentence here.\n\nAnd another paragraph follows it."
+                 .encode())
     assert result.returncode == 0
     assert "segments" in result.stderr.decode()
 
@@ -171,3 +173,51 @@ def test_second_runner_gets_one_clear_line(tmp_path, data_dir):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_done_line_and_jobs_show_the_files_the_user_asked_for(tmp_path, short_script, data_dir):
+    """Every file written, as named; for an encoded output its file, not the job's WAV."""
+    wav, sub, vtt, chapters = (tmp_path / n for n in ("o.wav", "o.srt", "o.vtt", "c.txt"))
+    made = cli("narrate", str(short_script), "-o", str(wav), "--srt", str(sub), "--vtt", str(vtt),
+               "--chapters", str(chapters), "--data-dir", str(data_dir))
+    assert made.returncode == 0, made.stderr.decode()
+    assert "done in" in made.stderr.decode()
+    assert f" -> {wav}, {sub}, {vtt}, {chapters}\n" in made.stderr.decode()
+
+    mp3 = tmp_path / "o.mp3"
+    made = cli("narrate", str(short_script), "-o", str(mp3), "--srt", str(sub),
+               "--data-dir", str(data_dir))
+    assert made.returncode == 0, made.stderr.decode()
+    assert f" -> {mp3}, {sub}\n" in made.stderr.decode()
+    jobs = json.loads(cli("jobs", "--json", "--data-dir", str(data_dir)).stdout)
+    assert [j["output"] for j in jobs] == [str(mp3), str(wav)]  # newest first
+    listed = cli("jobs", "--data-dir", str(data_dir)).stdout.decode().splitlines()
+    assert listed[0].endswith(f"-> {mp3}") and listed[1].endswith(f"-> {wav}")
+    again = cli("resume", jobs[0]["id"], "--data-dir", str(data_dir))
+    assert again.stderr.decode() == f"job {jobs[0]['id']} is already done -> {mp3}\n"
+
+
+def test_counts_of_one_are_singular(tmp_path, data_dir):
+    script = tmp_path / "one.txt"
+    script.write_text("A single sentence.", encoding="utf-8")
+    shown = cli("segments", str(script))
+    assert shown.stderr.decode().strip() == "1 segment, 18 characters"
+    made = cli("narrate", str(script), "-o", str(tmp_path / "o.wav"), "--data-dir", str(data_dir))
+    assert made.returncode == 0 and ": 1 segment, 0 already done\n" in made.stderr.decode()
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "only.txt").write_text("Only one script.", encoding="utf-8")
+    batch = cli("batch", str(tmp_path / "scripts"), "-o", str(tmp_path),
+                "--data-dir", str(data_dir))
+    assert batch.returncode == 0 and f": 1 script -> {tmp_path}\n" in batch.stderr.decode()
+
+
+def test_help_and_readme_give_the_clip_lengths_clips_accepts():
+    from indextts_yt.clips import MAX_CLIP_SECONDS, MIN_CLIP_SECONDS
+
+    accepted = f"{MIN_CLIP_SECONDS:g}-{MAX_CLIP_SECONDS:g} s of clean speech"
+    for command in (["narrate", "--help"], ["voices", "add", "--help"]):
+        text = " ".join(cli(*command, env={"COLUMNS": "100"}).stdout.decode()
+                        .replace("│", " ").split())
+        assert accepted in text, command
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert accepted.replace("-", "–") in readme and "3–15 s" not in readme

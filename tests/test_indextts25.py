@@ -401,8 +401,11 @@ def test_bad_voice_choices_get_one_line(engine, tmp_path, short_script, clips):
     fake = tmp_path / "fake.wav"
     # Not audio (random bytes may probe as some container with no audio).
     fake.write_bytes(bytes(range(256)) * 16)
+    tone = tmp_path / "tone.wav"  # audio, but no speech
+    sf.write(tone, (0.3 * np.sin(np.arange(3 * 22_050) * 0.1)).astype(np.float32), 22_050)
     for voice_arg, message in ((str(tmp_path / "missing.wav"), "no such audio file"),
-                               (str(fake), "not a readable audio file")):
+                               (str(fake), "not a readable audio file"),
+                               (str(tone), "tone.wav: no speech found in the clip")):
         result = cli("narrate", str(short_script), "-o", str(tmp_path / "o.wav"), "-e", ENGINE,
                      "--voice", voice_arg, "--checkpoints", str(engine.checkpoints),
                      "--device", "cpu", "--data-dir", str(data))

@@ -16,7 +16,7 @@ import typer
 
 from ..jobs.state import JobState
 from .common import DataDir, JsonOpt, open_store, run_with_progress
-from .progress import fmt_duration
+from .progress import count, fmt_duration
 
 queue_app = typer.Typer(help="The queue: position, state and ETA; reorder jobs.",
                         no_args_is_help=False, invoke_without_command=True)
@@ -68,7 +68,7 @@ def batch(
                                  origin=st.ORIGIN_CLI, continue_identical=True)
     # Run again after a stop: what was interrupted or failed goes back in the queue.
     requeue_stopped(store, jobs)
-    typer.echo(f"{batch_id}: {len(jobs)} scripts -> {outdir}", err=True)
+    typer.echo(f"{batch_id}: {count(len(jobs), 'script')} -> {outdir}", err=True)
     failed = 0
     while True:
         order = store.queued_ids(st.ORIGIN_CLI, batch_id)

@@ -129,7 +129,8 @@ def narrate(
     """Narrate SCRIPT to an audio file, resuming an identical unfinished run if there is one.
 
     With a cloning engine (indextts2, indextts2.5), --voice is a reference clip: an audio
-    file of 3-15 s of clean speech (stored in the studio on first use) or a clip id."""
+    file of 1-15 s of clean speech, 3-10 s is best (stored in the studio on first use), or
+    a clip id."""
     from ..audio.encode import FORMATS
     from ..clips import ClipStore
     from ..jobs import service
@@ -185,7 +186,7 @@ def resume(job_id: Annotated[str, typer.Argument(help="Job id (see `jobs`).")],
     store = open_store(data_dir)
     job = store.get_job(job_id)
     if job.state == JobState.DONE:
-        typer.echo(f"job {job_id} is already done -> {job.output_path}", err=True)
+        typer.echo(f"job {job_id} is already done -> {job.files.file or job.output_path}", err=True)
         return
     run_to_end(store, job_id)
 
@@ -199,7 +200,8 @@ def jobs(json_out: JsonOpt = False, data_dir: DataDir = None) -> None:
         rows.append({"id": job.id, "state": job.state, "title": job.title,
                      "done": sum(s.has_valid_audio for s in segs), "total": len(segs),
                      "audio_seconds": round(sum(s.audio_seconds or 0 for s in segs), 2),
-                     "output": job.output_path, "error": job.error})
+                     # the file the user asked for: an encoded one is made from the WAV
+                     "output": job.files.file or job.output_path, "error": job.error})
     if json_out:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -221,6 +223,7 @@ def segments(
     """Preview how SCRIPT will be split, without synthesising anything."""
     from ..jobs.plan import Choice, describe, plan
     from ..script_input import read_script
+    from .progress import count
 
     text, _ = read_script(script)
     rows = describe(plan(text, Choice(engine, voice), {}, max_chars))
@@ -231,4 +234,5 @@ def segments(
         chapter = f"[{r['chapter']}] " if r["chapter"] else ""
         typer.echo(f"{r['index']:>4}  {r['engine']}/{r['voice']}/{r['language']}  "
                    f"{r['pause_after']:<9} {chapter}{r['text']}")
-    typer.echo(f"{len(rows)} segments, {sum(r['chars'] for r in rows)} characters", err=True)
+    chars = sum(r["chars"] for r in rows)
+    typer.echo(f"{count(len(rows), 'segment')}, {count(chars, 'character')}", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
@@ -23,6 +24,11 @@ def _num(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def count(n: int, noun: str) -> str:
+    """``1 segment``, ``2 segments``: a count with its noun (all ours take an s)."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def log_line(ev: ProgressEvent) -> str:
     """One line of the live log; the same fields the UI log shows."""
     if ev.kind == "segment_done":
@@ -31,7 +37,7 @@ def log_line(ev: ProgressEvent) -> str:
                 f"(run {_num(ev.cumulative_rtf, '.3f')}), ETA {fmt_duration(ev.eta_s)} | {ev.text}"
                 + "".join(f"\n  {line}" for line in warning_lines(ev)))
     if ev.kind == "started":
-        return f"job {ev.job_id}: {ev.total} segments, {ev.done} already done"
+        return f"job {ev.job_id}: {count(ev.total, 'segment')}, {ev.done} already done"
     if ev.kind == "finished":
         return _finished(ev)
     if ev.kind == "stopped":
@@ -45,11 +51,22 @@ def warning_lines(ev: ProgressEvent) -> list[str]:
     return [f"\u26a0 {index}: {warning}" for warning in ev.warnings or ()]
 
 
+#: What a job writes beside its audio (jobs/publish.py): subtitles and the chapter list.
+_SIDE_FILES = (".srt", ".vtt", ".txt")
+
+
+def user_files(files: list[str]) -> list[str]:
+    """A report's files (the WAV first) as the user asked for them: all of them, but for
+    the WAV an encoded file (mp3, ...) was made from, which lives in the job's folder."""
+    encoded = any(Path(f).suffix.lower() not in _SIDE_FILES for f in files[1:])
+    return files[1:] if encoded else files
+
+
 def _finished(ev: ProgressEvent) -> str:
     """The files written and how loud the narration came out (the job's report)."""
     report = ev.report or {}
-    files = report.get("files") or [ev.output_path]
-    line = f"job {ev.job_id} done in {fmt_duration(ev.elapsed_s)} -> {', '.join(files[1:] or files)}"
+    files = user_files(report.get("files") or [ev.output_path])
+    line = f"job {ev.job_id} done in {fmt_duration(ev.elapsed_s)} -> {', '.join(files)}"
     level = report.get("loudness") or {}
     if level.get("integrated_lufs") is not None:
         target = report.get("target_lufs")

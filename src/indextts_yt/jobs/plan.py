@@ -42,7 +42,7 @@ def resolve_choice(choice: Choice, clips: ClipStore | None = None) -> Choice:
         if engine.capabilities.cloning:
             if choice.voice is None:
                 raise InputError(f"engine {engine.name!r} speaks in the voice of a reference "
-                                 "clip: give one as the voice (--voice clip.wav, 3-15 s of clean "
+                                 "clip: give one as the voice (--voice clip.wav, 1-15 s of clean "
                                  "speech; over HTTP a clip id from /api/clips)")
             _check_clip(choice.voice, clips, "the voice")
         elif choice.voice is not None:

@@ -84,8 +84,9 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
                planned: list[NewSegment] | None = None) -> tuple[Job, bool]:
     """Plan and store a job; returns (job, continued).
 
-    Without ``output_path`` the narration and its SRT go into the job's own folder
-    (``narration.wav``, ``narration.srt``): the server's jobs, served only by job id.
+    Without ``output_path`` the WAV goes into the job's own folder (``narration.wav``); a
+    job that names no file at all (the server's) also gets its SRT, WebVTT, chapter list and
+    encoded file there, served only by job id.
     ``continue_identical``: if an unfinished job renders exactly this (same segments, same
     outputs), return it instead of a new one (the CLI's rerun-to-resume). ``planned``: the
     result of plan_request(req) if the caller already has it.
@@ -97,18 +98,22 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
     identity = str(output_path or files.file or "")
     job_id = None
     if output_path is None:
-        # In the job's own folder: the WAV, and beside it the encoded file, the subtitles
-        # and the chapter list, served by job id.
+        # The WAV grows in the job's own folder (an encoded file the user named is made
+        # from it at the end).
         job_id = store.new_job_id()
         folder = store.job_dir(job_id)
         output_path = folder / SERVER_OUTPUT
-        srt_path = srt_path or folder / SERVER_SUBTITLES
-        fmt = settings.output.format
-        files = JobFiles(
-            vtt=files.vtt or str(folder / "narration.vtt"),
-            chapters=files.chapters or str(folder / "narration.chapters.txt"),
-            file=files.file or (str(folder / f"narration{FORMATS[fmt].extensions[0]}")
-                                if fmt != "wav" else None))
+        if not identity:
+            # The server's jobs name no files: all of them go beside the WAV, served by job
+            # id. A job whose user named its files writes only those: paths in a new job's
+            # folder would also make its fingerprint new on every rerun.
+            srt_path = srt_path or folder / SERVER_SUBTITLES
+            fmt = settings.output.format
+            files = JobFiles(
+                vtt=files.vtt or str(folder / "narration.vtt"),
+                chapters=files.chapters or str(folder / "narration.chapters.txt"),
+                file=files.file or (str(folder / f"narration{FORMATS[fmt].extensions[0]}")
+                                    if fmt != "wav" else None))
     stored = StoredJob(settings=settings, files=files)
     publish = {**stored.settings.output.model_dump(), **files.model_dump()}
     extra = {"output": identity or str(output_path), "srt": str(srt_path or ""),
