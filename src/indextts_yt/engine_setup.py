@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .clips import Clip, ClipStore, check_clip_id
+from .clips import Clip, ClipStore, check_clip_id, is_clip_id
 from .engines import registry
 from .engines.base import PreloadResult
 from .engines.indextts_common import EMOTIONS, LoadOptions
 from .errors import InputError
+from .voices.fields import BUNDLED_ID
 
 INDEXTTS_ENGINES = ("indextts2", "indextts2.5")
 
@@ -61,6 +62,19 @@ def clip_option(clips: ClipStore, value: str, what: str, engine: str | None = No
     if voice is None or voice.read_only:
         raise InputError(f"{what}: no such audio file, clip id or library voice: {value!r}")
     return voice.id
+
+
+def voice_option(clips: ClipStore, value: str, engine: str) -> str:
+    """``--voice``: an audio file becomes a stored clip (for a cloning engine); any other
+    value is a voice id or name, resolved with the job like every front end's
+    (jobs/plan.py resolve_choice)."""
+    path = Path(value).expanduser()
+    if is_clip_id(value) or BUNDLED_ID.fullmatch(value) or not path.is_file():
+        return value
+    if engine == "auto" or not registry.get_engine(engine).capabilities.cloning:
+        raise InputError(f"--voice {value}: an audio file is a reference clip, which needs a "
+                         f"cloning engine: --engine {' or --engine '.join(INDEXTTS_ENGINES)}")
+    return clips.add_file(path).id
 
 
 def emotion_vector_options(spec: str | None) -> dict[str, float]:
