@@ -235,7 +235,8 @@ class VoiceLibrary:
         return archive.file_name(voice), archive.build(voice, wav)
 
     def import_file(self, data: bytes, *, name: str | None = None,
-                    rename_hint: str = "the 'name' field") -> Voice:
+                    rename_hint: str = "--name on the command line, the 'name' field "
+                                       "over HTTP") -> Voice:
         """Add the voice a voice file holds; ``name`` imports it under another name
         (``rename_hint``: how the caller's user gives one, for the message on a clash)."""
         held = archive.read(data)
