@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clips import ClipStore
+from ..db import DB_NAME
 from ..engines import registry
 from ..engines.base import SettingValue, settings_for
 from ..errors import InputError
@@ -90,7 +91,8 @@ def resolve_choice(choice: Choice, clips: ClipStore | None = None) -> Choice:
 
 def _voices_named(ref: str, clips: ClipStore | None) -> list[Voice]:
     """The listed voices ``ref`` names; without ``clips`` only the bundled ones."""
-    if clips is None:
+    # No studio database yet: no library voices (and planning must not create one).
+    if clips is None or not (clips.data_dir / DB_NAME).exists():
         return bundled_matching(ref)
     with VoiceLibrary(clips.data_dir) as library:
         return library.matching(ref)
