@@ -273,3 +273,18 @@ def test_the_command_line_keeps_its_hints(tmp_path):
     assert run.returncode != 0 and "`indextts-yt jobs` lists them" in run.stderr.decode()
     run = cli("presets", "show", "nothing-here", *data)
     assert run.returncode != 0 and "`indextts-yt presets list`" in run.stderr.decode()
+
+
+def test_an_audio_file_as_the_voice_asks_for_a_cloning_engine(tmp_path, short_script):
+    """`--voice FILE` is a reference clip: with 'auto' or an engine of its own voices the one
+    line says which engines clone, and nothing is stored."""
+    clip = tmp_path / "me.wav"
+    clip.write_bytes(wav_bytes(speech(4.0, 22_050), 22_050))
+    data = tmp_path / "data"
+    for engine in ("auto", "piper"):
+        run = cli("narrate", str(short_script), "-o", str(tmp_path / "o.wav"), "-e", engine,
+                  "--voice", str(clip), "--data-dir", str(data))
+        lines = run.stderr.decode().strip().splitlines()
+        assert run.returncode == 2 and len(lines) == 1, lines
+        assert "needs a cloning engine" in lines[0] and "--engine indextts2.5" in lines[0]
+    assert not list(data.glob("clips/*"))

@@ -56,8 +56,8 @@ def resolve_choice(choice: Choice, clips: ClipStore | None = None) -> Choice:
     if ref is None:
         if cloning:
             raise InputError(f"engine {choice.engine!r} speaks in the voice of a reference clip: "
-                             "give a library voice or a clip id (3-15 s of clean speech) as "
-                             "the voice")
+                             "give one as the voice (a library voice's name or id, or a clip "
+                             "id; 3-15 s of clean speech)")
         return choice
     if ref.startswith("clip-"):  # a reference clip, in the library or not
         if not cloning:
