@@ -25,6 +25,7 @@ from ..voices.model import LIBRARY, Voice
 from .store import NewSegment
 
 AUTO = "auto"
+CLONING_ENGINES = "indextts2 or indextts2.5"  # named when a reference clip is given without one
 # The first segment is kept to about one sentence: its audio is what the listener waits for
 # (about a second at the default engine's speed, against several for a packed paragraph).
 LEAD_IN_CHARS = 120
@@ -37,8 +38,6 @@ class Choice:
     engine: str = AUTO
     voice: str | None = None
 
-
-CLONING_ENGINES = "indextts2 or indextts2.5"
 
 
 def resolve_choice(choice: Choice, clips: ClipStore | None = None) -> Choice:
@@ -99,18 +98,19 @@ def _voices_named(ref: str, clips: ClipStore | None) -> list[Voice]:
 
 
 def _unknown_voice(ref: str, engine: str, named: list[Voice]) -> str:
-    """'unknown voice', saying whose voice it is if another engine's, and the choices."""
-    elsewhere = f" ({', '.join(f'{v.id} is a voice of {v.engine or LIBRARY}' for v in named)})"
+    """'unknown voice', saying which engine's voice it is (``named``: other engines' voices
+    of that id or name), and the choices."""
+    whose = "".join(f" ({v.id} is a voice of {v.engine})" for v in named)
     if engine != AUTO and registry.get_engine(engine).capabilities.cloning:
-        return (f"unknown voice {ref!r} for engine {engine!r}{elsewhere if named else ''}; "
-                "it speaks library voices (by name or id) and reference clip ids")
+        return (f"unknown voice {ref!r} for engine {engine!r}{whose}; it speaks library "
+                "voices (by name or id) and reference clip ids")
     voices = [v for v in bundled_voices() if engine in (AUTO, v.engine)]
     shown = ", ".join(v.id for v in voices[:_SHOWN]) + (", ..." if len(voices) > _SHOWN else "")
     return (f"unknown voice {ref!r}{'' if engine == AUTO else f' for engine {engine!r}'}"
-            f"{elsewhere if named else ''}; choose one of: {shown}")
+            f"{whose}; choose one of: {shown}")
 
 
-_SHOWN = 12  # voice ids named in an 'unknown voice' message
+_SHOWN = 12  # voice ids named in an 'unknown voice' message (espeak alone has dozens)
 
 
 def _check_clip(clip_id: str, clips: ClipStore | None, what: str) -> None:
