@@ -293,3 +293,58 @@ def test_an_audio_file_as_the_voice_asks_for_a_cloning_engine(tmp_path, short_sc
         assert run.returncode == 2 and len(lines) == 1, lines
         assert "needs a cloning engine" in lines[0] and "--engine indextts2.5" in lines[0]
     assert not list(data.glob("clips/*"))
+
+
+# -- a library voice with a cloning engine (IndexTTS-2.5 on its tiny test weights) -------------
+
+@pytest.fixture(scope="module")
+def cloning(tmp_path_factory):
+    """This process's registry speaks indextts2.5 from the tiny random checkpoint of its real
+    architecture (tests/fixtures), as test_indextts25 does; yields the weights folder."""
+    from fixtures.tiny_indextts import build_indextts25
+    from indextts_yt.engines import registry
+    from indextts_yt.engines.indextts_common import ENV_CACHE_DIR, LoadOptions
+
+    model_dir = build_indextts25(tmp_path_factory.mktemp("tiny25"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV_CACHE_DIR, str(tmp_path_factory.mktemp("cache")))
+        registry.configure_engine("indextts2.5", LoadOptions(checkpoints=model_dir, device="cpu"))
+        yield model_dir
+        registry.configure_engine("indextts2.5", LoadOptions())
+
+
+def test_a_library_voice_by_id_or_name_is_one_voice_for_a_cloning_engine(cloning, tmp_path,
+                                                                          short_script):
+    """Its id, its name and the name in another case: the jobs API, a preset, the preview
+    and `narrate --voice` all render the library voice's clip with indextts2.5."""
+    from indextts_util import FAST
+
+    data = tmp_path / "data"
+    data.mkdir()
+    clip_id = add_library_voice(data)
+    want = {("indextts2.5", clip_id)}
+    fast = [arg for name, value in FAST.items() for arg in ("-O", f"{name}={value}")]
+    with serve(data) as srv:
+        listed = listed_over_http(srv)
+        for i, form in enumerate(forms(listed, clip_id) + [LIBRARY_NAME.upper()]):
+            settings = {"engine": "indextts2.5", "voice": form, "options": FAST}
+            preview = srv.http.post("/api/preview", json={
+                "text": ENGLISH, "engine": "indextts2.5", "voice": form})
+            assert preview.status_code == 200, (form, preview.text)
+            assert {(s["engine"], s["voice"]) for s in preview.json()["segments"]} == want
+            assert segments_of(srv, srv.create(ENGLISH, **settings)) == want, form
+            saved = srv.http.post("/api/presets", json={"name": f"clone {i}",
+                                                        "settings": settings})
+            assert saved.status_code == 201, (form, saved.text)
+            assert segments_of(srv, srv.create(ENGLISH, preset=f"clone {i}")) == want, form
+    cli_data = tmp_path / "cli"
+    assert add_library_voice(cli_data) == clip_id
+    for i, form in enumerate((clip_id, LIBRARY_NAME, LIBRARY_NAME.lower())):
+        out = tmp_path / f"cli-{i}.wav"
+        run = cli("narrate", str(short_script), "-o", str(out), "-e", "indextts2.5",
+                  "--voice", form, *fast, "--checkpoints", str(cloning), "--device", "cpu",
+                  "--data-dir", str(cli_data))
+        assert run.returncode == 0, (form, run.stderr.decode()[-2000:])
+        store = st.Store(cli_data)
+        [job] = [j for j in store.list_jobs() if j.output_path == str(out)]
+        assert {(s.engine, s.voice) for s in store.segments(job.id)} == want, form
