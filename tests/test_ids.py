@@ -348,3 +348,18 @@ def test_a_library_voice_by_id_or_name_is_one_voice_for_a_cloning_engine(cloning
         store = st.Store(cli_data)
         [job] = [j for j in store.list_jobs() if j.output_path == str(out)]
         assert {(s.engine, s.voice) for s in store.segments(job.id)} == want, form
+
+
+def test_an_unexpected_error_is_a_500_without_a_class_name(studio, monkeypatch):
+    """A fault inside a route (here the preset list running out of memory) is answered with
+    one line that names no Python class; the server log has the traceback."""
+    from indextts_yt.presets import PresetLibrary
+
+    def out_of_memory(self):
+        raise MemoryError
+
+    monkeypatch.setattr(PresetLibrary, "list", out_of_memory)
+    srv, _ = studio
+    message = assert_error(srv.http.get("/api/presets"), 500)
+    assert "internal error" in message and not CLASS_NAME.search(message), message
+    assert "MemoryError" not in message
