@@ -157,7 +157,9 @@ def decode_clip(data: bytes, name: str = "clip") -> tuple[np.ndarray, int]:
     except InputError:
         raise
     except (av.error.FFmpegError, ValueError, IndexError, EOFError) as exc:
-        raise InputError(f"{name}: not a readable audio file ({type(exc).__name__})") from None
+        # FFmpeg's own words ("Invalid data found when processing input"); never a class name.
+        detail = getattr(exc, "strerror", None) or "damaged, cut short or not audio"
+        raise InputError(f"{name}: not a readable audio file ({detail})") from None
     samples = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
     if len(samples) < MIN_CLIP_SECONDS * CLIP_RATE:
         raise InputError(f"{name}: the clip is {len(samples) / CLIP_RATE:.2f} s; a voice needs at "

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .clips import Clip, ClipStore, check_clip_id
+from .clips import Clip, ClipStore, check_clip_id, is_clip_id
 from .engines import registry
 from .engines.base import PreloadResult
 from .engines.indextts_common import EMOTIONS, LoadOptions
 from .errors import InputError
+from .voices.fields import BUNDLED_ID
 
 INDEXTTS_ENGINES = ("indextts2", "indextts2.5")
 
@@ -61,6 +62,29 @@ def clip_option(clips: ClipStore, value: str, what: str, engine: str | None = No
     if voice is None or voice.read_only:
         raise InputError(f"{what}: no such audio file, clip id or library voice: {value!r}")
     return voice.id
+
+
+def voice_option(clips: ClipStore, value: str, engine: str) -> str:
+    """``--voice``: an audio file becomes a stored clip (for a cloning engine); any other
+    value is a voice id or name, resolved with the job like every front end's
+    (jobs/plan.py resolve_choice)."""
+    path = Path(value).expanduser()
+    cloning = engine != "auto" and registry.get_engine(engine).capabilities.cloning
+    if is_clip_id(value) or BUNDLED_ID.fullmatch(value) or not path.is_file():
+        if cloning and not value.startswith("clip-") and not _library_has(clips, value):
+            raise InputError(f"--voice: no such audio file, clip id or library voice: {value!r}")
+        return value
+    if not cloning:
+        raise InputError(f"--voice {value}: an audio file is a reference clip, which needs a "
+                         f"cloning engine: --engine {' or --engine '.join(INDEXTTS_ENGINES)}")
+    return clips.add_file(path).id
+
+
+def _library_has(clips: ClipStore, ref: str) -> bool:
+    from .voices import VoiceLibrary
+
+    with VoiceLibrary(clips.data_dir) as library:
+        return any(not v.read_only for v in library.matching(ref))
 
 
 def emotion_vector_options(spec: str | None) -> dict[str, float]:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..errors import StudioError
+from ..errors import JobNotFound, PresetNotFound, StudioError, VoiceNotFound
 from .batch import batch, cancel, pause, queue_app
 from .narrate import jobs, narrate, resume, segments
 from .presets import presets_app
@@ -50,5 +50,9 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except StudioError as exc:
-        print(f"indextts-yt: error: {exc}", file=sys.stderr)
+        # The messages are shared with the API; the command that lists the choices is ours.
+        hint = {JobNotFound: "; `indextts-yt jobs` lists them",
+                PresetNotFound: "; `indextts-yt presets list` shows them",
+                VoiceNotFound: "; `indextts-yt voices` lists them"}.get(type(exc), "")
+        print(f"indextts-yt: error: {exc}{hint}", file=sys.stderr)
         sys.exit(2)

@@ -85,7 +85,7 @@ SETTING_OF_FLAG: dict[str, tuple[str, ...]] = {
 def settings_from_flags(flags: SettingFlags, given: set[str], clips: ClipStore,
                         base: JobSettings) -> JobSettings:
     """``base`` (a preset's settings, or the defaults) with what was typed here on top."""
-    from ..engine_setup import clip_option, emotion_vector_options
+    from ..engine_setup import clip_option, emotion_vector_options, voice_option
 
     # -O NAME=VALUE first: a flag for the same option (--speed) wins over it.
     options = {**parse_options(flags.option), **emotion_vector_options(flags.emotion_vector)}
@@ -102,9 +102,9 @@ def settings_from_flags(flags: SettingFlags, given: set[str], clips: ClipStore,
     if "subtitle_max_s" in given:  # a cue may then be shorter than the 1 s default minimum
         overrides["output"]["subtitles"]["min_cue_s"] = min(1.0, flags.subtitle_max_s)
     settings = base.merged(overrides)
-    if settings.voice is not None and settings.engine != "auto":
-        settings = settings.merged({"voice": clip_option(clips, settings.voice, "--voice",
-                                                         engine=settings.engine)})
+    if settings.voice is not None:  # a file becomes a clip; ids and names resolve in plan()
+        settings = settings.merged({"voice": voice_option(clips, settings.voice,
+                                                          settings.engine)})
     return settings
 
 

@@ -157,5 +157,5 @@ def import_voice(file: Annotated[Path, typer.Argument(help="A .voice.zip made by
     except OSError as exc:
         raise InputError(f"cannot read {str(file)!r}: {exc.strerror or exc}") from None
     with _library(data_dir) as library:
-        voice = library.import_file(data, name=name)
+        voice = library.import_file(data, name=name, rename_hint="--name")
     typer.echo(f"imported {_describe(voice)}")

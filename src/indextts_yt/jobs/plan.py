@@ -13,14 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clips import ClipStore
+from ..db import DB_NAME
 from ..engines import registry
 from ..engines.base import SettingValue, settings_for
 from ..errors import InputError
 from ..text import Segment, split_script
 from ..text.chars import joiner
+from ..voices.bundled import bundled_voices
+from ..voices.library import VoiceLibrary, bundled_matching
+from ..voices.model import LIBRARY, Voice
 from .store import NewSegment
 
 AUTO = "auto"
+CLONING_ENGINES = "indextts2 or indextts2.5"  # named when a reference clip is given without one
 # The first segment is kept to about one sentence: its audio is what the listener waits for
 # (about a second at the default engine's speed, against several for a packed paragraph).
 LEAD_IN_CHARS = 120
@@ -34,29 +39,78 @@ class Choice:
     voice: str | None = None
 
 
+
 def resolve_choice(choice: Choice, clips: ClipStore | None = None) -> Choice:
-    """Check names early; a voice given without an engine selects the engine that has it.
-    A cloning engine's voice is a reference clip id (checked in ``clips`` when given)."""
-    if choice.engine != AUTO:
-        engine = registry.get_engine(choice.engine)
-        if engine.capabilities.cloning:
-            if choice.voice is None:
-                raise InputError(f"engine {engine.name!r} speaks in the voice of a reference "
-                                 "clip: give one as the voice (--voice clip.wav, 1-15 s of clean "
-                                 "speech; over HTTP a clip id from /api/clips)")
-            _check_clip(choice.voice, clips, "the voice")
-        elif choice.voice is not None:
-            registry.voice_info(engine.name, choice.voice)
+    """The one place a voice the user gave meets an engine (the CLI, the jobs API, the
+    speech endpoint, presets and batches all plan through here).
+
+    The voice may be any id or name the studio lists: a bundled voice's id (``piper:joe``),
+    its own id (``joe``) or its name, a library voice's id (its clip id) or name (any case),
+    or a reference clip id. Returned: the engine and the voice id that engine takes. A bundled
+    voice fixes its engine (with 'auto' too: the job is spoken by that engine); a library
+    voice or clip needs a cloning engine, which 'auto' never picks. ``clips``: the studio,
+    whose library names and clips are then known."""
+    cloning = choice.engine != AUTO and registry.get_engine(choice.engine).capabilities.cloning
+    ref = choice.voice
+    if ref is None:
+        if cloning:
+            raise InputError(f"engine {choice.engine!r} speaks in the voice of a reference clip: "
+                             "give one as the voice (a library voice's name or id, or a clip "
+                             "id; 1-15 s of clean speech)")
         return choice
-    if choice.voice is None:
+    if ref.startswith("clip-"):  # a reference clip, in the library or not
+        if not cloning:
+            raise InputError(f"the voice {ref!r} is a reference clip: it needs a cloning "
+                             f"engine ({CLONING_ENGINES}), not {choice.engine!r}")
+        _check_clip(ref, clips, "the voice")
         return choice
-    if choice.voice.startswith("clip-"):
-        raise InputError("a reference clip needs a cloning engine: choose --engine indextts2 "
-                         "or --engine indextts2.5")
-    owners = [name for name in registry.engine_names() if registry.has_voice(name, choice.voice)]
-    if not owners:
-        raise InputError(f"unknown voice {choice.voice!r}; `indextts-yt voices` lists them")
-    return Choice(owners[0], choice.voice)
+    named = _voices_named(ref, clips)
+    library = [v for v in named if v.kind == LIBRARY]
+    if cloning:
+        fits = library
+    elif choice.engine == AUTO:
+        fits = named
+    else:  # the engine's own voice; else a library voice, refused below saying why
+        fits = [v for v in named if v.engine == choice.engine] or library
+    if len(fits) > 1:
+        raise InputError(f"the voice {ref!r} is ambiguous: give one of "
+                         f"{', '.join(f'{v.id} ({v.name})' for v in fits)}")
+    if not fits:
+        raise InputError(_unknown_voice(ref, choice.engine, named))
+    voice = fits[0]
+    if voice.kind == LIBRARY:
+        if not cloning:  # 'auto' picks by language among the engines with voices of their own
+            raise InputError(f"the voice {ref!r} is a library voice (a reference clip): it "
+                             f"needs a cloning engine ({CLONING_ENGINES}), not "
+                             f"{choice.engine!r}")
+        _check_clip(voice.id, clips, "the voice")
+        return Choice(choice.engine, voice.id)
+    return Choice(voice.engine or choice.engine, voice.voice)
+
+
+def _voices_named(ref: str, clips: ClipStore | None) -> list[Voice]:
+    """The listed voices ``ref`` names; without ``clips`` only the bundled ones."""
+    # No studio database yet: no library voices (and planning must not create one).
+    if clips is None or not (clips.data_dir / DB_NAME).exists():
+        return bundled_matching(ref)
+    with VoiceLibrary(clips.data_dir) as library:
+        return library.matching(ref)
+
+
+def _unknown_voice(ref: str, engine: str, named: list[Voice]) -> str:
+    """'unknown voice', saying which engine's voice it is (``named``: other engines' voices
+    of that id or name), and the choices."""
+    whose = "".join(f" ({v.id} is a voice of {v.engine})" for v in named)
+    if engine != AUTO and registry.get_engine(engine).capabilities.cloning:
+        return (f"unknown voice {ref!r} for engine {engine!r}{whose}; it speaks library "
+                "voices (by name or id) and reference clip ids")
+    voices = [v for v in bundled_voices() if engine in (AUTO, v.engine)]
+    shown = ", ".join(v.id for v in voices[:_SHOWN]) + (", ..." if len(voices) > _SHOWN else "")
+    return (f"unknown voice {ref!r}{'' if engine == AUTO else f' for engine {engine!r}'}"
+            f"{whose}; choose one of: {shown}")
+
+
+_SHOWN = 12  # voice ids named in an 'unknown voice' message (espeak alone has dozens)
 
 
 def _check_clip(clip_id: str, clips: ClipStore | None, what: str) -> None:

@@ -270,7 +270,7 @@ class Store:
     def get_job(self, job_id: str) -> Job:
         row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
-            raise JobNotFound(f"no job {job_id!r}; `indextts-yt jobs` lists them")
+            raise JobNotFound(f"no job {job_id!r}")
         return _job(row)
 
     def list_jobs(self) -> list[Job]:

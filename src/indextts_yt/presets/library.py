@@ -63,6 +63,9 @@ def check_name(name: Any) -> str:
         raise InputError(f"a preset's name is at most {MAX_NAME_CHARS} characters")
     if any(unicodedata.category(c).startswith("C") for c in name):
         raise InputError("a preset's name cannot contain control characters")
+    # The name is a URL path segment (/api/presets/{name}): these could never be read back.
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise InputError(f"a preset's name cannot contain / or \\ nor be . or .., got {name!r}")
     return name
 
 
@@ -92,8 +95,7 @@ class PresetLibrary:
     def get(self, name: str) -> Preset:
         row = self._db.execute("SELECT * FROM presets WHERE name = ?", (str(name),)).fetchone()
         if row is None:
-            raise PresetNotFound(f"no preset named {name!r}; `indextts-yt presets list` "
-                                 "shows them")
+            raise PresetNotFound(f"no preset named {name!r}")
         return _preset(row)
 
     def save(self, name: str, settings: JobSettings | dict[str, Any], *,

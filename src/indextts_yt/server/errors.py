@@ -167,4 +167,5 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _answer(request, 500, f"internal error ({type(exc).__name__}); see the server log")
+        # The log has the traceback; a client gets no Python class names.
+        return _answer(request, 500, "internal error; see the server log")

@@ -11,7 +11,7 @@ from ..engines import registry
 from ..errors import EngineUnavailable
 from ..jobs.plan import Choice, describe, plan
 from ..jobs.service import check_text
-from .context import StudioDep
+from .context import ClipsDep, StudioDep
 from .responses import (EngineCapabilities, EngineInfo, EngineLoad, EngineMissing, EngineSetting,
                         EngineVoice, Health, Preview, PreviewSegment)
 from .schemas import PreviewRequest
@@ -59,7 +59,8 @@ def engines() -> list[EngineInfo | EngineMissing]:
 
 
 @router.post("/api/preview", summary="How a script will be split (no synthesis)")
-def preview(body: PreviewRequest) -> Preview:
+def preview(body: PreviewRequest, clips: ClipsDep) -> Preview:
     check_text(body.text)
-    segments = plan(body.text, Choice(body.engine, body.voice), {}, body.max_chars)
+    # With the studio's clips: library voices by name, as a job takes them.
+    segments = plan(body.text, Choice(body.engine, body.voice), {}, body.max_chars, clips)
     return Preview(version=1, segments=[PreviewSegment(**d) for d in describe(segments)])

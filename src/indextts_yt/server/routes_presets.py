@@ -11,6 +11,7 @@ from ..errors import InputError, PayloadTooLarge
 from ..settings import JobSettings
 from ..presets.schema import MAX_PRESET_BYTES
 from .context import PresetsDep
+from .downloads import attachment
 from .errors import UnsupportedMedia
 from .responses import PresetPublic, file_response
 from .uploads import capped
@@ -58,7 +59,7 @@ def export_preset(name: str, presets: PresetsDep) -> Response:
     preset = presets.get(name)
     safe = "".join(c if c.isalnum() or c in "-_ " else "_" for c in preset.name).strip() or "preset"
     return Response(preset.to_file().to_json(), media_type="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}.preset.json"'})
+                    headers=attachment(f"{safe}.preset.json"))
 
 
 @router.post("/api/presets/import", status_code=201,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import PurePath
 from typing import Optional
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -23,6 +22,7 @@ from ..errors import InputError, PayloadTooLarge
 from ..voices.archive import MAX_ARCHIVE_BYTES
 from ..voices.fields import parse_tags
 from .context import VoicesDep
+from .downloads import attachment
 from .errors import UnsupportedMedia
 from .responses import VoicePublic, file_response
 from .uploads import capped
@@ -88,7 +88,8 @@ async def add_voice(request: Request, voices: VoicesDep) -> VoicePublic:
 async def import_voice(request: Request, voices: VoicesDep) -> VoicePublic:
     data, _, form = await _form(request, MAX_ARCHIVE_BYTES, {"name"}, "a voice file")
     name = _text(form, "name") or None
-    voice = await run_in_threadpool(lambda: voices.import_file(data, name=name))
+    voice = await run_in_threadpool(
+        lambda: voices.import_file(data, name=name, rename_hint="the 'name' field"))
     return VoicePublic(**voice.to_dict())
 
 
@@ -130,7 +131,4 @@ def voice_audio(voice_id: str, voices: VoicesDep) -> FileResponse:
             summary="The voice as one .voice.zip file")
 def export_voice(voice_id: str, voices: VoicesDep) -> Response:
     file_name, data = voices.export(voice_id)
-    ascii_name = file_name.encode("ascii", "replace").decode().replace("?", "_")
-    return Response(data, media_type="application/zip", headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
-                               f"filename*=UTF-8''{quote(file_name)}"})
+    return Response(data, media_type="application/zip", headers=attachment(file_name))

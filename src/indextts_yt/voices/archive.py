@@ -79,8 +79,8 @@ def read(data: bytes, what: str = "voice file") -> VoiceFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise InputError(f"{what}: not a voice file (a {SUFFIX} made by `indextts-yt voices "
-                         "export`)") from None
+        raise InputError(f"{what}: not a voice file (a {SUFFIX} exported from a voice "
+                         "library)") from None
     with archive:
         members = _check_members(archive, what)
         meta = _parse_meta(members[META], what)

@@ -124,28 +124,28 @@ class VoiceLibrary:
         raise InputError(f"voice id must look like clip-0123456789abcdef or engine:voice, "
                          f"got {str(voice_id)[:80]!r}")
 
+    def matching(self, ref: str) -> list[Voice]:
+        """Every voice ``ref`` names, library ones first: by id, by a library voice's name
+        (any case), or by a bundled voice's own id or name (two engines may share one)."""
+        if is_clip_id(ref) or BUNDLED_ID.fullmatch(ref):
+            try:
+                return [self.get(ref)]
+            except VoiceNotFound:
+                return []
+        row = self._row("name_key", name_key(" ".join(ref.split())))
+        return ([self._voice(row)] if row is not None else []) + bundled_matching(ref)
+
     def find(self, ref: str) -> Voice | None:
         """A voice by id, by its library name (any case) or by a bundled voice's id or name;
         None if there is none."""
-        if is_clip_id(ref) or BUNDLED_ID.fullmatch(ref):
-            try:
-                return self.get(ref)
-            except VoiceNotFound:
-                return None
-        row = self._row("name_key", name_key(" ".join(ref.split())))
-        if row is not None:
-            return self._voice(row)
-        for voice in bundled_voices():
-            if ref in (voice.voice, voice.name):
-                return voice
-        return None
+        voices = self.matching(ref)
+        return voices[0] if voices else None
 
     def resolve(self, ref: str) -> Voice:
         """Like find(), but an unknown voice is an error that says where to look."""
         voice = self.find(ref)
         if voice is None:
-            raise VoiceNotFound(f"no voice {ref!r}: give a voice's id or name "
-                                "(`indextts-yt voices list` lists them)")
+            raise VoiceNotFound(f"no voice {ref!r}: give a voice's id or name")
         return voice
 
     def audio_path(self, voice_id: str) -> Path:
@@ -234,13 +234,15 @@ class VoiceLibrary:
         wav = self.clips.get(voice.id).path.read_bytes()
         return archive.file_name(voice), archive.build(voice, wav)
 
-    def import_file(self, data: bytes, *, name: str | None = None) -> Voice:
-        """Add the voice a voice file holds; ``name`` imports it under another name."""
+    def import_file(self, data: bytes, *, name: str | None = None,
+                    rename_hint: str = "--name on the command line, the 'name' field "
+                                       "over HTTP") -> Voice:
+        """Add the voice a voice file holds; ``name`` imports it under another name
+        (``rename_hint``: how the caller's user gives one, for the message on a clash)."""
         held = archive.read(data)
         return self.add(held.wav, archive.CLIP, name=held.name if name is None else name,
                         language=held.language, tags=held.tags, notes=held.notes,
-                        name_hint="; import it under another name (--name on the command "
-                                  "line, the 'name' field over HTTP)")
+                        name_hint=f"; import it under another name ({rename_hint})")
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -257,3 +259,7 @@ class VoiceLibrary:
             raise VoiceConflict(f"there is already a voice named {row['name']!r} "
                                 f"({row['id']}){hint or '; choose another name'}")
 
+
+def bundled_matching(ref: str) -> list[Voice]:
+    """The bundled voices ``ref`` names: by id (``piper:joe``), own id (``joe``) or name."""
+    return [v for v in bundled_voices() if ref in (v.id, v.voice, v.name)]
