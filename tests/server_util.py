@@ -113,3 +113,17 @@ def assert_error(response: httpx.Response, status: int | tuple[int, ...]) -> str
     body = response.json()
     assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"], body
     return body["error"]
+
+
+def assert_openai_error(response: httpx.Response, status: int, param: str | None) -> str:
+    """OpenAI's error object: {"error": {"message", "type", "param", "code"}}."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}
+    error = body["error"]
+    assert isinstance(error["message"], str) and error["message"], body
+    assert error["type"] == ("invalid_request_error" if status < 500 else "server_error"), body
+    assert error["param"] == param, body
+    assert error["code"] is None or isinstance(error["code"], str), body
+    return error["message"]

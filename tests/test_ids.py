@@ -22,7 +22,7 @@ from indextts_yt.errors import InputError
 from indextts_yt.jobs import store as st
 from indextts_yt.jobs.plan import Choice, plan
 from indextts_yt.voices import VoiceLibrary
-from server_util import assert_error, serve
+from server_util import assert_error, assert_openai_error, serve
 from test_clips import speech, wav_bytes
 
 ENGLISH = "The studio reads this sentence aloud."
@@ -150,8 +150,8 @@ def test_a_library_voice_by_id_or_name_asks_for_a_cloning_engine_everywhere(stud
             assert_error(srv.http.post("/api/jobs", json={"text": ENGLISH, "voice": form}), 400),
             assert_error(srv.http.post("/api/presets", json={
                 "name": "lib", "settings": {"voice": form}}), 400),
-            assert_error(srv.http.post("/v1/audio/speech", json={"input": ENGLISH,
-                                                                  "voice": form}), 400),
+            assert_openai_error(srv.http.post("/v1/audio/speech", json={
+                "input": ENGLISH, "voice": form}), 400, "voice"),
             assert_error(srv.http.post("/api/preview", json={"text": ENGLISH, "voice": form}),
                          400),
         ]
@@ -244,8 +244,8 @@ def test_refusals_over_http_name_no_cli_command_flag_or_class(studio):
         assert_error(http.post("/api/jobs", json={"text": ENGLISH,
                                                   "voice": "clip-0123456789abcdef"}), 400),
         assert_error(http.post("/api/jobs", json={"text": ENGLISH, "voice": clip_id}), 400),
-        assert_error(http.post("/v1/audio/speech", json={"input": ENGLISH,
-                                                         "voice": "nobody"}), 400),
+        assert_openai_error(http.post("/v1/audio/speech", json={"input": ENGLISH,
+                                                                "voice": "nobody"}), 400, "voice"),
         assert_error(http.post("/api/voices/import", files={"file": ("x.voice.zip", b"not a zip")}),
                      400),
     ]

@@ -19,7 +19,7 @@ from conftest import pooh_paragraphs
 from indextts_yt.audio.tempo import TempoStretcher
 from indextts_yt.engines import registry
 from indextts_yt.server import openai_speech
-from server_util import WAV_HEADER, decode, serve
+from server_util import WAV_HEADER, assert_openai_error, decode, serve
 
 TEXT = "The studio speaks like an OpenAI voice. Clients need not change a line."
 PCM_RATE = 24000  # OpenAI's pcm: 24 kHz 16-bit mono, whatever the engine's rate
@@ -47,20 +47,6 @@ def client(srv):
     # No retries: a 5xx must reach the test, not be sent again.
     with OpenAI(base_url=srv.base + "/v1", api_key="x", max_retries=0) as c:
         yield c
-
-
-def assert_openai_error(response: httpx.Response, status: int, param: str | None) -> str:
-    """OpenAI's error object: {"error": {"message", "type", "param", "code"}}."""
-    assert response.status_code == status, (response.status_code, response.text)
-    assert response.headers["content-type"].startswith("application/json"), response.headers
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}
-    error = body["error"]
-    assert isinstance(error["message"], str) and error["message"], body
-    assert error["type"] == ("invalid_request_error" if status < 500 else "server_error"), body
-    assert error["param"] == param, body
-    assert error["code"] is None or isinstance(error["code"], str), body
-    return error["message"]
 
 
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "flac", "opus", "aac", "pcm"])
