@@ -3,11 +3,19 @@ answer reveals about the server's disk, and open files under many requests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from conftest import DETERMINISTIC, SHORT_SCRIPT
-from server_util import assert_error, serve
+import httpx
+from conftest import DETERMINISTIC, DETERMINISTIC_FLAGS, SHORT_SCRIPT, cli
+from server_util import assert_error, free_port, serve
+from test_cli import one_error_line
 
 HUGE = "99999999999999999999"  # beyond SQLite's 64-bit integers
 
@@ -66,3 +74,46 @@ def test_the_jobs_api_names_files_without_server_paths(data_dir):
         # the files are still served by their routes
         assert srv.http.get(f"/api/jobs/{job['id']}/download?format=mp3").status_code == 200
         assert srv.http.get(f"/api/jobs/{job['id']}/subtitles.vtt").status_code == 200
+
+
+@contextmanager
+def served(data_dir: Path, preexec: Callable[[], None] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real `indextts-yt serve` process on ``data_dir``, stopped (as Ctrl-C) at the end."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "indextts_yt", "serve", "--port", str(port),
+                             "--data-dir", str(data_dir)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, preexec_fn=preexec)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # waiting for it to listen; the assertion only guards a broken start
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+            try:
+                if httpx.get(base + "/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield proc, base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+
+
+def test_one_server_per_studio_and_the_cli_beside_it(data_dir, short_script, tmp_path):
+    with served(data_dir) as (first, base):
+        second = cli("serve", "--port", str(free_port()), "--data-dir", str(data_dir), timeout=60)
+        line = one_error_line(second)
+        assert "another server is already running" in line and str(data_dir) in line
+        assert first.poll() is None and httpx.get(base + "/api/jobs").status_code == 200
+
+        # A narration from the command line runs beside the server (under its job's lock).
+        out = tmp_path / "beside.wav"
+        made = cli("narrate", str(short_script), "-o", str(out), "--data-dir", str(data_dir),
+                   *DETERMINISTIC_FLAGS)
+        assert made.returncode == 0, made.stderr.decode()
+        assert out.stat().st_size > 44
+        first.send_signal(signal.SIGKILL)  # the OS releases the lock even so
+        first.wait(30)
+    # Another studio, or this one once its server is gone, serves as before.
+    with served(tmp_path / "other"), served(data_dir) as (_, again):
+        assert httpx.get(again + "/api/jobs").status_code == 200
