@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,6 +87,29 @@ def serve(data_dir: Path, **kwargs) -> Iterator[Running]:
         server.should_exit = True
         thread.join(30)
         assert not thread.is_alive(), "server did not stop"
+
+
+@contextmanager
+def served(data_dir: Path, preexec: Callable[[], None] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real `indextts-yt serve` process on ``data_dir``, stopped (as Ctrl-C) at the end."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "indextts_yt", "serve", "--port", str(port),
+                             "--data-dir", str(data_dir)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, preexec_fn=preexec)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # waiting for it to listen; the assertion only guards a broken start
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+            try:
+                if httpx.get(base + "/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield proc, base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict]]:

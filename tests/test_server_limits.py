@@ -1,5 +1,5 @@
 """The server's limits: request bodies, segment indices, one server per studio, what a job's
-answer reveals about the server's disk, and open files under many requests."""
+answer reveals about the server's disk."""
 
 from __future__ import annotations
 
@@ -8,18 +8,14 @@ import json
 import select
 import signal
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 from conftest import DETERMINISTIC, DETERMINISTIC_FLAGS, SHORT_SCRIPT, cli
 from indextts_yt.server.limits import limit_for
-from server_util import assert_error, free_port, serve
+from server_util import assert_error, free_port, serve, served
 from test_cli import one_error_line
 
 HUGE = "99999999999999999999"  # beyond SQLite's 64-bit integers
@@ -79,29 +75,6 @@ def test_the_jobs_api_names_files_without_server_paths(data_dir):
         # the files are still served by their routes
         assert srv.http.get(f"/api/jobs/{job['id']}/download?format=mp3").status_code == 200
         assert srv.http.get(f"/api/jobs/{job['id']}/subtitles.vtt").status_code == 200
-
-
-@contextmanager
-def served(data_dir: Path, preexec: Callable[[], None] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
-    """A real `indextts-yt serve` process on ``data_dir``, stopped (as Ctrl-C) at the end."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "indextts_yt", "serve", "--port", str(port),
-                             "--data-dir", str(data_dir)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, preexec_fn=preexec)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # waiting for it to listen; the assertion only guards a broken start
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
-            try:
-                if httpx.get(base + "/api/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield proc, base
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
 
 
 def test_one_server_per_studio_and_the_cli_beside_it(data_dir, short_script, tmp_path):
