@@ -12,8 +12,6 @@ message is the one a client normally sees, and this is the backstop for every ot
 
 from __future__ import annotations
 
-import re
-
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,18 +34,17 @@ _SLACK = 1 * _MB
 # beyond the BMP (a surrogate pair), which the speech input counts as one character.
 _SCRIPT_JSON = 2 * MAX_SCRIPT_BYTES + _SLACK
 
-#: (method, path pattern, limit in bytes); the first match wins.
-ROUTE_LIMITS: tuple[tuple[str, re.Pattern[str], int], ...] = tuple(
-    (method, re.compile(pattern), limit) for method, pattern, limit in (
-        ("POST", r"/api/jobs", _SCRIPT_JSON),
-        ("POST", r"/api/preview", _SCRIPT_JSON),
-        ("POST", r"/api/batches", MAX_BATCH_BYTES + _SLACK),
-        ("POST", r"/api/clips", MAX_CLIP_BYTES + _SLACK),
-        ("POST", r"/api/voices", MAX_CLIP_BYTES + _SLACK),
-        ("POST", r"/api/voices/import", MAX_ARCHIVE_BYTES + _SLACK),
-        ("POST", r"/api/presets/import", MAX_PRESET_BYTES + _SLACK),
-        ("POST", r"/v1/audio/speech", 12 * MAX_SPEECH_CHARS + 64 * _KB),
-    ))
+#: (method, path) -> the most bytes its body may have.
+ROUTE_LIMITS: dict[tuple[str, str], int] = {
+    ("POST", "/api/jobs"): _SCRIPT_JSON,
+    ("POST", "/api/preview"): _SCRIPT_JSON,
+    ("POST", "/api/batches"): MAX_BATCH_BYTES + _SLACK,
+    ("POST", "/api/clips"): MAX_CLIP_BYTES + _SLACK,
+    ("POST", "/api/voices"): MAX_CLIP_BYTES + _SLACK,
+    ("POST", "/api/voices/import"): MAX_ARCHIVE_BYTES + _SLACK,
+    ("POST", "/api/presets/import"): MAX_PRESET_BYTES + _SLACK,
+    ("POST", "/v1/audio/speech"): 12 * MAX_SPEECH_CHARS + 64 * _KB,
+}
 
 
 # An answer sent before the whole body was read ends the connection: otherwise the server
@@ -57,10 +54,7 @@ _CLOSE = (b"connection", b"close")
 
 
 def limit_for(method: str, path: str) -> int:
-    for m, pattern, limit in ROUTE_LIMITS:
-        if m == method and pattern.fullmatch(path.rstrip("/") or "/"):
-            return limit
-    return DEFAULT_LIMIT
+    return ROUTE_LIMITS.get((method, path.rstrip("/")), DEFAULT_LIMIT)
 
 
 def _too_large(limit: int) -> str:
