@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,6 +88,40 @@ def serve(data_dir: Path, **kwargs) -> Iterator[Running]:
         server.should_exit = True
         thread.join(30)
         assert not thread.is_alive(), "server did not stop"
+
+
+@contextmanager
+def served(data_dir: Path, preexec: Callable[[], None] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real `indextts-yt serve` process on ``data_dir``, stopped (as Ctrl-C) at the end.
+    Its log goes to a file (a pipe nobody reads would block it once full)."""
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, "-m", "indextts_yt", "serve", "--port", str(port),
+                             "--data-dir", str(data_dir)], stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=preexec)
+    base = f"http://127.0.0.1:{port}"
+
+    def logged() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")[-4000:]
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # waiting for it to listen; the assertion only guards a broken start
+            assert proc.poll() is None and time.monotonic() < deadline, logged()
+            try:
+                if httpx.get(base + "/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield proc, base
+    except BaseException:
+        print(logged())
+        raise
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+        log.close()
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict]]:

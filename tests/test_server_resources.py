@@ -4,6 +4,8 @@ threads leave the server process with no more open files than before."""
 from __future__ import annotations
 
 import os
+import resource
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import httpx
 from conftest import SHORT_SCRIPT
 from indextts_yt.db import DB_NAME
-from server_util import serve
+from server_util import serve, served
 
 
 def _fds() -> list[str]:
@@ -82,3 +84,70 @@ def test_a_stream_keeps_its_connection_until_the_client_leaves(data_dir):
         while _db_fds(data_dir) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _db_fds(data_dir) == 0
+
+
+def _open_files(pid: int) -> list[str]:
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            out.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:  # closed while listing
+            pass
+    return out
+
+
+def _low_fd_limit() -> None:  # in the server's process, before it starts
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+
+
+def test_bursts_of_new_threads_leave_a_real_server_no_more_open_files(data_dir):
+    """`indextts-yt serve` under a 256-file limit: bursts of requests, each from a thread of
+    its own, all succeed and leave the process no more open files than before (a connection
+    cached per pool thread stayed open with its thread, and grew until EMFILE).
+
+    One exception, bounded: SQLite does not close a closed connection's database file while
+    another connection of the process (the worker's) holds a lock on it, since that would drop
+    the lock; it keeps the descriptor for the next connection to reuse. So those can number
+    at most the connections once open at the same time: one burst's requests."""
+    burst_size = 40
+    with served(data_dir, _low_fd_limit) as (proc, base):
+        with httpx.Client(base_url=base, timeout=60) as http:
+            job = http.post("/api/jobs", json={"text": SHORT_SCRIPT, "engine": "piper"}).json()
+            deadline = time.monotonic() + 120
+            while http.get(f"/api/jobs/{job['id']}").json()["state"] != "done":
+                assert time.monotonic() < deadline, "the job did not finish"
+                time.sleep(0.1)
+            for _ in range(3):
+                assert http.get("/api/jobs").status_code == 200
+        db = str(data_dir / DB_NAME)
+
+        def split() -> tuple[int, list[str]]:
+            """(database files, everything else open: sockets, -wal, -shm, the lock...)."""
+            files = _open_files(proc.pid)
+            return sum(1 for f in files if f == db), [f for f in files if f != db]
+
+        def settled(limit: int) -> tuple[int, list[str]]:
+            """As split(), once the server has closed the finished clients' sockets (a
+            moment after each client closes its own)."""
+            deadline = time.monotonic() + 60
+            while len(split()[1]) > limit and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return split()
+
+        db_files, others = settled(10**6)
+        for burst in range(12):
+            statuses: list[int] = []
+
+            def get() -> None:
+                statuses.append(httpx.get(base + "/api/jobs", timeout=60).status_code)
+
+            threads = [threading.Thread(target=get) for _ in range(burst_size)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert statuses == [200] * burst_size, (burst, statuses)
+            db_now, others_now = settled(len(others))
+            assert len(others_now) <= len(others), (burst, others, others_now)
+            assert db_now <= db_files + burst_size, (burst, db_files, db_now)

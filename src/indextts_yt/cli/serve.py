@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ..errors import InputError
 from .common import DataDir, EngineLoad, option_groups
+
+SERVER_LOCK = "server.lock"  # in the data folder, held while a server runs on it
 
 
 @option_groups
@@ -37,16 +42,38 @@ def serve(
 
     logging.getLogger("uvicorn.access").addFilter(RedactKey())
 
-    server_app = create_app(resolve(data_dir), api_key=api_key,
-                            allowed_hosts=None if api_key else LOOPBACK_HOSTS)
-    shown = f"[{host}]" if ":" in host else host
-    key_hint = "?key=<your key>" if api_key else ""
-    typer.echo(f"Index-TTS-YT studio on http://{shown}:{port}/{key_hint}  (API docs: /docs)",
-               err=True)
-    # A short graceful shutdown: open audio and event streams would otherwise hold Ctrl-C
-    # until they end; the worker then stops after its segment in flight.
-    uvicorn.run(server_app, host=host, port=port, log_level="info",
-                timeout_graceful_shutdown=3)
+    folder = resolve(data_dir)
+    with _only_server(folder):
+        server_app = create_app(folder, api_key=api_key,
+                                allowed_hosts=None if api_key else LOOPBACK_HOSTS)
+        shown = f"[{host}]" if ":" in host else host
+        key_hint = "?key=<your key>" if api_key else ""
+        typer.echo(f"Index-TTS-YT studio on http://{shown}:{port}/{key_hint}  (API docs: /docs)",
+                   err=True)
+        # A short graceful shutdown: open audio and event streams would otherwise hold Ctrl-C
+        # until they end; the worker then stops after its segment in flight.
+        uvicorn.run(server_app, host=host, port=port, log_level="info",
+                    timeout_graceful_shutdown=3)
+
+
+@contextmanager
+def _only_server(folder: Path) -> Iterator[None]:
+    """Hold the studio's server lock: two servers on one studio would both run its queue.
+    An OS lock, so it dies with the process, even on SIGKILL. (A CLI narrate does not
+    take it: it runs its own job under that job's lock.)"""
+    from filelock import FileLock, Timeout
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / SERVER_LOCK, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise InputError(f"another server is already running on {folder}; stop it first,"
+                         " or give this one its own --data-dir") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @option_groups

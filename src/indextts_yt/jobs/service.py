@@ -27,6 +27,7 @@ from ..settings import JobFiles, JobSettings, StoredJob, validated
 from ..text import normalize
 from . import store as st
 from .plan import Choice, engine_options_for, fingerprint, plan, segment_key
+from .plan import check_options as check_engine_options
 from .state import TRANSITIONS, Action, Event, JobState, check, fire, perform
 from .store import Job, NewSegment, SegmentRow, Store
 
@@ -178,8 +179,10 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
     engine = registry.get_engine(seg.engine)
     settings = dict(seg.settings)
     if options is not None:
-        settings = engine_options_for(seg.engine, {**settings, **check_options(options)},
-                                      ClipStore(store.data_dir))
+        given = check_options(options)
+        # engine_options_for keeps only the engine's own options: refuse the others first
+        check_engine_options({seg.engine}, given)
+        settings = engine_options_for(seg.engine, {**settings, **given}, ClipStore(store.data_dir))
     key = segment_key(new_text, seg.engine, engine.version, seg.voice, settings)
     if key == seg.key:
         return seg, False

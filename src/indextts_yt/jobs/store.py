@@ -29,6 +29,7 @@ ORIGIN_CLI, ORIGIN_SERVER = "cli", "server"
 # Queue positions are times (creation time until moved); moved jobs that shared one are
 # set this far apart (a microsecond: well over a float's resolution at today's epoch).
 _SLOT_STEP = 1e-6
+_SQLITE_INT_END = 2**63  # SQLite's integers are signed 64-bit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -413,6 +414,8 @@ class Store:
         return [_segment(r) for r in rows]
 
     def segment(self, job_id: str, idx: int) -> SegmentRow:
+        if not 0 <= idx < _SQLITE_INT_END:  # SQLite cannot even look up a larger number
+            raise JobNotFound(f"job {job_id!r} has no segment {idx}")
         row = self._db.execute(
             "SELECT * FROM segments WHERE job_id = ? AND idx = ?", (job_id, idx)
         ).fetchone()

@@ -21,6 +21,7 @@ from .. import __version__
 from . import errors
 from .audio_stream import router as audio_router
 from .context import Studio
+from .limits import BodyLimit
 from .openai_speech import router as speech_router
 from .responses import ERROR_RESPONSES
 from .routes_clips import router as clips_router
@@ -75,5 +76,6 @@ def create_app(data_dir: Path | str, api_key: str | None = None, start_worker: b
         def no_ui() -> HTMLResponse:
             return HTMLResponse(_NO_UI)
 
+    app.add_middleware(BodyLimit)  # inside Guard: a refused client's body is never read
     app.add_middleware(Guard, api_key=api_key, allowed_hosts=allowed_hosts)
     return app

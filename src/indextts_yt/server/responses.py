@@ -11,6 +11,7 @@ may be either stay ``int | float``, so the JSON is exactly what the studio store
 from __future__ import annotations
 
 import os
+from pathlib import PurePath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -180,6 +181,24 @@ class SegmentPublic(_Public):
         description="what the engine reported about the current audio")
 
 
+def file_name(path: str | None) -> str | None:
+    """A file's name without the server's folders: clients fetch files by route, and the
+    server's layout (its user name, its data folder) is none of their business."""
+    return PurePath(path).name if path else None
+
+
+def public_report(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not report or "files" not in report:
+        return report
+    return {**report, "files": [file_name(f) for f in report["files"]]}
+
+
+def public_progress(event: dict[str, Any]) -> dict[str, Any]:
+    """A progress event (runner.ProgressEvent.to_dict) with file names, not paths."""
+    return {**event, "output_path": file_name(event.get("output_path")),
+            "report": public_report(event.get("report"))}
+
+
 def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> JobPublic:
     total, done, audio_s = progress
     return JobPublic(
@@ -199,8 +218,9 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
         error=job.error,
         batch_id=job.batch_id,
         output_ready=job.state == JobState.DONE and os.path.exists(job.output_path),
-        output={**job.settings.output.model_dump(), **job.files.model_dump()},
-        report=job.report,
+        output={**job.settings.output.model_dump(),
+                **{k: file_name(v) for k, v in job.files.model_dump().items()}},
+        report=public_report(job.report),
         queue_position=queue.index(job.id) + 1 if job.id in queue else None,
         actions=allowed_actions(job.state),
     )

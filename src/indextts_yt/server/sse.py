@@ -23,7 +23,7 @@ from ..jobs import store as st
 from ..jobs.state import FINISHED, JobState
 from ..jobs.events import AUDIO, PROGRESS, SNAPSHOT
 from .context import StreamStoreDep, Studio, StudioDep
-from .responses import job_of
+from .responses import job_of, public_progress
 from .routes_jobs import checked_id
 
 router = APIRouter(tags=["progress and audio"])
@@ -68,7 +68,7 @@ async def _stream(s: Studio, store: st.Store, job_id: str) -> AsyncIterator[str]
         latest = s.hub.latest(job_id)
         running = JobState.RUNNING
         if snap["state"] == running and latest is not None and latest.state == running:
-            yield sse(PROGRESS, latest.to_dict())
+            yield sse(PROGRESS, public_progress(latest.to_dict()))
         last_state = snap["state"]
         while True:
             item = await sub.get(timeout=KEEPALIVE_S)
@@ -90,7 +90,7 @@ async def _stream(s: Studio, store: st.Store, job_id: str) -> AsyncIterator[str]
                     return
                 continue
             event = item[1]
-            yield sse(PROGRESS, event.to_dict())
+            yield sse(PROGRESS, public_progress(event.to_dict()))
             last_state = event.state
             if event.state in _ENDED:
                 return
