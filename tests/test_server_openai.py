@@ -106,7 +106,8 @@ def test_disconnecting_cancels_synthesis(srv):
     with srv.http.stream("POST", "/v1/audio/speech",
                          json={"input": text, "response_format": "wav", "speed": 0.5}) as r:
         assert r.status_code == 200
-        first = next(r.iter_bytes())
+        chunks = r.iter_bytes()  # kept: a collected iterator would close the connection
+        first = next(chunks)
         assert first and srv.studio.speech_active == 1, (len(first), time.monotonic() - started)
     # The client hung up: synthesis stops within a chunk and the engine is free for others.
     # (cancellation is checked between sentences, so a slow machine may need a few seconds)

@@ -77,8 +77,12 @@ def test_a_stream_keeps_its_connection_until_the_client_leaves(data_dir):
         with httpx.Client(base_url=srv.base, timeout=60) as http:
             with http.stream("GET", f"/api/jobs/{job}/events") as events, \
                     http.stream("GET", f"/api/jobs/{job}/audio") as audio:
-                assert next(events.iter_lines()) == "event: snapshot"
-                assert len(next(audio.iter_raw())) >= 44  # the WAV header
+                # Keep the iterators: a discarded one closes its connection (httpx closes
+                # the stream when its generator is collected), and the server then rightly
+                # closes the stream's Store.
+                lines, raw = events.iter_lines(), audio.iter_raw()
+                assert next(lines) == "event: snapshot"
+                assert len(next(raw)) >= 44  # the WAV header
                 assert _db_fds(data_dir) > 0  # each stream reads with its own Store
         deadline = time.monotonic() + 10
         while _db_fds(data_dir) and time.monotonic() < deadline:
