@@ -133,11 +133,18 @@ def validation_param(errors: list[dict]) -> str | None:
     return str(loc[0]) if loc and isinstance(loc[0], str) else None
 
 
-def _answer(request: Request, status: int, message: str, *, param: str | None = None,
-            code: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    if is_openai_path(request.url.path):
+def answer_for(path: str, status: int, message: str, *, param: str | None = None,
+               code: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The error answer in the shape the route's clients read: OpenAI's object on /v1."""
+    if is_openai_path(path):
         return openai_error_response(status, message, param, code, headers)
     return error_response(status, message, headers)
+
+
+def _answer(request: Request, status: int, message: str, *, param: str | None = None,
+            code: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    return answer_for(request.url.path, status, message, param=param, code=code,
+                      headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -20,7 +20,7 @@ from ..clips import MAX_CLIP_BYTES
 from ..presets.schema import MAX_PRESET_BYTES
 from ..script_input import MAX_SCRIPT_BYTES
 from ..voices.archive import MAX_ARCHIVE_BYTES
-from .errors import error_response
+from .errors import answer_for
 from .openai_speech import MAX_SPEECH_CHARS
 from .routes_queue import MAX_BATCH_BYTES
 
@@ -82,7 +82,8 @@ class BodyLimit:
         headers = Headers(scope=scope)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await error_response(413, _too_large(limit), _CLOSE_HEADER)(scope, receive, send)
+            await answer_for(scope["path"], 413, _too_large(limit),
+                             headers=_CLOSE_HEADER)(scope, receive, send)
             return
         seen = 0
         started = False
@@ -113,4 +114,5 @@ class BodyLimit:
             # Only if nothing inside answered it (an app without the handler).
             if started:
                 raise
-            await error_response(413, str(exc.detail), _CLOSE_HEADER)(scope, receive, send)
+            await answer_for(scope["path"], 413, str(exc.detail),
+                             headers=_CLOSE_HEADER)(scope, receive, send)
