@@ -29,6 +29,7 @@ EXPECTED = {
     Action.CANCEL: ({Q, R, P, I, F}, C, {C}),
     Action.DELETE: ({Q, R, P, I, F}, C, {D, C}),
     Action.EDIT: ({Q, R, P, I, D, F}, Q, set()),
+    Action.MOVE: ({Q}, Q, set()),
     Event.START: ({Q, R, P, I, D, F}, R, set()),
     Event.INTERRUPT: ({R}, I, set()),
     Event.FAIL: ({R}, F, set()),
@@ -41,10 +42,11 @@ REFUSALS = {
     Action.RESUME: "job {id} is {state}; only a paused, interrupted or failed job can be resumed",
     Action.CANCEL: "job {id} is {state}; it cannot be cancelled",
     Action.EDIT: "job {id} was cancelled; its segments cannot be edited",
+    Action.MOVE: "job {id} is {state}; only a queued job can be moved",
     Event.START: "job {id} was cancelled; start a new one instead",
 }
 OFFERED = {
-    Q: ["pause", "cancel", "delete", "edit"],
+    Q: ["pause", "cancel", "delete", "edit", "move"],
     R: ["pause", "cancel", "delete", "edit"],
     P: ["resume", "cancel", "delete", "edit"],
     I: ["pause", "resume", "cancel", "delete", "edit"],
@@ -189,6 +191,8 @@ def test_the_api_offers_exactly_what_the_service_accepts(data_dir: Path):
                 if action is Action.EDIT:
                     r = http.patch(f"/api/jobs/{job_id}/segments/0",
                                    json={"text": f"Edited {state} {n}."})
+                elif action is Action.MOVE:
+                    r = http.post(f"/api/jobs/{job_id}/move", json={"position": 1})
                 else:
                     r = http.post(f"/api/jobs/{job_id}/{action}")
                 sources, to, already = EXPECTED[action]

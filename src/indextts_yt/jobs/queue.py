@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InputError, JobConflict
 from . import store as st
-from .state import FINISHED, UNFINISHED, JobState, allowed_actions
+from .state import FINISHED, UNFINISHED, Action, JobState, allowed_actions, check
 from .store import Job, Store
 
 #: States shown in a queue: running, waiting, or stopped but resumable.
@@ -82,8 +82,7 @@ def queue_view(store: Store, *, origin: str = st.ORIGIN_SERVER,
 def move_job(store: Store, job_id: str, position: int) -> list[str]:
     """Move a queued job to ``position`` (1 = next) in its queue; returns the new order."""
     job = store.get_job(job_id)
-    if job.state != JobState.QUEUED:
-        raise JobConflict(f"job {job_id} is {job.state}; only a queued job can be moved")
+    check(job_id, Action.MOVE, job.state)
     # A CLI batch is its own queue; the server's queue is all its queued jobs.
     scope = job.batch_id if job.origin == st.ORIGIN_CLI else None
     if isinstance(position, bool) or not isinstance(position, int) or position < 1:

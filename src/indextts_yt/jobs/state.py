@@ -60,6 +60,7 @@ class Action(StrEnum):
     CANCEL = "cancel"
     DELETE = "delete"
     EDIT = "edit"  # a segment's new text or settings: the job is rendered again
+    MOVE = "move"  # another place in the queue: the job stays queued
 
 
 class Event(StrEnum):
@@ -102,6 +103,8 @@ TRANSITIONS: dict[Action | Event, Transition] = {
     Action.EDIT: Transition(
         Q, frozenset({Q, R, P, I, D, F}),
         refusal="job {id} was cancelled; its segments cannot be edited"),
+    Action.MOVE: Transition(Q, frozenset({Q}),
+                            refusal="job {id} is {state}; only a queued job can be moved"),
     # A runner holds the job's lock, so 'running' here was left by a dead process.
     Event.START: Transition(R, frozenset({Q, R, P, I, D, F}),
                             refusal="job {id} was cancelled; start a new one instead"),

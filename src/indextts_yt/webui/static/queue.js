@@ -250,11 +250,11 @@ function fillRow(row, entry, lastPosition) {
   const waiting = jobState === "running" || jobState === "queued";
   cells.eta.textContent = waiting ? formatClock(entry.eta_s) : "–";
   cells.eta.title = waiting ? t("queue.etaHelp") : "";
-  const queued = jobState === "queued";
-  cells.up.disabled = !queued || position <= 1;
-  cells.down.disabled = !queued || position >= lastPosition;
   // What the server allows in this state (GET /api/queue: "actions").
   const actions = entry.actions || [];
+  const movable = actions.includes("move");
+  cells.up.disabled = !movable || position <= 1;
+  cells.down.disabled = !movable || position >= lastPosition;
   cells.pause.disabled = !actions.includes("pause");
   cells.resume.disabled = !actions.includes("resume");
   cells.cancel.disabled = !actions.includes("cancel");
