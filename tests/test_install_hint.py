@@ -264,10 +264,12 @@ def test_web_ui_shows_the_commands_verbatim(server, browser):
     assert note.inner_text() == f"indextts2.5 is not available: {reason.replace('`', '')}"
     assert note.locator("code").all_inner_texts() == spans
     assert spans[0] == pip_command("indextts25")
-    assert tid("voice-unavailable-indextts2.5").get_attribute("title") == reason
+    # the tooltip: the server's reason whole, inside the page's own label
+    assert tid("voice-unavailable-indextts2.5").get_attribute("title") == \
+        f"indextts2.5 is not available: {reason}"
     tid("lang-toggle").click()
     note = tid("engine-unavailable-indextts2.5")
-    assert note.inner_text() == f"indextts2.5 不可用：{reason.replace('`', '')}"
+    assert note.inner_text() == f"indextts2.5 不可用（服务器的英文说明）：{reason.replace('`', '')}"
     assert note.locator("code").all_inner_texts() == spans
     tid("lang-toggle").click()
     assert not errors, errors
