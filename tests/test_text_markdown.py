@@ -88,9 +88,9 @@ def blocks(text):
         # Reference definitions are dropped; footnote definitions keep their text.
         ("Text [here][1].\n\n[1]: https://example.com \"Example\"", [Paragraph(("Text here.",))]),
         ("[^1]: The note itself.", [Paragraph(("The note itself.",))]),
-        # Fenced code: fences go, the contents are kept verbatim (no Markdown inside).
-        ("```python\n# not a heading\nx = a*b*c\n```", [Paragraph(("# not a heading x = a*b*c",))]),
-        ("~~~\n*kept*\n~~~\nAfter.", [Paragraph(("*kept*",)), Paragraph(("After.",))]),
+        # Fenced code is left out whole, fences and contents (no Markdown inside).
+        ("```python\n# not a heading\nx = a*b*c\n```", []),
+        ("~~~\n*dropped*\n~~~\nAfter.", [Paragraph(("After.",))]),
         # Three backticks with more backticks on the line are inline code, not a fence.
         ("```inline``` code here.", [Paragraph(("inline code here.",))]),
         # Nothing but markup: nothing to read.

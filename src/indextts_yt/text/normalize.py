@@ -56,6 +56,12 @@ _RUN_OF_SPACES = re.compile(r" {2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+def map_characters(text: str) -> str:
+    """Only the character rules of ``normalize`` (spaces, invisibles, line separators),
+    for text that appears after normalising, such as a decoded ``&nbsp;``."""
+    return text.translate(_TABLE)
+
+
 def normalize(text: str) -> str:
     """Return ``text`` cleaned for splitting: NFC, ``\\n`` line ends, no invisible
     characters, single spaces, no space at line ends, at most one blank line in a row,
