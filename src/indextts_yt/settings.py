@@ -146,6 +146,9 @@ class StoredJob(BaseModel):
 
     settings: JobSettings
     files: JobFiles
+    #: What the plan told the user (markup left out, segments read by another engine, a
+    #: voice's terms of use), kept to show with the job and in its report.
+    notes: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, data: Mapping[str, Any], engine: str, voice: str | None) -> StoredJob:
@@ -160,12 +163,14 @@ class StoredJob(BaseModel):
                     "pauses": data.get("pauses") or {}, "max_chars": data.get("max_chars"),
                     "output": output}
         return cls(settings=JobSettings.model_validate(settings, strict=False),
-                   files=JobFiles(**files))
+                   files=JobFiles(**files), notes=tuple(data.get("notes") or ()))
 
     def to_json(self) -> str:
         """The row's settings JSON (engine and voice have columns of their own)."""
         data = self.settings.model_dump(exclude={"engine", "voice"})
         data["output"].update(self.files.model_dump())
+        if self.notes:
+            data["notes"] = list(self.notes)
         return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 

@@ -174,6 +174,8 @@ def narrate(
                                         planned=planned)
     if continued:
         typer.echo(f"resuming unfinished job {job.id}", err=True)
+    for note in job.notes:
+        typer.echo(f"note: {note}", err=True)
     run_to_end(store, job.id)
 
 
@@ -221,15 +223,20 @@ def segments(
     json_out: Annotated[bool, typer.Option("--json", help="Stable JSON (see README).")] = False,
 ) -> None:
     """Preview how SCRIPT will be split, without synthesising anything."""
-    from ..jobs.plan import Choice, describe, plan
+    from ..jobs.plan import Choice, describe, plan, plan_notes, resolve_choice
     from ..script_input import read_script
     from .progress import count
 
     text, _ = read_script(script)
-    rows = describe(plan(text, Choice(engine, voice), {}, max_chars))
+    choice = resolve_choice(Choice(engine, voice))
+    planned = plan(text, choice, {}, max_chars)
+    rows, notes = describe(planned), plan_notes(text, planned, choice)
     if json_out:
-        typer.echo(json.dumps({"version": 1, "segments": rows}, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({"version": 1, "segments": rows, "notes": notes},
+                              ensure_ascii=False, indent=2))
         return
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
     for r in rows:
         chapter = f"[{r['chapter']}] " if r["chapter"] else ""
         typer.echo(f"{r['index']:>4}  {r['engine']}/{r['voice']}/{r['language']}  "

@@ -49,7 +49,7 @@ def _list(engine: str | None, tag: str | None, query: str | None, json_out: bool
     for v in voices:
         if v.read_only:
             typer.echo(f"{v.engine:<11} {v.voice:<21} {v.language or '':<5} {'no cloning':<10} "
-                       f"{v.name}  (bundled, read-only)")
+                       f"{v.name}  (bundled, read-only)" + (f"  — {v.terms}" if v.terms else ""))
         else:
             seconds = "?" if v.seconds is None else f"{v.seconds:.1f} s"
             tags = " ".join(f"#{t}" for t in v.tags)

@@ -17,6 +17,9 @@ class Capabilities:
     emotion: tuple[str, ...] = ()  # emotion controls it accepts ("vector", "text", "reference")
     max_segment_chars: int = 300  # longest text it should be given at once
     streaming: bool = False  # does synthesize() yield several chunks per segment?
+    #: Reads a sentence that mixes its languages in one voice ("用 Python 写代码"); an engine
+    #: without it gets each language's part as a segment of its own.
+    mixed_languages: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class VoiceInfo:
     engine: str
     description: str = ""
     read_only: bool = True  # bundled with the engine
+    #: Terms of use that limit the audio made with it ("non-commercial use only ..."), shown
+    #: beside the voice and recorded in the report of every job that uses it; "" for none.
+    terms: str = ""
 
 
 #: What ``Engine.synthesize`` returns: chunks, then (as the generator's return value) the

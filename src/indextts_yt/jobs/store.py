@@ -103,6 +103,8 @@ class Job:
     report: dict[str, Any] | None = None
     queue_pos: float | None = None
     batch_id: str | None = None
+    #: What the plan told the user (see plan.plan_notes).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def _marks(values: Iterable[object]) -> str:
 def _job(row: sqlite3.Row) -> Job:
     data = dict(row)
     stored = StoredJob.read(json.loads(data["settings"]), data["engine"], data["voice"])
-    data["settings"], data["files"] = stored.settings, stored.files
+    data["settings"], data["files"], data["notes"] = stored.settings, stored.files, stored.notes
     data["state"] = JobState(data["state"])
     data["streaming"] = bool(data["streaming"])
     data["report"] = json.loads(data["report"]) if data.get("report") else None

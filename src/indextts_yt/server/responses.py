@@ -91,6 +91,8 @@ class EngineVoice(_Public):
     language: str
     description: str
     read_only: bool
+    terms: str = Field(description="terms of use that limit the audio made with it "
+                       "('non-commercial use only ...'); '' for none")
 
 
 class EngineInfo(_Public):
@@ -127,6 +129,8 @@ class PreviewSegment(_Public):
 class Preview(_Public):
     version: int
     segments: list[PreviewSegment]
+    notes: list[str] = Field(description="what to know before listening: markup left out, "
+                             "segments read by another engine, voices' terms of use")
 
 
 # -- jobs and segments ---------------------------------------------------------------------
@@ -160,6 +164,8 @@ class JobPublic(_Public):
         description="1 = the next job the worker will start; null when not queued")
     actions: list[str] = Field(description="the actions the job accepts now (pause, resume, "
                                "cancel, delete, edit): what the web UI's buttons offer")
+    notes: list[str] = Field(description="what the plan said: markup left out, segments read "
+                             "by another engine than the one chosen, voices' terms of use")
 
 
 class SegmentPublic(_Public):
@@ -223,6 +229,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
         report=public_report(job.report),
         queue_position=queue.index(job.id) + 1 if job.id in queue else None,
         actions=allowed_actions(job.state),
+        notes=list(job.notes),
     )
 
 
@@ -309,6 +316,7 @@ class VoicePublic(_Public):
     read_only: bool
     cloning: bool
     description: str
+    terms: str = Field(description="a bundled voice's terms of use; '' for none")
     seconds: float | None
     created_at: float | None
     updated_at: float | None

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from .. import __version__
 from ..engines import registry
 from ..errors import EngineUnavailable
-from ..jobs.plan import Choice, describe, plan
+from ..jobs.plan import Choice, describe, plan, plan_notes, resolve_choice
 from ..jobs.service import check_text
 from .context import ClipsDep, StudioDep
 from .responses import (EngineCapabilities, EngineInfo, EngineLoad, EngineMissing, EngineSetting,
@@ -62,5 +62,7 @@ def engines() -> list[EngineInfo | EngineMissing]:
 def preview(body: PreviewRequest, clips: ClipsDep) -> Preview:
     check_text(body.text)
     # With the studio's clips: library voices by name, as a job takes them.
-    segments = plan(body.text, Choice(body.engine, body.voice), {}, body.max_chars, clips)
-    return Preview(version=1, segments=[PreviewSegment(**d) for d in describe(segments)])
+    choice = resolve_choice(Choice(body.engine, body.voice), clips)
+    segments = plan(body.text, choice, {}, body.max_chars, clips)
+    return Preview(version=1, segments=[PreviewSegment(**d) for d in describe(segments)],
+                   notes=plan_notes(body.text, segments, choice))

@@ -1,7 +1,8 @@
 """Script text → segments: the text stage's one entry point.
 
 normalise → Markdown blocks (headings, paragraphs) → sentences → over-long sentences
-wrapped → sentences packed into segments → language and pause class per segment.
+wrapped → sentences packed into segments → (optionally) segments cut where the language
+changes → language and pause class per segment.
 
 Every segment is a verbatim slice of its paragraph (lines joined), so splitting never
 loses, duplicates or reorders a word; the tests check exactly that.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from ..errors import InputError
 from .breaks import Level
 from .chars import ends_sentence, ends_with_punctuation, joiner
-from .language import detect_language
+from .language import detect_language, language_runs
 from .markdown import Heading, parse_blocks
 from .model import Segment
 from .normalize import normalize
@@ -21,7 +22,8 @@ from .sentences import sentence_breaks
 from .wrap import wrap
 
 
-def split_script(text: str, max_chars: int = 300, min_chars: int = 24) -> list[Segment]:
+def split_script(text: str, max_chars: int = 300, min_chars: int = 24,
+                 by_language: bool = True) -> list[Segment]:
     """Split a script (plain text or light Markdown, Chinese, English or mixed) into
     numbered segments of at most ``max_chars`` characters.
 
@@ -30,6 +32,10 @@ def split_script(text: str, max_chars: int = 300, min_chars: int = 24) -> list[S
     ``"paragraph"``, the rest for a ``"sentence"``. Sentences of one paragraph are
     merged up to ``max_chars``; a segment shorter than ``min_chars`` is avoided where
     the limit allows. Whitespace-only (or markup-only) input gives ``[]``.
+
+    ``by_language``: cut a segment where its language changes (``language_runs``), so that
+    an engine that speaks one language is never given another's words; off for engines
+    that read mixed text in one voice. A cut inside a sentence pauses for a "clause".
     """
     if max_chars < 1:
         raise InputError(f"max_chars must be at least 1, got {max_chars}")
@@ -53,16 +59,22 @@ def split_script(text: str, max_chars: int = 300, min_chars: int = 24) -> list[S
             for k, part in enumerate(parts):
                 drafts.append((part, "paragraph" if k == len(parts) - 1 else inner_pause(part), None))
 
-    return [
-        Segment(
-            index=index,
-            text=part,
-            pause_after=pause,
-            chapter=chapter,
-            language=detect_language(part, default=document_language),
-        )
-        for index, (part, pause, chapter) in enumerate(drafts)
-    ]
+    segments: list[tuple[str, str, str | None, str]] = []  # ... and the language
+    for part, pause, chapter in drafts:
+        runs = language_runs(part, document_language) if by_language else \
+            [(part, detect_language(part, default=document_language))]
+        for k, (run, language) in enumerate(runs):
+            last = k == len(runs) - 1
+            segments.append((run.rstrip() if not last else run, pause if last else run_pause(run),
+                             chapter if k == 0 else None, language))
+    return [Segment(index=index, text=part, pause_after=pause, chapter=chapter, language=language)
+            for index, (part, pause, chapter, language) in enumerate(segments)]
+
+
+def run_pause(run: str) -> str:
+    """After a piece cut off where the language changes: a sentence's pause where it ends
+    one, else a clause's (the sentence goes on in the other language)."""
+    return "sentence" if ends_sentence(run.rstrip()) else "clause"
 
 
 def inner_pause(part: str) -> str:

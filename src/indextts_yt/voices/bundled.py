@@ -22,18 +22,18 @@ def bundled_voices() -> list[Voice]:
         for v in engine.voices():
             voices.append(Voice(id=f"{name}:{v.id}", kind=BUNDLED, name=v.name, voice=v.id,
                                 language=v.language or None,
-                                engine=name, description=v.description))
+                                engine=name, description=v.description,
+                                terms=v.terms))
     return voices
 
 
 def engine_clones(name: str) -> bool:
     """Whether engine ``name`` speaks library voices (it clones) rather than its own.
-    Unknown names raise; an engine that cannot start here is judged by its kind: the
-    optional extras are the cloning engines, the built-in ones are not."""
+    Unknown names raise; an engine that cannot start here is judged by its registry entry."""
     if name not in registry.engine_names():
         raise EngineUnavailable(f"unknown engine {name!r}; known engines: "
                                 f"{', '.join(registry.engine_names())}")
     try:
         return registry.get_engine(name).capabilities.cloning
     except EngineUnavailable:
-        return name not in registry.engine_names(builtin_only=True)
+        return registry.entry_clones(name)

@@ -23,6 +23,7 @@ class Voice:
     notes: str = ""
     engine: str | None = None  # bundled: the engine that has it; library: any cloning engine
     description: str = ""
+    terms: str = ""  # terms of use of a bundled voice ("non-commercial use only ..."), or ""
     seconds: float | None = None
     created_at: float | None = None
     updated_at: float | None = None
@@ -38,6 +39,7 @@ class Voice:
             "notes": self.notes, "read_only": self.read_only,
             # Which engines speak it: a library voice needs one that clones.
             "cloning": self.kind == LIBRARY, "description": self.description,
+            "terms": self.terms,
             "seconds": None if self.seconds is None else round(self.seconds, 3),
             "created_at": self.created_at, "updated_at": self.updated_at,
         }

@@ -4,7 +4,8 @@
 import { api, askForKey } from "./client.js";
 import { $, badge, h, say, throttle, withCode } from "./dom.js";
 import {
-  apply, formatDate, formatDuration, formatNumber, formatSize, lang, onLangChange, setLang, stateLabel, t, tNodes,
+  apply, formatDate, formatDuration, formatNumber, formatSize, lang, onLangChange, setLang, stateLabel, t, termsLabel,
+  tNodes,
 } from "./i18n.js";
 import { JobView } from "./job.js";
 import {
@@ -133,7 +134,8 @@ function renderVoices(select = el.voice.value || localStorage.getItem(VOICE_STOR
       group.append(h("option", { value: `${engine.name}|` }, t("voice.engineDefault", { engine: engine.name })));
     }
     for (const voice of engine.voices || []) {
-      const text = [voice.name || voice.id, voice.language && `(${voice.language})`].filter(Boolean).join(" ");
+      const text = [voice.name || voice.id, voice.language && `(${voice.language})`,
+        voice.terms && `— ${termsLabel(voice.terms)}`].filter(Boolean).join(" ");
       group.append(h("option", { value: `${engine.name}|${voice.id}`, title: voice.description || "" }, text));
     }
     options.push(group);

@@ -364,6 +364,7 @@ const STRINGS = {
   // Presets (presets.js)
   "presets.heading": ["Preset", "预设"],
   "voice.engineDefault": ["{engine} — default voice for each language", "{engine}——按语言使用默认音色"],
+  "voice.nonCommercial": ["non-commercial use only", "仅限非商业用途"],
   "presets.pick": ["Preset to apply", "要应用的预设"],
   "presets.none": ["— your own settings —", "——自定义设置——"],
   "presets.help": [
@@ -569,4 +570,9 @@ export function choiceLabel(name, value) {
 
 export function stateLabel(state) {
   return has(`state.${state}`) ? t(`state.${state}`) : state;
+}
+
+/** A voice's terms of use as the current language says them (the API gives English). */
+export function termsLabel(terms) {
+  return terms.startsWith("non-commercial") ? `${t("voice.nonCommercial")} (${terms.replace(/^non-commercial use only\s*/, "").replace(/^\(|\)$/g, "")})` : terms;
 }

@@ -4,7 +4,7 @@
 
 import { api } from "./client.js";
 import { $, h, say } from "./dom.js";
-import { formatNumber, t } from "./i18n.js";
+import { formatNumber, t, termsLabel } from "./i18n.js";
 
 export class VoicesPanel {
   /** @param {{onChange: (voices: any[]) => void}} hooks called after every load */
@@ -151,6 +151,8 @@ export class VoicesPanel {
     return h("tr", { dataset: { testid: `voice-row-${id}`, kind: v.kind } },
       h("td", { class: "text" }, h("strong", { dataset: { testid: `voice-name-${id}` } }, v.name),
         v.notes ? h("div", { class: "muted small notes" }, v.notes) : null,
+        v.terms ? h("div", { class: "small warn", title: v.terms, dataset: { testid: `voice-terms-${id}` } },
+          termsLabel(v.terms)) : null,
         h("div", { class: "muted small mono" }, v.read_only ? v.voice : id)),
       h("td", {}, v.language || "–"),
       h("td", {}, (v.tags || []).map((tag) => h("span", { class: "tag" }, tag))),
