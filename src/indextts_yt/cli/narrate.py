@@ -223,7 +223,7 @@ def segments(
     """Preview how SCRIPT will be split, without synthesising anything."""
     from ..jobs.plan import Choice, describe, plan
     from ..script_input import read_script
-    from .progress import count
+    from .progress import count, fmt_duration
 
     text, _ = read_script(script)
     rows = describe(plan(text, Choice(engine, voice), {}, max_chars))
@@ -235,4 +235,6 @@ def segments(
         typer.echo(f"{r['index']:>4}  {r['engine']}/{r['voice']}/{r['language']}  "
                    f"{r['pause_after']:<9} {chapter}{r['text']}")
     chars = sum(r["chars"] for r in rows)
-    typer.echo(f"{count(len(rows), 'segment')}, {count(chars, 'character')}", err=True)
+    seconds = sum(r["seconds"] for r in rows)
+    typer.echo(f"{count(len(rows), 'segment')}, {count(chars, 'character')}, "
+               f"about {fmt_duration(seconds)} of speech", err=True)
