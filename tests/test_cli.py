@@ -54,7 +54,7 @@ def test_segments_json_is_stable_and_needs_no_synthesis(tmp_path):
     rows = doc["segments"]
     assert [r["index"] for r in rows] == list(range(len(rows)))
     assert set(rows[0]) == {"index", "text", "chars", "pause_after", "chapter", "language",
-                            "engine", "voice"}
+                            "engine", "voice", "seconds"}
     assert rows[0]["chapter"] == "Intro" and rows[0]["pause_after"] == "heading"
     english = [r for r in rows if r["language"] == "en" and r["chapter"] is None]
     assert any("Dr. Smith paid $3.50 at 10:30 a.m." in r["text"] for r in english)
@@ -201,7 +201,7 @@ def test_counts_of_one_are_singular(tmp_path, data_dir):
     script = tmp_path / "one.txt"
     script.write_text("A single sentence.", encoding="utf-8")
     shown = cli("segments", str(script))
-    assert shown.stderr.decode().strip() == "1 segment, 18 characters"
+    assert shown.stderr.decode().strip() == "1 segment, 18 characters, about 00:01 of speech"
     made = cli("narrate", str(script), "-o", str(tmp_path / "o.wav"), "--data-dir", str(data_dir))
     assert made.returncode == 0 and ": 1 segment, 0 already done\n" in made.stderr.decode()
     (tmp_path / "scripts").mkdir()

@@ -46,3 +46,14 @@ def test_voice_alone_selects_its_engine():
 def test_empty_after_markup_is_an_input_error():
     with pytest.raises(InputError, match="empty"):
         plan("# \n\n---\n", Choice())
+
+
+def test_speaking_rate_is_the_engines_own_then_any_language_then_typical():
+    from indextts_yt.engines.base import TYPICAL_CHARS_PER_MINUTE, Capabilities, speaking_rate
+
+    espeak = registry.get_engine("espeak").capabilities
+    assert speaking_rate(espeak, "zh") == espeak.chars_per_minute["zh"]
+    assert speaking_rate(espeak, "de") == espeak.chars_per_minute["*"]
+    bare = Capabilities(languages=("en", "zh"))
+    assert speaking_rate(bare, "zh") == TYPICAL_CHARS_PER_MINUTE["zh"]
+    assert speaking_rate(bare, "fr") == TYPICAL_CHARS_PER_MINUTE["en"]

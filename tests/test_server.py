@@ -47,6 +47,39 @@ def test_engines_and_preview(data_dir):
         assert srv.http.get("/openapi.json").json()["paths"]["/api/jobs"]["post"]
 
 
+# About 500 characters of plain Chinese narration (and as many of English, from the book).
+ZH_SCRIPT = (
+    "清晨六点，小镇还没有完全醒来。街角的面包店已经亮起了灯，老板把刚出炉的面包一排排摆上木架，"
+    "香味顺着门缝飘到街上。送报的年轻人骑着自行车经过，向店里挥了挥手。"
+    "不远处的河面上升起一层薄雾，几只白鹭站在浅水里，一动不动地等着小鱼游过。"
+    "学校的钟声响起以前，孩子们三三两两地走过石桥，有的背着书包小跑，有的边走边背昨天学过的课文。"
+) * 3
+
+
+def test_preview_estimates_each_language_at_its_engines_rate(data_dir):
+    english = " ".join(pooh_paragraphs(len(ZH_SCRIPT)).split())[: len(ZH_SCRIPT)]
+    with serve(data_dir, start_worker=False) as srv:
+        engines = {e["name"]: e for e in srv.http.get("/api/engines").json()}
+        rates = {name: e["capabilities"]["chars_per_minute"] for name, e in engines.items()
+                 if e["available"]}
+        assert rates["piper"]["en"] > 0 and rates["espeak"]["zh"] > 0
+
+        def seconds_per_char(text: str, engine: str) -> float:
+            segments = srv.http.post("/api/preview", json={"text": text, "engine": engine}).json()["segments"]
+            assert all(s["seconds"] > 0 for s in segments)
+            return sum(s["seconds"] for s in segments) / sum(s["chars"] for s in segments)
+
+        # auto: English goes to piper, Chinese to espeak; each at its engine's declared rate.
+        for engine, en_rate, zh_rate in [("auto", rates["piper"]["en"], rates["espeak"]["zh"]),
+                                         ("espeak", rates["espeak"]["en"], rates["espeak"]["zh"])]:
+            ratio = seconds_per_char(ZH_SCRIPT, engine) / seconds_per_char(english, engine)
+            assert ratio == pytest.approx(en_rate / zh_rate, rel=0.02), engine
+            assert ratio > 2.5  # Chinese takes several times as long a character
+        # Absolute too: a segment's estimate is its characters at the rate.
+        (segment,) = srv.http.post("/api/preview", json={"text": "你好，世界。"}).json()["segments"]
+        assert segment["seconds"] == round(6 * 60 / rates["espeak"]["zh"], 1)
+
+
 def test_create_by_json_and_upload_list_get_segments_download(data_dir, tmp_path):
     with serve(data_dir) as srv:
         # Levels and silences as made (loudness off, no trim): the layout is checked exactly.

@@ -9,16 +9,21 @@ can read; :func:`srt_text` / :func:`vtt_text` format cues; :func:`write_srt` /
 Cutting a segment (:class:`SubtitleStyle` holds the limits, all user-settable):
 
 * Every cue is at most ``max_lines`` lines of at most ``max_line_chars`` columns and lasts
-  at most ``max_cue_s``. The only exception is one unbreakable word (a long URL) that is
-  wider, or takes longer to say, than the limits: it gets a line, or a cue, to itself.
+  at most ``max_cue_s``. The only exception is one unbreakable word (a long URL, a single
+  character) that is wider, or takes longer to say, than the limits: it gets a line, or a
+  cue, to itself.
 * Cuts go at sentence ends first, then at clause marks (, ; : — and the CJK 。！？，；、：),
-  then between words, or between two Chinese characters (Chinese has no spaces). The
-  places are the text stage's own breaks (``text.sentences``, ``text.wrap``, ``text.chars``),
-  so subtitles cut where the narration pauses, and "3.14", "Dr. Smith" or a closing quote
-  are never split off. A segment that fits in one cue stays one cue.
+  then between words. The places are the text stage's own breaks (``text.sentences``,
+  ``text.wrap``, ``text.chars``), so subtitles cut where the narration pauses, and "3.14",
+  "Dr. Smith" or a closing quote are never split off. Chinese has no spaces: its words
+  are found by jieba (loaded only for text holding Han characters), and a cut between
+  two characters is made only where jieba ends a word, so "语音合成" is never shown as
+  "语音合 / 成". Only a word (with its punctuation) too wide for a line, or too long to
+  say in one cue, is cut inside, as a last resort. A segment that fits in one cue stays
+  one cue.
 * The cutting is chosen by dynamic programming over the whole segment, as the cheapest
   by a cost in which every cue counts, a cut counts more the weaker it is (sentence end,
-  clause, word, between Chinese characters), uneven cues count, and a one-word (or
+  clause, word, between Chinese words, inside a word), uneven cues count, and a one-word (or
   one-character) cue, a cue shorter than ``min_cue_s`` and a cue that ends one sentence
   and starts the next count heavily: they are made only where the limits leave no other
   way. So a trailing word stays with the cue before it, and cues are of even length
@@ -53,9 +58,12 @@ and can never hold a ``-->``.
 
 from __future__ import annotations
 
+import bisect
 import html
+import logging
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -205,7 +213,8 @@ _PAUSE_WEIGHT = {Level.SENTENCE: 6, Level.QUOTED: 6, Level.CLAUSE: 6}
 
 # What a cut at each kind of break costs, in the units of _choose_cuts (a cue costs 10).
 _CUT_COST = {Level.SENTENCE: 0.0, Level.QUOTED: 1.0, Level.CLAUSE: 3.0, Level.WORD: 8.0}
-_CHAR_CUT_COST = 10.0  # a WORD cut with no space: between Chinese characters, maybe inside a word
+_CHAR_CUT_COST = 10.0  # a WORD cut with no space: between two Chinese words
+_INNER_CUT_COST = 20.0  # inside a Chinese word too long for a line or a cue (Level.ANY)
 _CUE_COST = 10.0
 _FILL_COST = 6.0  # times the square of how full a cue is: evens out the cues
 _TINY_COST = 30.0  # a cue of one word (or under _TINY_WEIGHT): worse than one more cue
@@ -214,9 +223,11 @@ _SHORT_COST = 20.0  # times how far below min_cue_s a cue falls
 _STRADDLE_COST = 4.0  # a cue that ends one sentence and runs on into the next
 # A line break between words rather than after punctuation costs as much balance as
 # moving the break 4 columns off centre (sum of squared widths: 2 * 4**2); between two
-# Chinese characters, which may split a word, 6 columns (3 characters).
+# Chinese words (no space to show the break) 6 columns (3 characters); inside a word too
+# wide for a line, 8 columns.
 _LINE_WORD_COST = 32.0
 _LINE_CHAR_COST = 72.0
+_LINE_INNER_COST = 128.0
 _LINE_TIE = 0.01  # on a tie, the last line the longer
 
 
@@ -225,12 +236,11 @@ class _Atoms:
 
     Atom ``k`` is ``text[starts[k]:ends[k]]``; between atoms ``k-1`` and ``k`` lie
     ``gaps[k]`` spaces (0 between Chinese characters), and ``levels[k]`` says how good a
-    cut there is.
+    cut there is. :func:`_atoms` builds them.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, breaks: list[Break]) -> None:
         self.text = text
-        breaks = _break_places(text)
         self.starts = [0] + [b.start for b in breaks]
         self.ends = [b.end for b in breaks] + [len(text)]
         self.levels = [Level.SENTENCE] + [b.level for b in breaks]  # [0] is unused
@@ -254,10 +264,31 @@ class _Atoms:
         return self.text[self.starts[i] : self.ends[j - 1]]
 
 
-def _break_places(text: str) -> list[Break]:
+def _atoms(text: str, width: int, duration: float = 0.0, max_cue_s: float = math.inf) -> _Atoms:
+    """``text`` (single-spaced, stripped) as atoms for lines of ``width`` columns and a
+    segment lasting ``duration`` seconds. An atom that is wider than a line, or takes
+    longer to say than ``max_cue_s``, is cut between its characters where kinsoku allows
+    (:attr:`Level.ANY`): a last resort, only ever inside a Chinese word."""
+    breaks, inside = _break_places(text)
+    atoms = _Atoms(text, breaks)
+    if not inside:
+        return atoms
+    total = atoms.cumulative[-1]
+    seconds_per_weight = duration / total if total else 0.0
+
+    def too_big(k: int) -> bool:
+        seconds = (atoms.cumulative[k + 1] - atoms.cumulative[k]) * seconds_per_weight
+        return atoms.widths[k] > width or seconds > max_cue_s
+
+    extra = [b for b in inside if too_big(bisect.bisect_right(atoms.starts, b.end) - 1)]
+    return _Atoms(text, sorted(breaks + extra)) if extra else atoms
+
+
+def _break_places(text: str) -> tuple[list[Break], list[Break]]:
     """Every place ``text`` (single-spaced, stripped) may be cut, with the best reason
     to cut there: sentence ends and quoted ones, clause marks, spaces, and the gaps
-    between Chinese characters that the kinsoku rules allow."""
+    between Chinese words that the kinsoku rules allow. Second, the gaps between
+    characters inside Chinese words (:attr:`Level.ANY`), to cut only as a last resort."""
     found: dict[int, Break] = {}
 
     def add(brk: Break) -> None:
@@ -270,13 +301,49 @@ def _break_places(text: str) -> list[Break]:
         add(brk)
     for brk in clause_breaks(text, 0, len(text)):
         add(brk)
+    word_ends = _chinese_word_ends(text) if _HAN.search(text) else None
+    inside = []
     for i in range(1, len(text)):
         left, right = text[i - 1], text[i]
         if right == " " and left != " ":
             add(Break(i, i + 1, Level.WORD))
         elif left != " " and right != " " and can_break_between(left, right):
-            add(Break(i, i, Level.WORD))
-    return sorted(found.values())
+            if word_ends is None or i in word_ends:
+                add(Break(i, i, Level.WORD))
+            elif i not in found:
+                inside.append(Break(i, i, Level.ANY))
+    return sorted(found.values()), inside
+
+
+_jieba_lock = threading.Lock()
+_jieba_tokenizer: Any = None
+
+
+def _jieba() -> Any:
+    """jieba's segmenter, loaded once on first use (about half a second, so English-only
+    subtitles never pay it). A private instance: words another library adds to jieba's
+    global dictionary cannot change where our subtitles break."""
+    global _jieba_tokenizer
+    with _jieba_lock:
+        if _jieba_tokenizer is None:
+            import jieba
+
+            # jieba logs its dictionary loading to stderr at DEBUG: noise for our users.
+            logging.getLogger("jieba").setLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _jieba_tokenizer = tokenizer
+        return _jieba_tokenizer
+
+
+def _chinese_word_ends(text: str) -> set[int]:
+    """The offsets in ``text`` where jieba's words end (its default dictionary and HMM
+    for unknown words: deterministic). Its words put back together are ``text``."""
+    ends, pos = set(), 0
+    for word in _jieba().cut(text):
+        pos += len(word)
+        ends.add(pos)
+    return ends
 
 
 # --- choosing the cues -------------------------------------------------------------------
@@ -316,8 +383,12 @@ def _choose_cuts(atoms: _Atoms, duration: float, style: SubtitleStyle) -> list[i
             cost = best[i] + _CUE_COST + _FILL_COST * max(cols / capacity, seconds / style.max_cue_s) ** 2
             if j < n:
                 level = atoms.levels[j]
-                between_chars = level == Level.WORD and not atoms.gaps[j]
-                cost += _CHAR_CUT_COST if between_chars else _CUT_COST.get(level, 12.0)
+                if level == Level.ANY:
+                    cost += _INNER_CUT_COST
+                elif level == Level.WORD and not atoms.gaps[j]:
+                    cost += _CHAR_CUT_COST
+                else:
+                    cost += _CUT_COST.get(level, 12.0)
             if not (i == 0 and j == n):  # one cue for the whole segment is never penalised
                 if k == i or cum[j] - cum[i] < _TINY_WEIGHT:
                     cost += _TINY_COST
@@ -355,7 +426,9 @@ def _lay_out(atoms: _Atoms, i: int, j: int, width: int) -> list[str]:
             if a < b - 1 and w > width:
                 break
             cost = best[a][1] + w * w
-            if a > 0 and atoms.levels[i + a] < Level.CLAUSE:
+            if a > 0 and atoms.levels[i + a] == Level.ANY:
+                cost += _LINE_INNER_COST
+            elif a > 0 and atoms.levels[i + a] < Level.CLAUSE:
                 cost += _LINE_WORD_COST if atoms.gaps[i + a] else _LINE_CHAR_COST
             if b == m:
                 cost -= _LINE_TIE * w
@@ -384,7 +457,7 @@ def split_segment(
     flat = " ".join(text.split())
     if not flat:
         return []
-    atoms = _Atoms(flat)
+    atoms = _atoms(flat, style.max_line_chars, end - start, style.max_cue_s)
     cuts = _choose_cuts(atoms, end - start, style) + [len(atoms)]
     total = atoms.cumulative[-1]
     # min(): start + (end - start) * 1.0 can land one ulp past end.
@@ -416,7 +489,7 @@ def wrap_cue_text(text: str, width: int = LINE_CHARS) -> str:
     flat = " ".join(text.split())
     if not flat:
         return ""
-    atoms = _Atoms(flat)
+    atoms = _atoms(flat, width)
     return "\n".join(_lay_out(atoms, 0, len(atoms), width))
 
 

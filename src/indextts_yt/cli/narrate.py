@@ -225,7 +225,7 @@ def segments(
     """Preview how SCRIPT will be split, without synthesising anything."""
     from ..jobs.plan import Choice, describe, plan, plan_notes, resolve_choice
     from ..script_input import read_script
-    from .progress import count
+    from .progress import count, fmt_duration
 
     text, _ = read_script(script)
     choice = resolve_choice(Choice(engine, voice))
@@ -242,4 +242,6 @@ def segments(
         typer.echo(f"{r['index']:>4}  {r['engine']}/{r['voice']}/{r['language']}  "
                    f"{r['pause_after']:<9} {chapter}{r['text']}")
     chars = sum(r["chars"] for r in rows)
-    typer.echo(f"{count(len(rows), 'segment')}, {count(chars, 'character')}", err=True)
+    seconds = sum(r["seconds"] for r in rows)
+    typer.echo(f"{count(len(rows), 'segment')}, {count(chars, 'character')}, "
+               f"about {fmt_duration(seconds)} of speech", err=True)

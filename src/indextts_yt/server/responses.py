@@ -72,6 +72,8 @@ class EngineCapabilities(_Public):
     emotion: list[str]
     max_segment_chars: int
     streaming: bool
+    chars_per_minute: dict[str, int] = Field(
+        description="language -> characters a minute of narration at speed 1.0; '*': any other")
 
 
 class EngineSetting(_Public):
@@ -124,6 +126,7 @@ class PreviewSegment(_Public):
     language: str
     engine: str
     voice: str
+    seconds: float = Field(description="estimated length of its speech at speed 1.0")
 
 
 class Preview(_Public):

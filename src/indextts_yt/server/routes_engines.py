@@ -36,7 +36,8 @@ def engine_json(name: str) -> EngineInfo:
         sample_rate=engine.sample_rate,
         capabilities=EngineCapabilities(
             languages=list(caps.languages), cloning=caps.cloning, emotion=list(caps.emotion),
-            max_segment_chars=caps.max_segment_chars, streaming=caps.streaming),
+            max_segment_chars=caps.max_segment_chars, streaming=caps.streaming,
+            chars_per_minute=dict(caps.chars_per_minute)),
         available=True,
         settings=[EngineSetting(name=s.name, kind=s.kind, default=s.default, minimum=s.minimum,
                                 maximum=s.maximum, choices=list(s.choices), help=s.help,

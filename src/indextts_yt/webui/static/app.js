@@ -16,7 +16,10 @@ import { refresh as refreshQueue, setupQueue } from "./queue.js";
 import { changedOptions, emotionModeOf, settingsForm } from "./settings.js";
 import { VoicesPanel } from "./voices.js";
 
-const CHARS_PER_MINUTE = 850; // speaking rate used for estimates before anything is rendered
+// Characters a minute of narration when the engine gives no rate of its own (its
+// capabilities.chars_per_minute): typical English (150 words) and Mandarin (Han characters).
+const TYPICAL_RATES = { en: 850, zh: 280 };
+const HAN = /\p{Script=Han}/gu;
 const MAX_SCRIPT_BYTES = 5 * 1024 * 1024;
 const PREVIEW_ROWS = 300; // rows shown; the counts always cover the whole script
 const VOICE_STORAGE = "indextts-yt.voice";
@@ -490,14 +493,32 @@ function choiceProblem() {
 
 // ---- script, counts, preview ------------------------------------------------------------
 
-function estimate(chars) {
-  return formatDuration((chars / CHARS_PER_MINUTE) * 60);
+/** Characters a minute the chosen engine (for "auto": the first that has one) speaks `language` at. */
+function speakingRate(language) {
+  const rates = enginesInPlay().map((e) => (e.capabilities && e.capabilities.chars_per_minute) || {});
+  const own = rates.find((r) => r[language]) || rates.find((r) => r["*"]);
+  return own ? own[language] || own["*"] : TYPICAL_RATES[language];
 }
 
+/** Seconds of speech for a script not previewed: Chinese takes three to four times as long a
+ * character as English, so Han characters go at the Chinese rate and the rest at the English. */
+function estimateSeconds(text) {
+  const han = (text.match(HAN) || []).length;
+  return (han / speakingRate("zh") + (text.length - han) / speakingRate("en")) * 60;
+}
+
+/** The preview's own estimate (its engines' rates, per segment and language). */
+const previewSeconds = (segments) => segments.reduce((sum, s) => sum + (s.seconds ?? 0), 0);
+
 const updateCounts = throttle(() => {
-  const chars = el.script.value.trim().length;
-  el.counts.textContent = t("script.counts", { chars: formatNumber(chars), duration: estimate(chars) });
-  el.previewStale.hidden = !state.preview || state.preview.text === el.script.value;
+  const text = el.script.value;
+  const current = state.preview && state.preview.text === text;
+  const seconds = current ? previewSeconds(state.preview.segments) : estimateSeconds(text.trim());
+  el.counts.textContent = t("script.counts", {
+    chars: formatNumber(text.trim().length), duration: formatDuration(seconds),
+  });
+  el.counts.dataset.seconds = String(Math.round(seconds));
+  el.previewStale.hidden = !state.preview || current;
 }, 250);
 
 async function loadScriptFile(file) {
@@ -523,6 +544,7 @@ async function runPreview() {
     const result = await api.preview({ text, engine, voice, max_chars: maxChars.value });
     state.preview = { text, segments: result.segments };
     renderPreview();
+    updateCounts.now(); // the script's estimate is now the preview's
     say(el.message, "");
   } catch (err) {
     say(el.message, err.message, "error");
@@ -538,7 +560,8 @@ function renderPreview() {
   const segments = preview.segments;
   const chars = segments.reduce((sum, s) => sum + (s.chars ?? s.text.length), 0);
   el.previewCounts.textContent = t("preview.counts", {
-    segments: formatNumber(segments.length), chars: formatNumber(chars), duration: estimate(chars),
+    segments: formatNumber(segments.length), chars: formatNumber(chars),
+    duration: formatDuration(previewSeconds(segments)),
   });
   el.previewCounts.dataset.segments = String(segments.length);
   const rows = segments.slice(0, PREVIEW_ROWS).map((s) => h("tr", { dataset: { testid: "preview-row" } },
@@ -685,6 +708,7 @@ function wire() {
     say(el.message, "");
     renderEngineInfo();
     cloneStatusForChoice();
+    updateCounts.now(); // the estimate follows the engine's speaking rates
   });
   el.cloneFile.addEventListener("change", () => uploadClip(el.cloneFile.files[0]));
   el.clonePreload.addEventListener("click", preloadVoice);
@@ -729,6 +753,7 @@ async function start() {
   updateCounts.now();
   try {
     state.engines = await api.engines();
+    updateCounts.now();
   } catch (err) {
     say(el.message, err.message, "error");
   }

@@ -1,0 +1,111 @@
+"""Speaking rates of the built-in engines: characters of text spoken per minute at speed 1.0.
+
+The web UI and the preview estimate a script's length from these (engine capabilities,
+``chars_per_minute``). A fixed English passage (the introduction of Winnie-the-Pooh, a
+few paragraphs) is rendered with piper (deterministic: noise_scale = noise_w = 0) and
+eSpeak NG (en-us), and a fixed Chinese passage (plain narration, written for this
+benchmark) with eSpeak NG (cmn). Each is split as a job would split it and every segment
+is rendered. Two rates, both in the segments' characters (as the preview counts them:
+punctuation and spaces included) per minute: over the audio the engine made, and over
+the narration as the studio assembles it with its defaults (each segment's edge silence
+trimmed, the default pause after each segment but the last). The second is the length a
+user gets, so it is the one the capabilities declare.
+
+    .venv/bin/python bench/speaking_rate.py
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "src")]
+
+from results import write_section  # noqa: E402
+
+BOOK = REPO.parent / "shared" / "texts" / "winnie-the-pooh.txt"
+ENGLISH_PARAGRAPHS = 4
+
+# About 300 Han characters of everyday narration: a small town through one day.
+CHINESE = (
+    "清晨六点，小镇还没有完全醒来。街角的面包店已经亮起了灯，老板把刚出炉的面包一排排摆上木架，"
+    "香味顺着门缝飘到街上。送报的年轻人骑着自行车经过，向店里挥了挥手。\n\n"
+    "不远处的河面上升起一层薄雾，几只白鹭站在浅水里，一动不动地等着小鱼游过。"
+    "学校的钟声响起以前，孩子们三三两两地走过石桥，有的背着书包小跑，有的边走边背昨天学过的课文。\n\n"
+    "菜市场渐渐热闹起来，卖菜的阿姨一边称重一边和熟客聊天，问他们家里的老人身体好不好。"
+    "太阳慢慢升高，雾气散去，远处的山也露出了清楚的轮廓。\n\n"
+    "到了中午，街上的人少了，大家回家吃饭、午睡，只剩下树上的蝉还在不停地叫着。"
+    "傍晚时分，晚霞把整条河染成了橘红色，散步的人沿着河边慢慢地走，谈论着一天里发生的小事。"
+)
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def english_passage() -> str:
+    text = BOOK.read_text(encoding="utf-8")
+    text = text[text.index("If you happen to have read"):]
+    return "\n\n".join(text.split("\n\n")[:ENGLISH_PARAGRAPHS])
+
+
+def measure(text: str, engine_name: str, voice: str, options: dict) -> tuple[int, float, float]:
+    """(characters, seconds the engine made, seconds as narrated) for ``text`` split and
+    rendered as a job would."""
+    import numpy as np
+
+    from indextts_yt.audio.timeline import PauseSettings
+    from indextts_yt.audio.trim import trim_silence
+    from indextts_yt.engines import registry
+    from indextts_yt.jobs.plan import Choice, plan
+
+    engine = registry.get_engine(engine_name)
+    conditioning = engine.prepare_voice(voice)
+    rate, pauses = engine.sample_rate, PauseSettings()
+    segments = plan(text, Choice(engine_name, voice), options)
+    chars, raw, narrated = 0, 0.0, 0.0
+    for segment in segments:
+        chunks = list(engine.synthesize(segment.text, conditioning, segment.settings, segment.language))
+        audio = np.concatenate(chunks)
+        chars += len(segment.text)
+        raw += len(audio) / rate
+        narrated += len(trim_silence(audio, rate)) / rate
+        if segment is not segments[-1]:
+            narrated += pauses.seconds(segment.pause_after)
+    return chars, raw, narrated
+
+
+def main() -> None:
+    from conftest import DETERMINISTIC
+
+    english = english_passage()
+    runs = [
+        ("piper", "joe", "en", english, DETERMINISTIC),
+        ("espeak", "en-us", "en", english, {}),
+        ("espeak", "cmn", "zh", CHINESE, {}),
+    ]
+    rows = ["| engine | voice | language | characters | engine audio s | per minute | narrated s "
+            "| per minute (declared) |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for engine, voice, language, text, options in runs:
+        chars, raw, narrated = measure(text, engine, voice, options)
+        rows.append(f"| {engine} | {voice} | {language} | {chars} | {raw:.1f} | {chars / raw * 60:.0f} "
+                    f"| {narrated:.1f} | {chars / narrated * 60:.0f} |")
+    table = "\n".join(rows)
+    print(table)
+    path = write_section("Speaking rates (`bench/speaking_rate.py`)", [
+        f"On {platform.machine()}, Python {platform.python_version()}. Characters of text per "
+        "minute at speed 1.0, as the preview counts them (punctuation and spaces included), "
+        "each passage split as a job would split it and every segment rendered: over the "
+        "audio the engine made, and over the narration as the studio assembles it by default "
+        "(segment edges trimmed, default pauses between segments): the engines' declared "
+        f"`chars_per_minute`. English: the first {ENGLISH_PARAGRAPHS} paragraphs of the "
+        "introduction of Winnie-the-Pooh, piper deterministic (noise_scale = noise_w = 0). "
+        f"Chinese: {len(HAN.findall(CHINESE))} Han characters of plain narration written for "
+        "the benchmark.", "",
+        table])
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The web UI's estimate of a script's length: per language, from the engines' speaking
+rates (GET /api/engines), and the preview's own once there is one.
+
+The real `indextts-yt serve` (embedded engines) in a subprocess, driven by Debian's Chromium,
+as tests/test_webui.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import pooh_paragraphs
+
+from browser_util import browser, open_ui, serve_cli  # noqa: F401 - the fixture
+
+# About 600 characters of plain Chinese narration.
+CHINESE = (
+    "清晨六点，小镇还没有完全醒来。街角的面包店已经亮起了灯，老板把刚出炉的面包一排排摆上木架，"
+    "香味顺着门缝飘到街上。送报的年轻人骑着自行车经过，向店里挥了挥手。\n\n"
+    "不远处的河面上升起一层薄雾，几只白鹭站在浅水里，一动不动地等着小鱼游过。"
+    "学校的钟声响起以前，孩子们三三两两地走过石桥，有的背着书包小跑，有的边走边背昨天学过的课文。\n\n"
+    "菜市场渐渐热闹起来，卖菜的阿姨一边称重一边和熟客聊天，问他们家里的老人身体好不好。"
+    "太阳慢慢升高，雾气散去，远处的山也露出了清楚的轮廓。\n\n"
+    "到了中午，街上的人少了，大家回家吃饭、午睡，只剩下树上的蝉还在不停地叫着。"
+    "傍晚时分，晚霞把整条河染成了橘红色，散步的人沿着河边慢慢地走，谈论着一天里发生的小事。\n\n"
+) * 2
+HAN = re.compile(r"[\u4e00-\u9fff]")
+SHOWN = re.compile(r"about (?:(\d+) min )?(\d+) s")
+
+
+def shown_seconds(text: str) -> int:
+    match = SHOWN.search(text)
+    assert match, text
+    return int(match.group(1) or 0) * 60 + int(match.group(2))
+
+
+@pytest.mark.timeout(120)
+def test_chinese_is_estimated_at_the_chinese_rate(tmp_path, browser):
+    script = CHINESE.strip()
+    assert 550 <= len(script) <= 650 and len(HAN.findall(script)) > 500
+    english = pooh_paragraphs(600)
+    with serve_cli(tmp_path / "data", "--checkpoints", str(tmp_path / "no-weights")) as client:
+        rates = {e["name"]: e["capabilities"]["chars_per_minute"]
+                 for e in client.get("/api/engines").json() if e["available"]}
+        page, errors, tid = open_ui(browser, client)
+        counts = tid("script-counts")
+
+        def estimate_after_pasting(text: str) -> int:
+            tid("script-input").fill(text)
+            page.wait_for_function(
+                "(n) => document.querySelector('[data-testid=script-counts]').textContent.startsWith(n)",
+                arg=f"{len(text.strip()):,} characters")
+            seconds = int(counts.get_attribute("data-seconds"))
+            assert abs(shown_seconds(counts.inner_text()) - seconds) <= 1
+            return seconds
+
+        # auto: Chinese is spoken by espeak, English by piper; each at its engine's rate.
+        zh_rate = rates["espeak"]["zh"]
+        assert estimate_after_pasting(script) == pytest.approx(len(script) / zh_rate * 60, rel=0.2)
+        assert estimate_after_pasting(english) == pytest.approx(
+            len(english.strip()) / rates["piper"]["en"] * 60, rel=0.2)
+
+        # The preview's estimate (its segments' seconds) replaces the one by characters.
+        estimate_after_pasting(script)
+        segments = client.post("/api/preview", json={"text": script, "engine": "auto"}).json()["segments"]
+        tid("preview-button").click()
+        page.wait_for_selector("[data-testid=preview-row]")
+        preview_seconds = sum(s["seconds"] for s in segments)
+        page.wait_for_function("(n) => document.querySelector('[data-testid=script-counts]')"
+                               ".dataset.seconds === n", arg=str(round(preview_seconds)))
+        assert abs(shown_seconds(tid("preview-counts").inner_text()) - preview_seconds) <= 1
+        assert preview_seconds == pytest.approx(len(script) / zh_rate * 60, rel=0.2)
+
+        # Another engine, another rate: espeak's English for English text.
+        tid("voice-select").select_option("espeak|en-us")
+        assert estimate_after_pasting(english) == pytest.approx(
+            len(english.strip()) / rates["espeak"]["en"] * 60, rel=0.2)
+        assert not errors, errors
