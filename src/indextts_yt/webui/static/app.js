@@ -9,7 +9,7 @@ import {
 } from "./i18n.js";
 import { JobView } from "./job.js";
 import {
-  applyOutput, downloadLinks, outputFields, relabelOutput, reportView, resetOutput, setupOutput,
+  applyOutput, downloadLinks, notesList, outputFields, relabelOutput, reportView, resetOutput, setupOutput,
 } from "./output.js";
 import { setupPresets } from "./presets.js";
 import { refresh as refreshQueue, setupQueue } from "./queue.js";
@@ -60,7 +60,7 @@ const el = {
   streaming: $("#streaming-toggle"),
   previewButton: $("#preview-button"), generate: $("#generate-button"), message: $("#compose-message"),
   preview: $("#preview"), previewCounts: $("#preview-counts"), previewRows: $("#preview-rows"),
-  previewStale: $("#preview-stale"),
+  previewStale: $("#preview-stale"), previewNotes: $("#preview-notes"),
   historyRows: $("#history-rows"), historyEmpty: $("#history-empty"), historyRefresh: $("#history-refresh"),
 };
 
@@ -542,7 +542,7 @@ async function runPreview() {
   try {
     const { engine, voice } = choice();
     const result = await api.preview({ text, engine, voice, max_chars: maxChars.value });
-    state.preview = { text, segments: result.segments };
+    state.preview = { text, segments: result.segments, notes: result.notes || [] };
     renderPreview();
     updateCounts.now(); // the script's estimate is now the preview's
     say(el.message, "");
@@ -576,6 +576,8 @@ function renderPreview() {
     rows.push(h("tr", {}, h("td", { colspan: "5", class: "muted" }, t("preview.more", { n: formatNumber(segments.length - PREVIEW_ROWS) }))));
   }
   el.previewRows.replaceChildren(...rows);
+  const notes = notesList(preview.notes, "preview-notes");
+  el.previewNotes.replaceChildren(...(notes ? [notes] : []));
   el.previewStale.hidden = preview.text === el.script.value;
 }
 

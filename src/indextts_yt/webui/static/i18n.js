@@ -365,6 +365,7 @@ const STRINGS = {
   "presets.heading": ["Preset", "预设"],
   "voice.engineDefault": ["{engine} — default voice for each language", "{engine}——按语言使用默认音色"],
   "voice.nonCommercial": ["non-commercial use only", "仅限非商业用途"],
+  "notes.heading": ["Notes on this script", "关于本稿的提示"],
   "presets.pick": ["Preset to apply", "要应用的预设"],
   "presets.none": ["— your own settings —", "——自定义设置——"],
   "presets.help": [

@@ -8,7 +8,7 @@
 import { addQuery, api, ApiError } from "./client.js";
 import { $, badge, h, say, throttle } from "./dom.js";
 import { formatClock, formatDuration, formatNumber, optionLabel, stateLabel, t } from "./i18n.js";
-import { clock, downloadLinks, reportView } from "./output.js";
+import { clock, downloadLinks, notesList, reportView } from "./output.js";
 import { changedOptions, EMOTION_VECTOR, emotionModeOf, settingsForm } from "./settings.js";
 
 const LOG_LIMIT = 500;
@@ -346,9 +346,10 @@ export class JobView {
     if (key === this.filesKey) return;
     this.filesKey = key;
     this.el.downloads.replaceChildren(...downloadLinks(job, { prefix: "job" }));
-    const report = reportView(job, { testid: "job-report", warningsTestid: "job-warnings" });
-    this.el.report.replaceChildren(...(report || []));
-    this.el.report.hidden = !report;
+    const report = reportView(job, { testid: "job-report", warningsTestid: "job-warnings" }) || [];
+    const notes = notesList(job.notes, "job-notes");
+    this.el.report.replaceChildren(...report, ...(notes ? [notes] : []));
+    this.el.report.hidden = !report.length && !notes;
   }
 
   /** Re-render translated parts after a language switch. */

@@ -216,6 +216,14 @@ export function reportLine(report) {
  * `collapsed`, a closed <details> that says how many). `testid`: of the parts, e.g.
  * "job-report" -> "job-report-line", "job-warnings". Null for a job without a report.
  */
+/** What the plan said (markup left out, segments read by another engine, a voice's terms
+ * of use), as a list; null when nothing. The notes come from the server, in English. */
+export function notesList(notes, testid) {
+  if (!notes || !notes.length) return null;
+  return h("ul", { class: "notes-list", dataset: { testid }, "aria-label": t("notes.heading") },
+    notes.map((text) => h("li", {}, text)));
+}
+
 export function reportView(job, { testid, warningsTestid, collapsed = false, open = false, ontoggle = null }) {
   const report = job.state === "done" ? job.report : null;
   const line = reportLine(report);
