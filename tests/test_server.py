@@ -17,6 +17,7 @@ from conftest import DETERMINISTIC, SHORT_SCRIPT, pooh_paragraphs
 from indextts_yt.audio import PauseSettings
 from indextts_yt.jobs.store import Store
 from server_util import WAV_HEADER, assert_error, decode, free_port, serve, sse_events
+from zh_texts import TOWN_DAY
 
 JOB_FIELDS = {"id", "title", "state", "created_at", "updated_at", "engine", "voice", "settings",
               "streaming", "total", "done", "audio_seconds", "error", "output_ready",
@@ -48,12 +49,7 @@ def test_engines_and_preview(data_dir):
 
 
 # About 500 characters of plain Chinese narration (and as many of English, from the book).
-ZH_SCRIPT = (
-    "清晨六点，小镇还没有完全醒来。街角的面包店已经亮起了灯，老板把刚出炉的面包一排排摆上木架，"
-    "香味顺着门缝飘到街上。送报的年轻人骑着自行车经过，向店里挥了挥手。"
-    "不远处的河面上升起一层薄雾，几只白鹭站在浅水里，一动不动地等着小鱼游过。"
-    "学校的钟声响起以前，孩子们三三两两地走过石桥，有的背着书包小跑，有的边走边背昨天学过的课文。"
-) * 3
+ZH_SCRIPT = "".join(TOWN_DAY.split("\n\n")[:2]) * 3
 
 
 def test_preview_estimates_each_language_at_its_engines_rate(data_dir):

