@@ -34,7 +34,8 @@ def main() -> None:
     from indextts_util import piper_clip
 
     from indextts_yt.engines.indextts25_engine import IndexTTS25Engine
-    from indextts_yt.engines.indextts_common import ENV_CACHE_DIR, LoadOptions
+    from indextts_yt.engines.indextts_common import LoadOptions
+    from indextts_yt.paths import ENV_CACHE_DIR
 
     work = Path(tempfile.mkdtemp(prefix="bench-voice-cache-"))
     weights = build_indextts25(work / "tiny25")

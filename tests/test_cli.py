@@ -221,3 +221,14 @@ def test_help_and_readme_give_the_clip_lengths_clips_accepts():
         assert accepted in text, command
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert accepted.replace("-", "–") in readme and "3–15 s" not in readme
+
+
+def test_segments_reads_the_studio_it_is_given_without_creating_one(tmp_path, short_script):
+    studio = tmp_path / "new-studio"
+    result = cli("segments", str(short_script), "--data-dir", str(studio))
+    assert result.returncode == 0, result.stderr.decode()
+    assert not (studio / "studio.sqlite3").exists()  # planning never creates a studio
+    unknown = cli("segments", str(short_script), "--voice", "Nobody", "--data-dir", str(studio))
+    assert unknown.returncode != 0
+    [line] = unknown.stderr.decode().strip().splitlines()
+    assert "unknown voice 'Nobody'" in line

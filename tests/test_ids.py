@@ -303,7 +303,8 @@ def cloning(tmp_path_factory):
     architecture (tests/fixtures), as test_indextts25 does; yields the weights folder."""
     from fixtures.tiny_indextts import build_indextts25
     from indextts_yt.engines import registry
-    from indextts_yt.engines.indextts_common import ENV_CACHE_DIR, LoadOptions
+    from indextts_yt.engines.indextts_common import LoadOptions
+    from indextts_yt.paths import ENV_CACHE_DIR
 
     model_dir = build_indextts25(tmp_path_factory.mktemp("tiny25"))
     with pytest.MonkeyPatch.context() as mp:

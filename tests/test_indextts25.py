@@ -20,7 +20,8 @@ import soundfile as sf
 from indextts_yt.clips import ClipStore
 from indextts_yt.engines import registry
 from indextts_yt.engines.base import settings_for
-from indextts_yt.engines.indextts_common import ENV_CACHE_DIR, LoadOptions
+from indextts_yt.engines.indextts_common import LoadOptions
+from indextts_yt.paths import ENV_CACHE_DIR
 from indextts_yt.engines.indextts25_engine import IndexTTS25Engine
 from indextts_yt.errors import ClipNotFound, EngineUnavailable, InputError
 from indextts_yt.jobs import service

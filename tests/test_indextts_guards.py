@@ -25,7 +25,8 @@ from indextts_yt.cli.progress import log_line
 from indextts_yt.db import DB_NAME
 from indextts_yt.engines import registry
 from indextts_yt.engines.base import settings_for, synthesis_warnings
-from indextts_yt.engines.indextts_common import END_FADE_MS, ENV_CACHE_DIR, LoadOptions
+from indextts_yt.engines.indextts_common import END_FADE_MS, LoadOptions
+from indextts_yt.paths import ENV_CACHE_DIR
 from indextts_yt.jobs import service
 from indextts_yt.jobs import store as st
 from indextts_yt.jobs.runner import run_job

@@ -204,3 +204,19 @@ def test_sigkill_mid_narration_then_resume(data_dir, tmp_path):
     assert sf.info(out).duration == pytest.approx(expected, abs=0.01)
     leftovers = [p for p in store.job_dir(job.id).iterdir() if ".tmp-" in p.name]
     assert leftovers == []
+
+
+def test_an_engine_error_without_a_message_still_says_what_it_was(data_dir, tmp_path):
+    from indextts_yt.engines import registry
+
+    registry.register_engine("silent-failure", registry.EngineEntry("faulty_engines", "SilentFailure"))
+    try:
+        store = Store(data_dir)
+        job = make_job(store, "Hello there.", tmp_path / "out.wav", engine="silent-failure")
+        events = list(run_job(store, job.id))
+    finally:  # other tests list every engine's voices
+        registry._ENGINES.pop("silent-failure", None)
+        registry._instances.pop("silent-failure", None)
+    assert events[-1].error == "segment 1 failed: RuntimeError"
+    assert store.get_job(job.id).error == "segment 1 failed: RuntimeError"
+    assert store.segment(job.id, 0).error == "RuntimeError"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from indextts_yt.engines.indextts2_engine import IndexTTS2Engine
-from indextts_yt.engines.indextts_common import ENV_CACHE_DIR, LoadOptions
+from indextts_yt.engines.indextts_common import LoadOptions
+from indextts_yt.paths import ENV_CACHE_DIR
 
 from fixtures.tiny_indextts import build_indextts2
 

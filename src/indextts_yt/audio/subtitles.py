@@ -62,6 +62,7 @@ import bisect
 import html
 import logging
 import math
+import os
 import re
 import threading
 import unicodedata
@@ -82,6 +83,7 @@ from ..text.language import HAN_WEIGHT
 from ..text.sentences import sentence_breaks
 from ..text.wrap import clause_breaks
 from ..atomic import write_text_atomic
+from ..paths import cache_dir
 
 __all__ = [
     "DEFAULT_STYLE",
@@ -331,6 +333,9 @@ def _jieba() -> Any:
             # jieba logs its dictionary loading to stderr at DEBUG: noise for our users.
             logging.getLogger("jieba").setLevel(logging.WARNING)
             tokenizer = jieba.Tokenizer()
+            # Its dictionary cache in our own cache dir, not a shared /tmp file.
+            tokenizer.tmp_dir = str(cache_dir())
+            os.makedirs(tokenizer.tmp_dir, exist_ok=True)
             tokenizer.initialize()
             _jieba_tokenizer = tokenizer
         return _jieba_tokenizer

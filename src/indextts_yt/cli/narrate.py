@@ -221,15 +221,20 @@ def segments(
     voice: VoiceOpt = None,
     max_chars: MaxCharsOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Stable JSON (see README).")] = False,
+    data_dir: DataDir = None,
 ) -> None:
     """Preview how SCRIPT will be split, without synthesising anything."""
+    from ..clips import ClipStore
     from ..jobs.plan import Choice, describe, plan, plan_notes, resolve_choice
+    from ..paths import data_dir as resolve
     from ..script_input import read_script
     from .progress import count, fmt_duration
 
     text, _ = read_script(script)
-    choice = resolve_choice(Choice(engine, voice))
-    planned = plan(text, choice, {}, max_chars)
+    # The studio's library voices by name and its clips, as narrate takes them.
+    clips = ClipStore(resolve(data_dir))
+    choice = resolve_choice(Choice(engine, voice), clips)
+    planned = plan(text, choice, {}, max_chars, clips)
     rows, notes = describe(planned), plan_notes(text, planned, choice)
     if json_out:
         typer.echo(json.dumps({"version": 1, "segments": rows, "notes": notes},

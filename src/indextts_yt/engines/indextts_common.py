@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_file
+from ..paths import cache_dir
 from ..audio.fades import raised_cosine
 from ..errors import EngineUnavailable, InputError
 from . import kv_cache
@@ -43,7 +44,6 @@ from .base import (
 )
 
 SAMPLE_RATE = 22_050
-ENV_CACHE_DIR = "INDEXTTS_YT_CACHE_DIR"
 #: Voices whose conditioning stays in memory (a few MB each on the GPU).
 MEMORY_VOICES = 8
 _DEVICE = re.compile(r"cpu|mps|xpu|cuda(:\d+)?")
@@ -71,15 +71,6 @@ class LoadOptions:
     accel: bool = False  # flash-attn GPT engine (CUDA): faster, fewer sampling controls
     compile: bool = False  # torch.compile the diffusion model (IndexTTS2 only)
     cuda_kernel: bool = False  # BigVGAN's fused CUDA activation kernel (IndexTTS2 only)
-
-
-def cache_dir() -> Path:
-    """Where analysed voices are kept: $INDEXTTS_YT_CACHE_DIR, else the user cache dir."""
-    if os.environ.get(ENV_CACHE_DIR):
-        return Path(os.environ[ENV_CACHE_DIR]).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("indextts-yt", appauthor=False))
 
 
 def require_package(module: str, engine: str, extra: str) -> str:

@@ -254,8 +254,10 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             except Exception as exc:  # the engine failed: keep everything finished, say why
                 if tap is not None:
                     tap.segment_ended(job.id, seg.idx, False)
-                message = f"segment {seg.idx + 1} failed: {exc}"
-                store.mark_segment_failed(job.id, seg.idx, str(exc))
+                # An exception without a message still says what it was.
+                why = str(exc) or type(exc).__name__
+                message = f"segment {seg.idx + 1} failed: {why}"
+                store.mark_segment_failed(job.id, seg.idx, why)
                 fire(store, job.id, Event.FAIL, error=message)
                 yield event("stopped", JobState.FAILED, seg, error=message)
                 return
