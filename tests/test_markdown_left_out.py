@@ -241,3 +241,14 @@ def test_pathological_markup_finishes(script):
     # Each is a pattern that would be quadratic if an opener searched to the end each time.
     split_script(script)
     left_out(script)
+
+
+@pytest.mark.parametrize("script", [
+    "Say [[h ə l oʊ]] now.",
+    "Inline `[[x]]` code and an escape \\[\\[y]].",
+    "# A [[heading]]\n\nText.",
+    "Name <Zhang|zh ang1> here, and [[[more]]].",
+])
+def test_engine_markup_typed_in_a_script_never_reaches_an_engine(script):
+    for seg in split_script(script):
+        assert "[[" not in seg.text and "]]" not in seg.text and "|" not in seg.text, seg.text

@@ -374,7 +374,15 @@ def strip_inline(text: str) -> str:
     # A hidden URL may itself contain a hidden escape, so restore until none is left.
     while saved and any(ch in saved for ch in text):
         text = "".join(saved.get(ch, ch) for ch in text)
-    return _PIPES.sub(_pipe_pause, text)
+    # Inline code and escapes included: what a script says is never an engine instruction.
+    return _ENGINE_BRACKETS.sub(lambda m: m.group()[0], _PIPES.sub(_pipe_pause, text))
+
+
+# Engines read markup of their own inside text: piper and eSpeak NG take [[...]] as phonemes,
+# IndexTTS-2.5 takes <word|PHONEMES>. Typed in a script it is text, so double brackets become
+# single ones (and the pipe rule breaks <word|...>); the pronunciation dictionary, which means
+# such markup, is applied after this.
+_ENGINE_BRACKETS = re.compile(r"\[{2,}|\]{2,}")
 
 
 def _decode_entity(entity: str) -> str:
