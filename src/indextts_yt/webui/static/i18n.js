@@ -260,6 +260,7 @@ const STRINGS = {
   "col.progress": ["Progress", "进度"],
   "col.duration": ["Length", "时长"],
   "col.downloads": ["Downloads", "下载"],
+  "pause.clause": ["clause", "分句"],
   "pause.sentence": ["sentence", "句"],
   "pause.paragraph": ["paragraph", "段"],
   "pause.heading": ["heading", "标题"],
