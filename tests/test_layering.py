@@ -5,8 +5,9 @@ Layers, highest first; a module may import its own layer and those below, never 
     delivery   cli, cli_*, __main__ (the command line) > server > webui
     jobs       jobs/ (plans, store, runner, queue, service), presets/ (named settings, checked
                by planning a sample job)
-    core       engines/, voices/, audio/, text/, settings, and the shared modules
-               (atomic, clips, db, errors, paths, outputs, script_input, engine_setup)
+    core       engines/, voices/, audio/, checks/ (proofreading, beside audio), text/, settings,
+               and the shared modules (atomic, clips, db, errors, paths, outputs, script_input,
+               engine_setup)
 
 and no two modules import each other, directly or round a longer loop. Every import counts,
 at the top, inside a function or under TYPE_CHECKING: each is a dependency of the design. A package's
@@ -35,7 +36,8 @@ ALLOWED_UPWARD: set[tuple[str, str]] = {
 
 DELIVERY_CLI, DELIVERY_SERVER, DELIVERY_WEBUI, JOBS, CORE = 5, 4, 3, 2, 1
 _LAYERS = {"cli": DELIVERY_CLI, "__main__": DELIVERY_CLI, "server": DELIVERY_SERVER,
-           "webui": DELIVERY_WEBUI, "jobs": JOBS, "presets": JOBS}
+           "webui": DELIVERY_WEBUI, "jobs": JOBS, "presets": JOBS, "audio": CORE,
+           "checks": CORE}
 
 
 def layer(module: str) -> int:
@@ -203,7 +205,9 @@ def test_lower_layers_never_import_higher_ones():
 
 def test_the_rules_of_the_design_by_name():
     """The issue's rules spelled out, so a change to ``layer`` cannot quietly drop one."""
-    for core in ("engines.registry", "voices.library", "audio.encode", "text.split", "atomic"):
+    for core in ("engines.registry", "voices.library", "audio.encode", "text.split", "atomic",
+                 "checks.asr"):
         assert layer(core) < layer("jobs.runner")
     assert layer("jobs.runner") < layer("server.app") < layer("cli") == layer("cli_batch")
     assert layer("webui") > layer("jobs.store")
+    assert layer("checks.signal") == layer("audio.trim")  # proofreading sits beside audio

@@ -48,3 +48,7 @@ class VoiceNotFound(InputError):
 class VoiceConflict(InputError):
     """The voice library refuses that now: a name or recording already there, a voice an
     unfinished job uses, or a bundled voice, which is read-only."""
+
+
+class AsrUnavailable(EngineUnavailable):
+    """Proofreading was asked for, but its speech recogniser (the ``check`` extra) is missing."""

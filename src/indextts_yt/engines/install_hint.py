@@ -58,6 +58,11 @@ def weights_hint(repo: str, folder: str | Path) -> str:
            f"and pass `--checkpoints {where}`"
 
 
+def download_command(repo: str) -> str:
+    """The command that puts Hugging Face repository ``repo`` in the local Hugging Face cache."""
+    return f"{_hf()} download {shlex.quote(repo)}"
+
+
 def pip_command(extra: str) -> str | None:
     """The one command that installs ``extra`` into the running interpreter's environment;
     None when this studio has no package metadata to read it from (nor a source folder)."""
