@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
