@@ -128,6 +128,13 @@ def test_a_cut_first_take_is_flagged_retaken_with_the_next_seed_and_chosen(data_
     assert seg.audio_seconds == pytest.approx(duration(seg.audio_path), abs=0.01)
     assert [store.segment(job.id, i).take for i in (0, 2, 3)] == [1, 1, 1]
 
+    from indextts_yt.server.responses import segment_json
+
+    public = segment_json(seg, takes)  # as GET /api/jobs/{id}/segments has it
+    assert (public.status, public.take, public.approved) == ("ok", 2, False)
+    assert [(t.take, t.seed, t.status) for t in public.takes] == [(1, 0, "flagged"),
+                                                                  (2, 1, "ok")]
+
     report = store.get_job(job.id).report
     assert report["checks"] == {"checked": 4, "flagged": 1, "retaken": 1, "fixed": 1,
                                 "still_flagged": 0, "not_checked": 0}
@@ -272,3 +279,24 @@ def test_retakes_out_of_range_is_one_line_and_nothing_is_stored(data_dir, short_
     lines = result.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and "retakes" in lines[0] and "5" in lines[0]
     assert Store(data_dir).list_jobs() == []
+
+
+def test_the_http_form_and_json_take_the_check_settings(data_dir):
+    from server_util import serve
+
+    with serve(data_dir, start_worker=False) as srv:
+        r = srv.http.post("/api/jobs", json={"text": "Hello there.", "engine": "piper",
+                                             "checks": {"mode": "flag", "retakes": 0}})
+        assert r.status_code == 201, r.text
+        as_json = r.json()["id"]
+        r = srv.http.post("/api/jobs", data={"engine": "piper", "checks": '{"mode": "off"}'},
+                          files={"file": ("s.md", b"Hello there.")})
+        assert r.status_code == 201, r.text
+        as_form = r.json()["id"]
+        r = srv.http.post("/api/jobs", json={"text": "Hello.", "checks": {"retakes": 9}})
+        assert r.status_code in (400, 422) and "retakes" in r.text
+        segments = srv.http.get(f"/api/jobs/{as_json}/segments").json()
+        assert segments[0]["status"] == "unchecked" and segments[0]["takes"] == []
+    store = Store(data_dir)
+    assert store.get_job(as_json).settings.checks == CheckSettings(mode="flag", retakes=0)
+    assert store.get_job(as_form).settings.checks.mode == "off"
