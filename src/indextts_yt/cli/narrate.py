@@ -52,6 +52,16 @@ class SettingFlags:
     max_chars: MaxCharsOpt = None
     batch: Annotated[bool, typer.Option("--batch", help="Write the output once at the end "
                      "instead of growing it (playable) while segments finish.")] = False
+    check: Annotated[Optional[str], typer.Option(
+        "--check", metavar="off|flag|retake", help="Proofread each take: off, flag (mark "
+        "what sounds wrong), retake (also render it again with another seed). Default: "
+        "retake for engines with a seed, flag for piper and espeak.")] = None
+    retakes: Annotated[Optional[int], typer.Option(
+        "--retakes", metavar="N", help="Most retakes of a flagged segment (0-5; default 2).")
+    ] = None
+    asr_model: Annotated[Optional[str], typer.Option(
+        "--asr-model", metavar="NAME|PATH", help="Speech recogniser that hears takes back: a "
+        "faster-whisper model name or a CTranslate2 folder (default: per language).")] = None
     emotion_clip: Annotated[Optional[str], typer.Option(
         "--emotion-clip", rich_help_panel=GPU_PANEL, metavar="CLIP",
         help="Audio file (or clip id) whose emotion the speech takes.")] = None
@@ -79,6 +89,8 @@ SETTING_OF_FLAG: dict[str, tuple[str, ...]] = {
     "subtitle_width": ("output", "subtitles", "max_line_chars"),
     "subtitle_lines": ("output", "subtitles", "max_lines"),
     "subtitle_max_s": ("output", "subtitles", "max_cue_s"),
+    "check": ("checks", "mode"), "retakes": ("checks", "retakes"),
+    "asr_model": ("checks", "asr_model"),
 }
 
 

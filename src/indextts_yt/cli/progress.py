@@ -32,10 +32,13 @@ def count(n: int, noun: str) -> str:
 def log_line(ev: ProgressEvent) -> str:
     """One line of the live log; the same fields the UI log shows."""
     if ev.kind == "segment_done":
-        return (f"[{ev.done}/{ev.total}] {_num(ev.segment_compute_s, '.2f')}s for "
+        retake = f" take {ev.take} of segment {(ev.index or 0) + 1}" if ev.take else ""
+        return (f"[{ev.done}/{ev.total}{retake}] {_num(ev.segment_compute_s, '.2f')}s for "
                 f"{_num(ev.segment_audio_s, '.1f')}s audio, RTF {_num(ev.segment_rtf, '.3f')} "
                 f"(run {_num(ev.cumulative_rtf, '.3f')}), ETA {fmt_duration(ev.eta_s)} | {ev.text}"
                 + "".join(f"\n  {line}" for line in warning_lines(ev)))
+    if ev.kind == "segment_checked" and ev.status == "flagged":
+        return check_line(ev)
     if ev.kind == "started":
         return f"job {ev.job_id}: {count(ev.total, 'segment')}, {ev.done} already done"
     if ev.kind == "finished":
@@ -49,6 +52,22 @@ def warning_lines(ev: ProgressEvent) -> list[str]:
     """A finished segment's warnings (a runaway, a scaled piece), one line each."""
     index = f"segment {ev.index + 1}" if ev.index is not None else "segment"
     return [f"\u26a0 {index}: {warning}" for warning in ev.warnings or ()]
+
+
+def check_line(ev: ProgressEvent) -> str:
+    """A flagged take: which checks failed and why."""
+    why = "; ".join(v.get("evidence") or v.get("name", "") for v in ev.verdicts or ()
+                    if not v.get("ok", True))
+    return f"\u26a0 segment {(ev.index or 0) + 1} take {ev.take} flagged: {why or 'see its checks'}"
+
+
+def checks_line(checks: dict) -> str:
+    """The report's proofreading counts, when anything was flagged."""
+    if not checks.get("flagged") and not checks.get("still_flagged"):
+        return ""
+    parts = [f"{checks['flagged']} flagged", f"{checks.get('retaken', 0)} retaken",
+             f"{checks.get('fixed', 0)} fixed", f"{checks['still_flagged']} still flagged"]
+    return "checks: " + ", ".join(parts) + " (see the job's segments)"
 
 
 #: What a job writes beside its audio (jobs/publish.py): subtitles and the chapter list.
@@ -75,6 +94,9 @@ def _finished(ev: ProgressEvent) -> str:
                  f"{level['true_peak_dbtp']:.1f} dBTP, {report.get('duration_s', 0):.1f} s")
     for warning in report.get("warnings") or []:
         line += f"\n  note: {warning}"
+    checks = checks_line(report.get("checks") or {})
+    if checks:  # last, so the end of a run says what to listen to again
+        line += f"\n  {checks}"
     return line
 
 
@@ -110,6 +132,8 @@ def render(events: Iterable[ProgressEvent], console: Console | None = None) -> P
                            rtf=f"{ev.cumulative_rtf:.3f}", eta=fmt_duration(ev.eta_s))
                 for line in warning_lines(ev):  # above the bar, kept in the scrollback
                     bar.console.print(line, markup=False, highlight=False)
+            elif ev.kind == "segment_checked" and ev.status == "flagged":
+                bar.console.print(check_line(ev), markup=False, highlight=False)
             elif ev.kind in ("finished", "stopped"):
                 bar.update(task, completed=ev.done, text="", eta=fmt_duration(ev.eta_s))
     if last is not None and last.kind in ("finished", "stopped"):

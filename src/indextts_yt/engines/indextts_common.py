@@ -472,6 +472,7 @@ class IndexTTSEngine(EngineBase):
             emotion = self.conditioning.get(
                 "emotion", emotion_path, lambda: backend.analyse_emotion(emotion_path))
         pieces = backend.guards.begin()
+        seed_torch(int(settings["seed"]), self.device)
         try:
             for chunk in backend.generate(text, conditioning, emotion, emotion_path, settings,
                                           language):
@@ -517,6 +518,16 @@ class IndexTTSEngine(EngineBase):
         raise NotImplementedError
 
 
+def seed_torch(seed: int, device: str) -> None:
+    """Seed torch's generators right before a generation, so one seed always renders a
+    segment alike (on this device and library) and a retake with another seed differs."""
+    import torch
+
+    torch.manual_seed(seed)
+    if device.startswith("cuda"):
+        torch.cuda.manual_seed_all(seed)
+
+
 def number(name: str, default: float, minimum: float, maximum: float, help: str,
            ignored: str = "") -> SettingSpec:
     return SettingSpec(name, default, minimum, maximum, help, "number", ignored=ignored)
@@ -554,6 +565,8 @@ def sampling_settings(*, beams_ignored: str = "", sampling_ignored: str = ""
                 "of at most this many tokens; fewer starts audio sooner."),
         integer("interval_silence", 200, 0, 2000, "Silence (ms) between the model's pieces "
                 "inside one of our segments."),
+        integer("seed", 0, 0, 2**31 - 1, "The sampling's random seed: the same seed renders a "
+                "segment the same way; a retake uses another."),
     )
 
 

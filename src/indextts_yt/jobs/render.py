@@ -143,7 +143,8 @@ class Rendering:
 @contextmanager
 def rendering(segment: SegmentInput, clips: ClipStore | None = None, *,
               while_waiting: Callable[[], None] | None = None,
-              voices: PreparedVoices | None = None) -> Iterator[Rendering]:
+              voices: PreparedVoices | None = None,
+              overrides: Mapping[str, SettingValue] | None = None) -> Iterator[Rendering]:
     """Hold ``segment``'s engine and prepare its voice; the block then renders it with
     ``Rendering.chunks()``. The lock is released when the block ends, so a caller must
     leave the block before waiting on anything else (a slow client, the next segment).
@@ -152,7 +153,8 @@ def rendering(segment: SegmentInput, clips: ClipStore | None = None, *,
     are found; needed only for cloning engines. ``while_waiting`` is called every
     ``WAIT_S`` while another render holds the engine; it may raise to give up waiting.
     Preparing the voice (and the model load it may cause) happens before the block
-    starts, so timing the block times synthesis alone."""
+    starts, so timing the block times synthesis alone. ``overrides``: settings that differ
+    for this render only (a retake's seed), leaving the segment (and its key) as it is."""
     engine = registry.get_engine(segment.engine)
     # Clip ids become the paths of the stored clips (cloning engines only); a missing clip
     # fails here, before the engine is taken from anyone else.
@@ -162,6 +164,8 @@ def rendering(segment: SegmentInput, clips: ClipStore | None = None, *,
         raise ValueError(f"engine {segment.engine!r} clones voices: rendering needs the clips")
     else:
         voice, settings = segment.voice, dict(segment.settings)
+    if overrides:
+        settings = {**settings, **overrides}
     lock = registry.generation_lock(segment.engine)
     if while_waiting is None:
         lock.acquire()

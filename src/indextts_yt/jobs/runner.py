@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -19,14 +21,17 @@ from filelock import FileLock, Timeout
 
 from ..atomic import link_or_copy_atomic
 from ..audio import Assembler, PauseSettings, sweep_temp_files, write_segment
+from ..audio.segment_file import read_segment
 from ..clips import ClipStore
 from ..engines import registry
 from ..errors import JobBusy
+from . import proofread
 from . import store as st
+from .proofread import Checker, CheckOutcome, NotChecked, Policy
 from .publish import publish
 from .render import rendering
 from .state import Event, JobState, check, fire
-from .store import SegmentRow, Store
+from .store import SegmentRow, Store, TakeRow
 
 PREVIEW_CHARS = 80
 
@@ -35,7 +40,8 @@ PREVIEW_CHARS = 80
 class ProgressEvent:
     """One step of a run; the CLI bar, the SSE stream and the UI log all render these."""
 
-    kind: str  # started | segment_started | segment_done | finished | stopped
+    #: started | segment_started | segment_done | segment_checked | finished | stopped
+    kind: str
     job_id: str
     state: str  # the job's state after this step
     index: int | None  # segment index (0-based) this event is about
@@ -54,6 +60,11 @@ class ProgressEvent:
     #: segment_done: what the engine reported about the segment's audio ([] when nothing:
     #: e.g. "runaway: ..." for speech cut at the token limit, "clipping: ..."); else None
     warnings: list[str] | None = None
+    #: segment_started/segment_done of a retake, and segment_checked: which take (1-based)
+    take: int | None = None
+    #: segment_checked: ok | flagged | not_checked, and the verdicts (as dicts)
+    status: str | None = None
+    verdicts: list[dict] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -123,6 +134,12 @@ def _segment_path(store: Store, seg: SegmentRow) -> Path:
     return store.job_dir(seg.job_id) / f"seg-{seg.idx:05d}-{seg.key[:16]}.wav"
 
 
+def _take_path(store: Store, seg: SegmentRow, take: int) -> Path:
+    """Take 1 is the segment's file; retakes lie beside it, named by their number."""
+    path = _segment_path(store, seg)
+    return path if take == 1 else path.with_name(f"{path.stem}.take{take}.wav")
+
+
 def _reuse(store: Store, seg: SegmentRow) -> bool:
     """Take the audio of an identical finished segment (same key) from any job, if one exists."""
     source = store.find_audio_for_key(seg.key)
@@ -143,7 +160,8 @@ def _preview(text: str) -> str:
 
 
 def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = None,
-            tap: AudioTap | None = None) -> Iterator[ProgressEvent]:
+            tap: AudioTap | None = None, checker: Checker | None = None
+            ) -> Iterator[ProgressEvent]:
     """Render every segment still missing, then assemble the output. Yields progress events.
 
     Raises JobBusy if another process is running the job. Closing the generator early (or a
@@ -151,6 +169,7 @@ def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = No
     ``from_states``: run only if the job is in one of these states when the run starts
     (else yield nothing); the server's worker passes ('queued',) so that a job paused or
     cancelled just before it starts is left alone. ``tap`` sees audio as it is made.
+    ``checker`` proofreads each take (default: jobs.proofread's, by the job's settings).
 
     Between segments the run stops as soon as the job is no longer 'running': paused,
     cancelled, or sent back to 'queued' by an edit (the worker then runs it again).
@@ -171,7 +190,7 @@ def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = No
         _clear_debris(store, job)
         if not fire(store, job_id, Event.START, seen=job.state, runner_pid=os.getpid()):
             return  # its state changed under us (a pause, a cancel): respect it
-        yield from _run_locked(store, job, tap)
+        yield from _run_locked(store, job, tap, checker)
     except GeneratorExit:
         _stop(store, job_id)
         raise
@@ -187,7 +206,125 @@ def _stop(store: Store, job_id: str) -> None:
     fire(store, job_id, Event.INTERRUPT)
 
 
-def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[ProgressEvent]:
+def _check_take(checker: Checker, path: str, seg: SegmentRow, warnings: tuple[str, ...]
+                ) -> CheckOutcome:
+    """In the checking thread: read the take back and check it; a check that fails says
+    why and counts as not checked, never as passed."""
+    try:
+        audio, sample_rate = read_segment(Path(path))
+        return checker(audio, sample_rate, seg, warnings)
+    except Exception as exc:  # noqa: BLE001 - a broken check must not stop the narration
+        return NotChecked(f"the check failed: {str(exc) or type(exc).__name__}")
+
+
+class _Proofreader:
+    """The takes side of a run: one thread checks finished takes while the next segment
+    renders; a flagged take queues a retake, to be rendered next; when a segment's takes
+    are all checked the best becomes its audio. Results are stored by the run's own thread
+    (the store's connection is not shared)."""
+
+    def __init__(self, store: Store, job: st.Job, segments: list[SegmentRow],
+                 checker: Checker | None) -> None:
+        self.store, self.job, self.segments = store, job, segments
+        engines = {s.engine for s in segments}
+        self.policies: dict[str, Policy] = {
+            name: proofread.policy(job.settings.checks, registry.get_engine(name))
+            for name in engines}
+        self.checker = checker or proofread.asr_checker(job.settings.checks.asr_model,
+                                                        registry.get_engine)
+        self.active = any(p.checks for p in self.policies.values())
+        self.retakes: deque[tuple[int, int]] = deque()  # (position, take number)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="check") \
+            if self.active else None
+        self._checking: dict[Future[CheckOutcome], tuple[int, int, str]] = {}
+
+    def policy(self, seg: SegmentRow) -> Policy:
+        return self.policies[seg.engine]
+
+    def resume(self) -> None:
+        """Takes kept from an earlier run: check those never checked, settle the rest
+        (a retake that was due, or the choice of the best)."""
+        for i, seg in enumerate(self.segments):
+            if not seg.has_valid_audio:
+                continue
+            takes = self.store.takes(self.job.id, seg.idx)
+            if not takes:  # audio reused from another job, or made before takes existed
+                self.store.add_take(TakeRow(
+                    seg.job_id, seg.idx, 1, seg.key, proofread.retake_seed(seg, 1),
+                    str(seg.audio_path), int(seg.sample_rate or 0), seg.audio_seconds or 0.0,
+                    seg.compute_seconds or 0.0, seg.warnings), choose=True)
+                takes = self.store.takes(self.job.id, seg.idx)
+                self.segments[i] = seg = self.store.segment(self.job.id, seg.idx)
+            if not self.policy(seg).checks:
+                continue
+            unchecked = [t for t in takes if t.check is None]
+            for take in unchecked:
+                self.submit(i, take)
+            if not unchecked:
+                self.settle(i)
+
+    def submit(self, i: int, take: TakeRow) -> None:
+        seg = self.segments[i]
+        if self._pool is None or not self.policy(seg).checks:
+            return
+        future = self._pool.submit(_check_take, self.checker, take.audio_path, seg,
+                                   take.warnings)
+        self._checking[future] = (i, take.take, take.key)
+
+    @property
+    def outstanding(self) -> bool:
+        return bool(self._checking)
+
+    def finished(self, block: bool) -> Iterator[tuple[int, int, CheckOutcome]]:
+        """Store the checks that are back (waiting for one if ``block``); yields
+        (position, take, result) for each, after settling its segment."""
+        if not self._checking:
+            return
+        if block:
+            wait(list(self._checking), return_when=FIRST_COMPLETED)
+        for future in [f for f in self._checking if f.done()]:
+            i, take, key = self._checking.pop(future)
+            result = future.result()  # _check_take never raises
+            if self.store.set_check(self.job.id, self.segments[i].idx, take, key,
+                                    result.to_dict()):
+                self.settle(i)
+                yield i, take, result
+
+    def settle(self, i: int) -> None:
+        """All takes checked: queue a retake if one is due, else choose the best."""
+        seg = self.store.segment(self.job.id, self.segments[i].idx)
+        takes = self.store.takes(self.job.id, seg.idx)
+        if not takes or any(t.check is None for t in takes):
+            return
+        if proofread.wants_retake(seg, takes, self.policy(seg)):
+            self.retakes.append((i, takes[-1].take + 1))
+            return
+        best = proofread.best_take(takes)
+        if best.take != seg.take:
+            self.store.choose_take(self.job.id, seg.idx, best.take)
+        self.segments[i] = self.store.segment(self.job.id, seg.idx)
+
+    def close(self) -> None:
+        """Stop: checks not started are dropped (a resume checks them); one in progress is
+        finished and stored, so nothing is left half-stored."""
+        if self._pool is None:
+            return
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for future, (i, take, key) in list(self._checking.items()):
+            if future.done() and not future.cancelled():
+                self.store.set_check(self.job.id, self.segments[i].idx, take, key,
+                                     future.result().to_dict())
+        self._checking.clear()
+
+    def report(self) -> dict[str, int] | None:
+        if not self.active:
+            return None
+        return proofread.summary(self.store.segments(self.job.id),
+                                 self.store.takes(self.job.id))
+
+
+def _run_locked(store: Store, job: st.Job, tap: AudioTap | None, checker: Checker | None
+                ) -> Iterator[ProgressEvent]:
     started = time.monotonic()
     segments = store.segments(job.id)
     total = len(segments)
@@ -223,76 +360,107 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
     spoken_chars = 0
     run_compute = run_audio = run_wall = 0.0
     clips = ClipStore(store.data_dir)
+    pending = deque(i for i, s in enumerate(segments) if not s.has_valid_audio)
+    proof = _Proofreader(store, job, segments, checker)
+
+    def checked(block: bool) -> Iterator[ProgressEvent]:
+        for i, take, result in proof.finished(block):
+            yield event("segment_checked", JobState.RUNNING, segments[i], take=take,
+                        status=result.status, verdicts=[v.to_dict() for v in result.verdicts])
+
     try:
         if streamer:
             streamer.__enter__()
             stream_ready()
-        for i, seg in enumerate(segments):
-            if seg.has_valid_audio:
+        proof.resume()
+        while True:
+            yield from checked(block=False)
+            if proof.retakes:  # a flagged segment's next take comes before the next segment
+                i, take = proof.retakes.popleft()
+            elif pending:
+                i, take = pending.popleft(), 1
+            elif proof.outstanding:  # nothing left to render: wait for the checks
+                yield from checked(block=True)
                 continue
+            else:
+                break
+            seg = segments[i]
             state = store.job_state(job.id)
             if state != JobState.RUNNING:  # paused, cancelled, or re-queued by an edit
                 yield event("stopped", state, None)
                 return
-            store.mark_segment_running(job.id, seg.idx)
-            yield event("segment_started", JobState.RUNNING, seg)
+            retake = take > 1
+            if not retake:
+                store.mark_segment_running(job.id, seg.idx)
+            yield event("segment_started", JobState.RUNNING, seg, take=take if retake else None)
 
             engine = registry.get_engine(seg.engine)
-            path = _segment_path(store, seg)
+            path = _take_path(store, seg, take)
+            seed = proofread.retake_seed(seg, take)
+            # The live stream plays a segment's first take at once; retakes are not streamed.
+            live = tap if not retake else None
             try:
                 # One render at a time per engine, shared with the server's speech endpoint.
-                with rendering(seg, clips) as render:
+                with rendering(seg, clips, overrides={"seed": seed} if retake else None
+                               ) as render:
                     # The voice is prepared (and the model loaded) before the block, once
                     # per process: t0 leaves it out, so RTF and ETA describe synthesis.
                     t0 = time.monotonic()
                     chunks: Iterator[np.ndarray] = render.chunks()
-                    if tap is not None:
-                        tap.segment_started(job.id, seg.idx, seg.key, engine.sample_rate)
-                        chunks = _tapped(chunks, tap, job.id, seg.idx)
+                    if live is not None:
+                        live.segment_started(job.id, seg.idx, seg.key, engine.sample_rate)
+                        chunks = _tapped(chunks, live, job.id, seg.idx)
                     audio_s = write_segment(path, chunks, engine.sample_rate)
                 warnings = list(render.warnings)
             except Exception as exc:  # the engine failed: keep everything finished, say why
-                if tap is not None:
-                    tap.segment_ended(job.id, seg.idx, False)
+                if live is not None:
+                    live.segment_ended(job.id, seg.idx, False)
                 # An exception without a message still says what it was.
                 why = str(exc) or type(exc).__name__
-                message = f"segment {seg.idx + 1} failed: {why}"
-                store.mark_segment_failed(job.id, seg.idx, why)
+                message = f"segment {seg.idx + 1}{f' take {take}' if retake else ''} " \
+                          f"failed: {why}"
+                if not retake:  # a failed retake leaves the segment its finished audio
+                    store.mark_segment_failed(job.id, seg.idx, why)
                 fire(store, job.id, Event.FAIL, error=message)
                 yield event("stopped", JobState.FAILED, seg, error=message)
                 return
             except BaseException:
-                if tap is not None:
-                    tap.segment_ended(job.id, seg.idx, False)
+                if live is not None:
+                    live.segment_ended(job.id, seg.idx, False)
                 raise
             compute = time.monotonic() - t0
-            recorded = store.mark_segment_done(
-                job.id, seg.idx, key=seg.key, audio_path=str(path), sample_rate=engine.sample_rate,
-                audio_seconds=audio_s, compute_seconds=compute, warnings=warnings)
-            if tap is not None:
-                tap.segment_ended(job.id, seg.idx, recorded)
+            row = TakeRow(job.id, seg.idx, take, seg.key, seed, str(path), engine.sample_rate,
+                          audio_s, compute, tuple(warnings))
+            # Take 1 becomes the segment's audio at once (the draft and the live stream use
+            # it); a retake only when its check makes it the best.
+            recorded = store.add_take(row, choose=not retake)
+            if live is not None:
+                live.segment_ended(job.id, seg.idx, recorded)
             if not recorded:
                 # Edited while it was being made: this audio is of the old text. Drop it; the
                 # edit re-queued the job, so the check at the next segment stops this run.
                 path.unlink(missing_ok=True)
                 continue
-            if seg.audio_path and seg.audio_path != str(path):
+            if not retake and seg.audio_path and seg.audio_path != str(path):
                 Path(seg.audio_path).unlink(missing_ok=True)  # stale audio of an edited segment
             segments[i] = store.segment(job.id, seg.idx)
-            done += 1
-            spoken_chars += len(seg.text)
-            remaining_chars -= len(seg.text)
+            proof.submit(i, row)
             run_compute += compute
             run_audio += audio_s
-            if streamer:
-                stream_ready()
+            if not retake:
+                done += 1
+                spoken_chars += len(seg.text)
+                remaining_chars -= len(seg.text)
+                if streamer:
+                    stream_ready()
             # The rate includes writing and assembly, so the ETA is wall-clock honest.
             run_wall += time.monotonic() - t0
             chars_per_s = spoken_chars / max(run_wall, 1e-9)
             yield event("segment_done", JobState.RUNNING, seg, segment_compute_s=compute,
                         segment_audio_s=audio_s, segment_rtf=compute / max(audio_s, 1e-9),
                         cumulative_rtf=run_compute / max(run_audio, 1e-9),
-                        eta_s=remaining_chars / chars_per_s, warnings=list(warnings))
+                        eta_s=remaining_chars / chars_per_s if chars_per_s else None,
+                        warnings=list(warnings), take=take if retake else None)
 
         state = store.job_state(job.id)
         if state != JobState.RUNNING:  # paused or cancelled during the last segment, or edited
@@ -301,6 +469,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
         if streamer:
             streamer.__exit__(None, None, None)
             streamer = None
+        segments = store.segments(job.id)  # each with its chosen take
         # The publishable files replace the draft: mastered WAV, encoded file, subtitles.
         try:
             report = publish(job, segments, sample_rate, pauses)
@@ -309,8 +478,12 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None) -> Iterator[Pro
             fire(store, job.id, Event.FAIL, error=message)
             yield event("stopped", JobState.FAILED, None, error=message)
             return
+        checks = proof.report()
+        if checks is not None:
+            report["checks"] = checks
         store.set_report(job.id, report)
     finally:
+        proof.close()
         if streamer:
             streamer.__exit__(None, None, None)
     if not fire(store, job.id, Event.FINISH):

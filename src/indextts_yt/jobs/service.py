@@ -164,7 +164,8 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
     """New text and/or engine options for one segment; returns (segment, changed).
 
     A change sends the segment back to 'pending' and the job to 'queued' (the server's
-    worker renders it again and rebuilds the narration and subtitles). The same text and
+    worker renders it again and rebuilds the narration and subtitles); its takes (rows and
+    files) and its approval are dropped, since they are of the old text. The same text and
     options give the same key, and are a no-op.
     """
     job = store.get_job(job_id)
@@ -193,11 +194,14 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
     # The server drives the job from now on (a CLI job edited in the UI is re-rendered by
     # the server's worker).
     edit = TRANSITIONS[Action.EDIT]
+    takes = store.take_files(job_id, idx)  # of the old text: gone with it
     if not store.edit_segment(job_id, idx, text=new_text, settings=settings, key=key,
                               job_state=edit.to, from_states=edit.sources,
                               origin=st.ORIGIN_SERVER):
         check(job_id, Action.EDIT, store.job_state(job_id))  # cancelled meanwhile
         raise JobConflict(f"job {job_id} is changing state; try again")
+    for path in takes:
+        Path(path).unlink(missing_ok=True)
     return store.segment(job_id, idx), True
 
 

@@ -78,6 +78,21 @@ CREATE TABLE IF NOT EXISTS segments (
     PRIMARY KEY (job_id, idx)
 );
 CREATE INDEX IF NOT EXISTS segments_key ON segments(key, state);
+CREATE TABLE IF NOT EXISTS takes (
+    job_id          TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    idx             INTEGER NOT NULL,
+    take            INTEGER NOT NULL,  -- 1-based; take 1 is the first render
+    key             TEXT NOT NULL,     -- the segment's key it was made from
+    seed            INTEGER,           -- the seed it was rendered with (NULL: no seed)
+    audio_path      TEXT NOT NULL,
+    sample_rate     INTEGER NOT NULL,
+    audio_seconds   REAL NOT NULL,
+    compute_seconds REAL NOT NULL,
+    warnings        TEXT,              -- JSON list
+    "check"         TEXT,              -- JSON: the check's result; NULL until checked
+    made_at         REAL NOT NULL,
+    PRIMARY KEY (job_id, idx, take)
+);
 """
 
 
@@ -131,6 +146,8 @@ class SegmentRow:
     #: What the engine reported about this audio (e.g. "runaway: ...", "clipping: ...");
     #: cleared whenever the segment is rendered again or edited.
     warnings: tuple[str, ...] = ()
+    take: int | None = None  # the chosen take, whose audio the columns above describe
+    approved: bool = False  # a person approved it: never retaken
 
     @property
     def has_valid_audio(self) -> bool:
@@ -141,6 +158,30 @@ class SegmentRow:
             and self.audio_path is not None
             and os.path.exists(self.audio_path)
         )
+
+
+@dataclass(frozen=True)
+class TakeRow:
+    """One rendering of a segment (its key); retakes differ by seed. ``check`` is the
+    proofreading result (checks.CheckResult.to_dict()), None until checked."""
+
+    job_id: str
+    idx: int
+    take: int
+    key: str
+    seed: int | None
+    audio_path: str
+    sample_rate: int
+    audio_seconds: float
+    compute_seconds: float
+    warnings: tuple[str, ...] = ()
+    check: dict[str, Any] | None = None
+    made_at: float = 0.0
+
+    @property
+    def status(self) -> str | None:
+        """ok, flagged or not_checked; None until checked."""
+        return self.check.get("status") if self.check else None
 
 
 @dataclass(frozen=True)
@@ -178,7 +219,15 @@ def _segment(row: sqlite3.Row) -> SegmentRow:
     data["state"] = SegmentState(data["state"])
     data["reused"] = bool(data["reused"])
     data["warnings"] = tuple(json.loads(data["warnings"])) if data.get("warnings") else ()
+    data["approved"] = bool(data.get("approved"))
     return SegmentRow(**data)
+
+
+def _take(row: sqlite3.Row) -> TakeRow:
+    data = dict(row)
+    data["warnings"] = tuple(json.loads(data["warnings"])) if data["warnings"] else ()
+    data["check"] = json.loads(data["check"]) if data["check"] else None
+    return TakeRow(**data)
 
 
 class Store:
@@ -202,7 +251,8 @@ class Store:
         self._add_columns("jobs", (("origin", "TEXT NOT NULL DEFAULT 'cli'"), ("report", "TEXT"),
                                    ("queue_pos", "REAL"), ("batch_id", "TEXT")))
         self._db.execute("CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(state, created_at)")
-        self._add_columns("segments", (("warnings", "TEXT"),))
+        self._add_columns("segments", (("warnings", "TEXT"), ("take", "INTEGER"),
+                                       ("approved", "INTEGER NOT NULL DEFAULT 0")))
 
     def _add_columns(self, table: str, columns: tuple[tuple[str, str], ...]) -> None:
         present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
@@ -398,6 +448,7 @@ class Store:
     def delete_job(self, job_id: str) -> None:
         """Remove the job and its segments from the database (files are the caller's)."""
         with self.transaction() as db:
+            db.execute("DELETE FROM takes WHERE job_id = ?", (job_id,))
             db.execute("DELETE FROM segments WHERE job_id = ?", (job_id,))
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
@@ -475,10 +526,12 @@ class Store:
                 return False
             db.execute(
                 "UPDATE segments SET text = ?, settings = ?, key = ?, state = ?, error = NULL,"
-                " warnings = NULL WHERE job_id = ? AND idx = ?",
+                " warnings = NULL, take = NULL, approved = 0 WHERE job_id = ? AND idx = ?",
                 (text, json.dumps(settings, sort_keys=True), key, SegmentState.PENDING, job_id,
                  idx),
             )
+            # Takes say the old text: gone with it (their files are the caller's).
+            db.execute("DELETE FROM takes WHERE job_id = ? AND idx = ?", (job_id, idx))
             db.execute(
                 "UPDATE jobs SET total_chars = (SELECT sum(length(text)) FROM segments"
                 " WHERE job_id = ?) WHERE id = ?", (job_id, job_id))
@@ -495,6 +548,78 @@ class Store:
             "UPDATE segments SET state = ? WHERE job_id = ? AND state = ?",
             (SegmentState.PENDING, job_id, SegmentState.RUNNING),
         )
+
+    # -- takes ------------------------------------------------------------------------------
+
+    def takes(self, job_id: str, idx: int | None = None) -> list[TakeRow]:
+        """A segment's takes (or all of a job's) made from its current key, in order."""
+        where = " AND t.idx = ?" if idx is not None else ""
+        rows = self._db.execute(
+            "SELECT t.* FROM takes t JOIN segments s ON s.job_id = t.job_id AND s.idx = t.idx"
+            f" WHERE t.job_id = ? AND t.key = s.key{where} ORDER BY t.idx, t.take",
+            (job_id, *((idx,) if idx is not None else ())))
+        return [_take(r) for r in rows]
+
+    def take_files(self, job_id: str, idx: int) -> list[str]:
+        """Every take file of a segment, whatever key it was made from."""
+        return [r[0] for r in self._db.execute(
+            "SELECT audio_path FROM takes WHERE job_id = ? AND idx = ?", (job_id, idx))]
+
+    def add_take(self, take: TakeRow, *, choose: bool = False) -> bool:
+        """Record a take whose file is durably on disk; ``choose``: also make it the
+        segment's audio (done), in the same transaction. Returns False (recording nothing)
+        if the segment's key changed meanwhile: an edit made this take stale."""
+        with self.transaction() as db:
+            current = db.execute("SELECT key FROM segments WHERE job_id = ? AND idx = ?",
+                                 (take.job_id, take.idx)).fetchone()
+            if current is None or current[0] != take.key:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO takes (job_id, idx, take, key, seed, audio_path,"
+                " sample_rate, audio_seconds, compute_seconds, warnings, \"check\", made_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (take.job_id, take.idx, take.take, take.key, take.seed, take.audio_path,
+                 take.sample_rate, take.audio_seconds, take.compute_seconds,
+                 json.dumps(list(take.warnings), ensure_ascii=False) if take.warnings else None,
+                 json.dumps(take.check, sort_keys=True) if take.check else None,
+                 take.made_at or time.time()))
+            if choose:
+                self._choose(db, take.job_id, take.idx, take.take)
+        return True
+
+    def set_check(self, job_id: str, idx: int, take: int, key: str, check: dict[str, Any]
+                  ) -> bool:
+        """Store a take's check result; False if the take is gone or of another key."""
+        cur = self._db.execute(
+            "UPDATE takes SET \"check\" = ? WHERE job_id = ? AND idx = ? AND take = ?"
+            " AND key = ?", (json.dumps(check, sort_keys=True, ensure_ascii=False), job_id, idx,
+                             take, key))
+        return cur.rowcount == 1
+
+    def choose_take(self, job_id: str, idx: int, take: int) -> bool:
+        """Make ``take`` the segment's audio (what assembly and the API use)."""
+        with self.transaction() as db:
+            return self._choose(db, job_id, idx, take)
+
+    @staticmethod
+    def _choose(db: sqlite3.Connection, job_id: str, idx: int, take: int) -> bool:
+        cur = db.execute(
+            "UPDATE segments SET (state, audio_path, audio_key, sample_rate, audio_seconds,"
+            " compute_seconds, reused, finished_at, error, warnings, take) = (SELECT ?,"
+            " t.audio_path, t.key, t.sample_rate, t.audio_seconds, t.compute_seconds,"
+            " CASE WHEN t.compute_seconds > 0 THEN 0 ELSE segments.reused END,"
+            " ?, NULL, t.warnings, t.take FROM takes t WHERE t.job_id = segments.job_id AND"
+            " t.idx = segments.idx AND t.take = ?)"
+            " WHERE job_id = ? AND idx = ? AND EXISTS (SELECT 1 FROM takes t WHERE"
+            " t.job_id = segments.job_id AND t.idx = segments.idx AND t.take = ?"
+            " AND t.key = segments.key)",
+            (SegmentState.DONE, time.time(), take, job_id, idx, take))
+        return cur.rowcount == 1
+
+    def set_approved(self, job_id: str, idx: int, approved: bool = True) -> None:
+        """A person's approval of the segment's chosen take: it is never retaken."""
+        self._db.execute("UPDATE segments SET approved = ? WHERE job_id = ? AND idx = ?",
+                         (int(approved), job_id, idx))
 
     def find_audio_for_key(self, key: str) -> SegmentRow | None:
         """A finished segment anywhere in the store whose audio was made from exactly ``key``."""

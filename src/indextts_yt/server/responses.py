@@ -16,9 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..jobs import proofread
 from ..jobs import store as st
 from ..jobs.state import JobState, SegmentState, allowed_actions
-from ..jobs.store import Job, SegmentRow
+from ..jobs.store import Job, SegmentRow, TakeRow
 from ..settings import JobSettings
 
 Number = int | float
@@ -171,6 +172,15 @@ class JobPublic(_Public):
                              "by another engine than the one chosen, voices' terms of use")
 
 
+class TakePublic(_Public):
+    take: int = Field(description="1-based; take 1 is the first render")
+    seed: int | None = Field(description="the seed it was rendered with; null: no seed")
+    audio_seconds: float
+    status: str = Field(description="ok, flagged, not_checked, or unchecked (not yet)")
+    verdicts: list[dict[str, Any]] = Field(
+        description="each check's finding: name, ok, score, threshold, evidence")
+
+
 class SegmentPublic(_Public):
     index: int
     text: str
@@ -188,6 +198,11 @@ class SegmentPublic(_Public):
     error: str | None
     warnings: list[str] = Field(
         description="what the engine reported about the current audio")
+    status: str = Field(description="ok, flagged, not_checked (its chosen take's check), "
+                        "approved, or unchecked (no audio yet, or its check not back)")
+    take: int | None = Field(description="the chosen take (null before any)")
+    approved: bool
+    takes: list[TakePublic] = Field(description="every take of its current text, in order")
 
 
 def file_name(path: str | None) -> str | None:
@@ -236,7 +251,14 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
     )
 
 
-def segment_json(seg: SegmentRow) -> SegmentPublic:
+def take_json(take: TakeRow) -> TakePublic:
+    check = take.check or {}
+    return TakePublic(take=take.take, seed=take.seed, audio_seconds=take.audio_seconds,
+                      status=take.status or proofread.UNCHECKED,
+                      verdicts=list(check.get("verdicts", [])))
+
+
+def segment_json(seg: SegmentRow, takes: list[TakeRow]) -> SegmentPublic:
     current = seg.state == SegmentState.DONE and seg.audio_key == seg.key
     audio = seg.audio_seconds if current else None
     compute = seg.compute_seconds if current else None
@@ -256,6 +278,11 @@ def segment_json(seg: SegmentRow) -> SegmentPublic:
         reused=bool(seg.reused and current),
         error=seg.error,
         warnings=list(seg.warnings) if current else [],
+        status=proofread.segment_status(seg, takes) if current else
+        (proofread.APPROVED if seg.approved else proofread.UNCHECKED),
+        take=seg.take if current else None,
+        approved=seg.approved,
+        takes=[take_json(t) for t in takes],
     )
 
 

@@ -22,6 +22,7 @@ from ..errors import JobConflict, JobNotFound
 from ..jobs import service
 from ..jobs.state import JobState
 from ..jobs import store as st
+from ..jobs.store import TakeRow
 from .context import PresetsDep, StoreDep, Studio, StudioDep
 from .responses import JobPublic, SegmentPublic, file_response, job_json, job_of, segment_json
 from .schemas import JobCreate, SegmentEdit
@@ -121,7 +122,10 @@ def cancel(job_id: str, s: StudioDep, store: StoreDep) -> JobPublic:
 @router.get("/api/jobs/{job_id}/segments", summary="The job's segments and their timings")
 def segments(job_id: str, store: StoreDep) -> list[SegmentPublic]:
     store.get_job(checked_id(job_id))
-    return [segment_json(seg) for seg in store.segments(job_id)]
+    takes: dict[int, list[TakeRow]] = {}
+    for take in store.takes(job_id):
+        takes.setdefault(take.idx, []).append(take)
+    return [segment_json(seg, takes.get(seg.idx, [])) for seg in store.segments(job_id)]
 
 
 @router.patch("/api/jobs/{job_id}/segments/{index}",
@@ -132,7 +136,7 @@ def edit_segment(job_id: str, index: int, body: SegmentEdit, s: StudioDep,
                                         options=body.options)
     if changed:
         s.changed(job_id)
-    return segment_json(seg)
+    return segment_json(seg, store.takes(seg.job_id, seg.idx))
 
 
 @router.get("/api/jobs/{job_id}/segments/{index}/audio", response_class=FileResponse,

@@ -31,9 +31,14 @@ class _JobCreate(BaseModel):
     def settings_given(self) -> dict[str, Any]:
         """The settings this request names, shaped as JobSettings (to lay over a preset's)."""
         given = self.model_fields_set
-        top = {k: getattr(self, k) for k in _JOB if k != "output" and k in given}
+        # A nested model (checks) as a dict of what it names, to merge key by key.
+        top = {k: _given(getattr(self, k)) for k in _JOB if k != "output" and k in given}
         output = {k: getattr(self, k) for k in _OUTPUT if k in given}
         return {**top, "output": output} if output else top
+
+
+def _given(value: Any) -> Any:
+    return value.model_dump(exclude_unset=True) if isinstance(value, BaseModel) else value
 
 
 def _fields(fields: dict[str, FieldInfo]) -> dict[str, Any]:

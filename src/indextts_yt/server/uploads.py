@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
@@ -30,7 +31,9 @@ _JSON_LIMIT = 2 * MAX_SCRIPT_BYTES + _FORM_SLACK
 _FORM_LIMIT = MAX_SCRIPT_BYTES + _FORM_SLACK
 # The form takes JobCreate's fields (objects as JSON text) beside the uploaded file.
 _JSON_FIELDS = frozenset(name for name, f in JobCreate.model_fields.items()
-                         if "dict[" in str(f.annotation))
+                         if "dict[" in str(f.annotation)
+                         or (isinstance(f.annotation, type)
+                             and issubclass(f.annotation, BaseModel)))
 _FORM_FIELDS = frozenset(JobCreate.model_fields) | {"file"}
 
 
