@@ -105,7 +105,7 @@ def test_a_cut_first_take_is_flagged_retaken_with_the_next_seed_and_chosen(data_
     assert list(run_job(store, clean.id))[-1].kind == "finished"
 
     checker = LengthChecker()
-    job = make_job(store, tmp_path / "out.wav", "zhtts-faulty", CheckSettings())  # defaults
+    job = make_job(store, tmp_path / "out.wav", "zhtts-faulty", CheckSettings(mode="retake"))
     events = list(run_job(store, job.id, checker=checker))
     assert events[-1].kind == "finished", events[-1]
 
@@ -159,7 +159,7 @@ def test_retakes_are_bounded_by_the_setting_and_the_best_take_wins(data_dir, tmp
 
 def test_an_approved_segment_is_never_retaken(data_dir, tmp_path, faulty):
     store = Store(data_dir)
-    job = make_job(store, tmp_path / "out.wav", "zhtts-faulty", CheckSettings())
+    job = make_job(store, tmp_path / "out.wav", "zhtts-faulty", CheckSettings(mode="retake"))
     store.set_approved(job.id, 1)
     events = list(run_job(store, job.id, checker=LengthChecker()))
     assert events[-1].kind == "finished"
@@ -170,8 +170,8 @@ def test_an_approved_segment_is_never_retaken(data_dir, tmp_path, faulty):
 def test_piper_flags_but_never_retakes(data_dir, tmp_path):
     store = Store(data_dir)
     checker = LengthChecker(min_s=0.0, always="killed run")
-    # piper has no seed: its default is to flag, and even "retake" cannot retake it.
-    for checks in (CheckSettings(), CheckSettings(mode="retake", retakes=3)):
+    # piper has no seed: it is flagged, and even "retake" cannot retake it.
+    for checks in (CheckSettings(mode="flag"), CheckSettings(mode="retake", retakes=3)):
         job = make_job(store, tmp_path / f"{checks.mode}.wav", "piper", checks,
                        text=SHORT_SCRIPT, options=DETERMINISTIC)
         events = list(run_job(store, job.id, checker=checker))
@@ -200,7 +200,7 @@ def test_mode_off_checks_nothing(data_dir, tmp_path, faulty):
 
 def test_an_edit_drops_the_takes_and_the_approval(data_dir, tmp_path, faulty):
     store = Store(data_dir)
-    job = make_job(store, tmp_path / "out.wav", "zhtts-faulty", CheckSettings())
+    job = make_job(store, tmp_path / "out.wav", "zhtts-faulty", CheckSettings(mode="retake"))
     list(run_job(store, job.id, checker=LengthChecker()))
     files = [t.audio_path for t in store.takes(job.id, 1)]
     assert len(files) == 2
@@ -237,7 +237,8 @@ def test_a_killed_run_resumes_with_its_takes_kept(data_dir, tmp_path, faulty):
     script_file.write_text(script, encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, str(runner), "narrate", str(script_file), "-o", str(out),
-         "--engine", "zhtts-slow", "--loudness", "off", "--no-trim", "--data-dir",
+         "--engine", "zhtts-slow", "--check", "retake", "--loudness", "off", "--no-trim",
+         "--data-dir",
          str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     try:

@@ -71,11 +71,12 @@ def seedable(engine: Engine) -> bool:
 
 
 def policy(checks: CheckSettings, engine: Engine) -> Policy:
-    """The job's check settings for one engine, with that engine's defaults: retake (twice)
-    where a seed makes another take differ, else flag only (a deterministic engine says
-    the same again)."""
+    """The job's check settings for one engine. Checking is asked for (``--check``), not yet
+    on by default: the review workflow that shows its results is still to come. Asked for
+    without a mode's retakes: retake (twice) where a seed makes another take differ, else
+    flag only (a deterministic engine says the same again)."""
     can_retake = seedable(engine)
-    mode = checks.mode or ("retake" if can_retake else "flag")
+    mode = checks.mode or "off"
     retakes = checks.retakes if checks.retakes is not None else \
         (DEFAULT_RETAKES if can_retake else 0)
     return Policy(mode, retakes if mode == "retake" and can_retake else 0, can_retake)
