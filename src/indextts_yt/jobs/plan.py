@@ -251,7 +251,6 @@ def describe(segments: list[NewSegment]) -> list[dict[str, Any]]:
     ]
 
 
-
 _LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
 _LISTED = 8  # segment numbers named in one note
 
