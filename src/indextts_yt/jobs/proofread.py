@@ -71,12 +71,12 @@ def seedable(engine: Engine) -> bool:
 
 
 def policy(checks: CheckSettings, engine: Engine) -> Policy:
-    """The job's check settings for one engine. Checking is asked for (``--check``), not yet
-    on by default: the review workflow that shows its results is still to come. Asked for
-    without a mode's retakes: retake (twice) where a seed makes another take differ, else
-    flag only (a deterministic engine says the same again)."""
+    """The job's check settings for one engine; what it leaves unset is the engine's
+    default: retake (twice) where a seed makes another take differ, else flag only (a
+    deterministic engine says the same again, but a flag still shows where to listen or
+    to reword: a number or a name said wrong)."""
     can_retake = seedable(engine)
-    mode = checks.mode or "off"
+    mode = checks.mode or ("retake" if can_retake else "flag")
     retakes = checks.retakes if checks.retakes is not None else \
         (DEFAULT_RETAKES if can_retake else 0)
     return Policy(mode, retakes if mode == "retake" and can_retake else 0, can_retake)
@@ -109,18 +109,21 @@ def failed(take: TakeRow) -> int:
 
 
 def best_take(takes: Sequence[TakeRow]) -> TakeRow:
-    """An ok take first; else the fewest failed verdicts; ties go to the earlier take."""
-    return min(takes, key=lambda t: (t.status != "ok", failed(t), t.take))
+    """A take nobody rejected first; then an ok one; else the fewest failed verdicts; ties
+    go to the earlier take (unchecked takes count as ok: checking is off)."""
+    return min(takes, key=lambda t: (t.rejected, t.status not in ("ok", None), failed(t),
+                                     t.take))
 
 
 def wants_retake(seg: SegmentRow, takes: Sequence[TakeRow], pol: Policy) -> bool:
-    """Every take checked, none ok, the newest flagged, and retakes left (never for a
-    segment a person approved)."""
-    if pol.mode != "retake" or seg.approved or not takes:
+    """Every take since a person last asked for one checked, none ok, the newest flagged,
+    and retakes left (never for a segment a person approved)."""
+    live = [t for t in takes if not t.rejected]
+    if pol.mode != "retake" or seg.approved or not live:
         return False
-    if any(t.status is None or t.status == "ok" for t in takes):
+    if any(t.status is None or t.status == "ok" for t in live):
         return False
-    return takes[-1].status == "flagged" and len(takes) < 1 + pol.retakes
+    return live[-1].status == "flagged" and len(live) < 1 + pol.retakes
 
 
 def retake_seed(seg: SegmentRow, take: int) -> int | None:

@@ -30,9 +30,9 @@ from .store import ORIGIN_CLI, Job, SegmentRow
 
 
 def publish(job: Job, segments: Sequence[SegmentRow], sample_rate: int,
-            pauses: PauseSettings) -> dict[str, Any]:
+            pauses: PauseSettings) -> tuple[dict[str, Any], list[float]]:
     """Write the job's final WAV, its encoded file, subtitles and chapters; return the
-    report (measured loudness, files, warnings)."""
+    report (measured loudness, files, warnings) and where each segment starts in it."""
     output, files = job.settings.output, job.files
     mastering = Mastering(target_lufs=output.target_lufs, trim=output.trim)
     meter = LoudnessMeter(sample_rate)
@@ -80,7 +80,7 @@ def publish(job: Job, segments: Sequence[SegmentRow], sample_rate: int,
     terms = voice_terms(segments)  # the voices as rendered (an edit may have changed them)
     if terms:
         report["terms"] = terms
-    return report
+    return report, [c.start for c in placed]
 
 
 def _chapters(segments: Sequence[SegmentRow], placed: Sequence[Any], total: float

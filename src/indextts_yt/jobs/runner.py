@@ -255,12 +255,14 @@ class _Proofreader:
                     seg.compute_seconds or 0.0, seg.warnings), choose=True)
                 takes = self.store.takes(self.job.id, seg.idx)
                 self.segments[i] = seg = self.store.segment(self.job.id, seg.idx)
+            if seg.retake_asked:  # a person asked for another take: it comes first
+                self.retakes.appendleft((i, takes[-1].take + 1))
             if not self.policy(seg).checks:
                 continue
             unchecked = [t for t in takes if t.check is None]
             for take in unchecked:
                 self.submit(i, take)
-            if not unchecked:
+            if not unchecked and not seg.retake_asked:
                 self.settle(i)
 
     def submit(self, i: int, take: TakeRow) -> None:
@@ -294,7 +296,10 @@ class _Proofreader:
         """All takes checked: queue a retake if one is due, else choose the best."""
         seg = self.store.segment(self.job.id, self.segments[i].idx)
         takes = self.store.takes(self.job.id, seg.idx)
-        if not takes or any(t.check is None for t in takes):
+        if not takes or any(t.check is None for t in takes) or seg.retake_asked:
+            return
+        if seg.approved:  # a person chose this take: it stays
+            self.segments[i] = seg
             return
         if proofread.wants_retake(seg, takes, self.policy(seg)):
             self.retakes.append((i, takes[-1].take + 1))
@@ -432,8 +437,9 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None, checker: Checke
             row = TakeRow(job.id, seg.idx, take, seg.key, seed, str(path), engine.sample_rate,
                           audio_s, compute, tuple(warnings))
             # Take 1 becomes the segment's audio at once (the draft and the live stream use
-            # it); a retake only when its check makes it the best.
-            recorded = store.add_take(row, choose=not retake)
+            # it), as does a take a person asked for; another retake only when its check
+            # makes it the best.
+            recorded = store.add_take(row, choose=not retake or seg.retake_asked)
             if live is not None:
                 live.segment_ended(job.id, seg.idx, recorded)
             if not recorded:
@@ -472,12 +478,13 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None, checker: Checke
         segments = store.segments(job.id)  # each with its chosen take
         # The publishable files replace the draft: mastered WAV, encoded file, subtitles.
         try:
-            report = publish(job, segments, sample_rate, pauses)
+            report, starts = publish(job, segments, sample_rate, pauses)
         except Exception as exc:  # e.g. a full disk: every segment is kept; resume retries
             message = f"writing the output failed: {exc}"
             fire(store, job.id, Event.FAIL, error=message)
             yield event("stopped", JobState.FAILED, None, error=message)
             return
+        store.set_starts(job.id, zip((s.idx for s in segments), starts))
         checks = proof.report()
         if checks is not None:
             report["checks"] = checks

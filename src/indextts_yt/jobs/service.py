@@ -159,8 +159,22 @@ def cancel_job(store: Store, job_id: str) -> Job:
     return perform(store, job_id, Action.CANCEL)
 
 
+def edit_text(text: object) -> str:
+    """A segment's new text, normalised as planned text is; InputError if unusable."""
+    if not isinstance(text, str):
+        raise InputError("text must be a string")
+    new_text = " ".join(normalize(text).split())
+    if not new_text:
+        raise InputError("the segment's text is empty")
+    if len(new_text) > MAX_SEGMENT_CHARS:
+        raise PayloadTooLarge(f"a segment's text is limited to {MAX_SEGMENT_CHARS} characters,"
+                              f" got {len(new_text)}")
+    return new_text
+
+
 def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None,
-                 options: Mapping[str, Any] | None = None) -> tuple[SegmentRow, bool]:
+                 options: Mapping[str, Any] | None = None,
+                 origin: str = st.ORIGIN_SERVER) -> tuple[SegmentRow, bool]:
     """New text and/or engine options for one segment; returns (segment, changed).
 
     A change sends the segment back to 'pending' and the job to 'queued' (the server's
@@ -171,16 +185,7 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
     job = store.get_job(job_id)
     seg = store.segment(job_id, idx)
     check(job_id, Action.EDIT, job.state)
-    new_text = seg.text
-    if text is not None:
-        if not isinstance(text, str):
-            raise InputError("text must be a string")
-        new_text = " ".join(normalize(text).split())
-        if not new_text:
-            raise InputError("the segment's text is empty")
-        if len(new_text) > MAX_SEGMENT_CHARS:
-            raise PayloadTooLarge(f"a segment's text is limited to {MAX_SEGMENT_CHARS} characters,"
-                                  f" got {len(new_text)}")
+    new_text = seg.text if text is None else edit_text(text)
     engine = registry.get_engine(seg.engine)
     settings = dict(seg.settings)
     if options is not None:
@@ -191,13 +196,13 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
     key = segment_key(new_text, seg.engine, engine.version, seg.voice, settings)
     if key == seg.key:
         return seg, False
-    # The server drives the job from now on (a CLI job edited in the UI is re-rendered by
-    # the server's worker).
+    # Whoever edits drives the job from now on (a CLI job edited in the UI is re-rendered
+    # by the server's worker; `review --edit` renders it at once).
     edit = TRANSITIONS[Action.EDIT]
     takes = store.take_files(job_id, idx)  # of the old text: gone with it
     if not store.edit_segment(job_id, idx, text=new_text, settings=settings, key=key,
                               job_state=edit.to, from_states=edit.sources,
-                              origin=st.ORIGIN_SERVER):
+                              origin=origin):
         check(job_id, Action.EDIT, store.job_state(job_id))  # cancelled meanwhile
         raise JobConflict(f"job {job_id} is changing state; try again")
     for path in takes:

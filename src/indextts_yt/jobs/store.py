@@ -148,6 +148,8 @@ class SegmentRow:
     warnings: tuple[str, ...] = ()
     take: int | None = None  # the chosen take, whose audio the columns above describe
     approved: bool = False  # a person approved it: never retaken
+    retake_asked: bool = False  # a person asked for one more take, not rendered yet
+    start_s: float | None = None  # where it starts in the last published narration
 
     @property
     def has_valid_audio(self) -> bool:
@@ -177,6 +179,9 @@ class TakeRow:
     warnings: tuple[str, ...] = ()
     check: dict[str, Any] | None = None
     made_at: float = 0.0
+    #: A person asked for another take while this one existed: it is chosen only if no
+    #: later take is better.
+    rejected: bool = False
 
     @property
     def status(self) -> str | None:
@@ -220,6 +225,7 @@ def _segment(row: sqlite3.Row) -> SegmentRow:
     data["reused"] = bool(data["reused"])
     data["warnings"] = tuple(json.loads(data["warnings"])) if data.get("warnings") else ()
     data["approved"] = bool(data.get("approved"))
+    data["retake_asked"] = bool(data.get("retake_asked"))
     return SegmentRow(**data)
 
 
@@ -227,6 +233,7 @@ def _take(row: sqlite3.Row) -> TakeRow:
     data = dict(row)
     data["warnings"] = tuple(json.loads(data["warnings"])) if data["warnings"] else ()
     data["check"] = json.loads(data["check"]) if data["check"] else None
+    data["rejected"] = bool(data.get("rejected"))
     return TakeRow(**data)
 
 
@@ -252,7 +259,10 @@ class Store:
                                    ("queue_pos", "REAL"), ("batch_id", "TEXT")))
         self._db.execute("CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(state, created_at)")
         self._add_columns("segments", (("warnings", "TEXT"), ("take", "INTEGER"),
-                                       ("approved", "INTEGER NOT NULL DEFAULT 0")))
+                                       ("approved", "INTEGER NOT NULL DEFAULT 0"),
+                                       ("retake_asked", "INTEGER NOT NULL DEFAULT 0"),
+                                       ("start_s", "REAL")))
+        self._add_columns("takes", (("rejected", "INTEGER NOT NULL DEFAULT 0"),))
 
     def _add_columns(self, table: str, columns: tuple[tuple[str, str], ...]) -> None:
         present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
@@ -526,7 +536,8 @@ class Store:
                 return False
             db.execute(
                 "UPDATE segments SET text = ?, settings = ?, key = ?, state = ?, error = NULL,"
-                " warnings = NULL, take = NULL, approved = 0 WHERE job_id = ? AND idx = ?",
+                " warnings = NULL, take = NULL, approved = 0, retake_asked = 0"
+                " WHERE job_id = ? AND idx = ?",
                 (text, json.dumps(settings, sort_keys=True), key, SegmentState.PENDING, job_id,
                  idx),
             )
@@ -583,6 +594,9 @@ class Store:
                  json.dumps(list(take.warnings), ensure_ascii=False) if take.warnings else None,
                  json.dumps(take.check, sort_keys=True) if take.check else None,
                  take.made_at or time.time()))
+            if take.take > 1:  # the take a person asked for (if any) is made
+                db.execute("UPDATE segments SET retake_asked = 0 WHERE job_id = ? AND idx = ?",
+                           (take.job_id, take.idx))
             if choose:
                 self._choose(db, take.job_id, take.idx, take.take)
         return True
@@ -616,10 +630,37 @@ class Store:
             (SegmentState.DONE, time.time(), take, job_id, idx, take))
         return cur.rowcount == 1
 
+    def set_starts(self, job_id: str, starts: Iterable[tuple[int, float]]) -> None:
+        """Where each segment starts in the narration just published (review shows it)."""
+        with self.transaction() as db:
+            db.executemany("UPDATE segments SET start_s = ? WHERE job_id = ? AND idx = ?",
+                           [(round(start, 3), job_id, idx) for idx, start in starts])
+
     def set_approved(self, job_id: str, idx: int, approved: bool = True) -> None:
         """A person's approval of the segment's chosen take: it is never retaken."""
         self._db.execute("UPDATE segments SET approved = ? WHERE job_id = ? AND idx = ?",
                          (int(approved), job_id, idx))
+
+    def choose_approved(self, job_id: str, idx: int, take: int) -> bool:
+        """A person picked ``take``: it becomes the audio, approved, in one transaction."""
+        with self.transaction() as db:
+            if not self._choose(db, job_id, idx, take):
+                return False
+            db.execute("UPDATE segments SET approved = 1, retake_asked = 0"
+                       " WHERE job_id = ? AND idx = ?", (job_id, idx))
+        return True
+
+    def ask_retake(self, job_id: str, idx: int, key: str) -> bool:
+        """A person asked for one more take of the segment (made from ``key``): its takes so
+        far are rejected and its approval withdrawn; False if the key changed meanwhile."""
+        with self.transaction() as db:
+            cur = db.execute("UPDATE segments SET retake_asked = 1, approved = 0"
+                             " WHERE job_id = ? AND idx = ? AND key = ?", (job_id, idx, key))
+            if cur.rowcount != 1:
+                return False
+            db.execute("UPDATE takes SET rejected = 1 WHERE job_id = ? AND idx = ? AND key = ?",
+                       (job_id, idx, key))
+        return True
 
     def find_audio_for_key(self, key: str) -> SegmentRow | None:
         """A finished segment anywhere in the store whose audio was made from exactly ``key``."""

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..jobs import proofread
+from ..jobs import proofread, review
 from ..jobs import store as st
 from ..jobs.state import JobState, SegmentState, allowed_actions
 from ..jobs.store import Job, SegmentRow, TakeRow
@@ -143,6 +143,8 @@ class JobSettingsPublic(_Public):
     options: dict[str, Any]
     pauses: dict[str, Any]
     max_chars: int | None = Field(description="null: the engine's own longest segment")
+    checks: dict[str, Any] = Field(description="proofreading: {mode, retakes, asr_model} as "
+                                   "asked (null: the engine's default)")
 
 
 class JobPublic(_Public):
@@ -177,8 +179,14 @@ class TakePublic(_Public):
     seed: int | None = Field(description="the seed it was rendered with; null: no seed")
     audio_seconds: float
     status: str = Field(description="ok, flagged, not_checked, or unchecked (not yet)")
+    rejected: bool = Field(description="a person asked for another take after this one")
     verdicts: list[dict[str, Any]] = Field(
         description="each check's finding: name, ok, score, threshold, evidence")
+    heard: str | None = Field(description="what speech recognition heard; null: not heard")
+    diff: dict[str, Any] | None = Field(
+        description="script vs heard: {unit: word|char, ops: [{kind: equal|missing|added|"
+                    "changed, reference: [...], heard: [...]}]} (normalised words)")
+    notes: list[str] = Field(description="why it was not checked, if it was not")
 
 
 class SegmentPublic(_Public):
@@ -202,6 +210,9 @@ class SegmentPublic(_Public):
                         "approved, or unchecked (no audio yet, or its check not back)")
     take: int | None = Field(description="the chosen take (null before any)")
     approved: bool
+    retake_asked: bool = Field(description="a person asked for one more take, not made yet")
+    start_s: float | None = Field(description="where it starts in the last published "
+                                  "narration (null before)")
     takes: list[TakePublic] = Field(description="every take of its current text, in order")
 
 
@@ -234,7 +245,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
         engine=job.engine,
         voice=job.voice,
         settings=JobSettingsPublic(**job.settings.model_dump(
-            include={"options", "pauses", "max_chars"})),
+            include={"options", "pauses", "max_chars", "checks"})),
         streaming=job.streaming,
         total=total,
         done=done,
@@ -252,10 +263,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
 
 
 def take_json(take: TakeRow) -> TakePublic:
-    check = take.check or {}
-    return TakePublic(take=take.take, seed=take.seed, audio_seconds=take.audio_seconds,
-                      status=take.status or proofread.UNCHECKED,
-                      verdicts=list(check.get("verdicts", [])))
+    return TakePublic(**review.take_json(take))
 
 
 def segment_json(seg: SegmentRow, takes: list[TakeRow]) -> SegmentPublic:
@@ -282,6 +290,8 @@ def segment_json(seg: SegmentRow, takes: list[TakeRow]) -> SegmentPublic:
         (proofread.APPROVED if seg.approved else proofread.UNCHECKED),
         take=seg.take if current else None,
         approved=seg.approved,
+        retake_asked=seg.retake_asked,
+        start_s=seg.start_s if current else None,
         takes=[take_json(t) for t in takes],
     )
 

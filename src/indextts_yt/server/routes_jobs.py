@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
@@ -19,13 +20,14 @@ from starlette.concurrency import run_in_threadpool
 
 from ..audio.encode import FORMATS
 from ..errors import JobConflict, JobNotFound
-from ..jobs import service
+from ..jobs import review, service
+from ..jobs.review import ReviewAction
 from ..jobs.state import JobState
 from ..jobs import store as st
 from ..jobs.store import TakeRow
 from .context import PresetsDep, StoreDep, Studio, StudioDep
 from .responses import JobPublic, SegmentPublic, file_response, job_json, job_of, segment_json
-from .schemas import JobCreate, SegmentEdit
+from .schemas import Approval, JobCreate, SegmentEdit
 from .uploads import read_job_form
 
 router = APIRouter(tags=["jobs"])
@@ -137,6 +139,52 @@ def edit_segment(job_id: str, index: int, body: SegmentEdit, s: StudioDep,
     if changed:
         s.changed(job_id)
     return segment_json(seg, store.takes(seg.job_id, seg.idx))
+
+
+def _review(s: Studio, store: st.Store, job_id: str, action: ReviewAction) -> SegmentPublic:
+    if review.apply_actions(store, checked_id(job_id), [action], origin=st.ORIGIN_SERVER):
+        s.changed(job_id)
+    return segment_json(store.segment(job_id, action.idx), store.takes(job_id, action.idx))
+
+
+@router.post("/api/jobs/{job_id}/segments/{index}/approve",
+             summary="Approve a segment as it is (never retaken), or withdraw that")
+def approve_segment(job_id: str, index: int, s: StudioDep, store: StoreDep,
+                    body: Approval | None = None) -> SegmentPublic:
+    approved = body.approved if body else True
+    return _review(s, store, job_id, ReviewAction("approve" if approved else "unapprove", index))
+
+
+@router.post("/api/jobs/{job_id}/segments/{index}/retake",
+             summary="One more take of a segment with the next seed; the job is re-queued")
+def retake_segment(job_id: str, index: int, s: StudioDep, store: StoreDep) -> SegmentPublic:
+    return _review(s, store, job_id, ReviewAction("retake", index))
+
+
+@router.post("/api/jobs/{job_id}/segments/{index}/takes/{take}/choose",
+             summary="Use this take of a segment (approves it); the narration is rebuilt")
+def choose_take(job_id: str, index: int, take: int, s: StudioDep,
+                store: StoreDep) -> SegmentPublic:
+    return _review(s, store, job_id, ReviewAction("take", index, take=take))
+
+
+@router.get("/api/jobs/{job_id}/segments/{index}/takes/{take}/audio",
+            response_class=FileResponse,
+            responses=file_response("audio/wav", description="the take's WAV"),
+            summary="One take of a segment as WAV (for listening to takes side by side)")
+def take_audio(job_id: str, index: int, take: int, store: StoreDep) -> FileResponse:
+    found = next((t for t in store.takes(checked_id(job_id), index) if t.take == take), None)
+    if found is None or not os.path.exists(found.audio_path):
+        raise JobNotFound(f"segment {index + 1} of job {job_id} has no take {take}")
+    return FileResponse(found.audio_path, media_type="audio/wav",
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api/jobs/{job_id}/review",
+            summary="Every segment with its proofreading status, verdicts and takes "
+                    "(the format of `indextts-yt review --json`)")
+def review_job(job_id: str, store: StoreDep) -> dict[str, Any]:
+    return review.review_json(store, checked_id(job_id))
 
 
 @router.get("/api/jobs/{job_id}/segments/{index}/audio", response_class=FileResponse,

@@ -66,3 +66,9 @@ class SegmentEdit(BaseModel):
 
     text: str | None = None
     options: Options | None = None
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approved: bool = Field(True, description="false withdraws an approval")
