@@ -205,3 +205,60 @@ def test_review_refuses_bad_actions_in_one_line_and_stores_nothing(data_dir, tmp
 
     store.transition(job_id, JobState.CANCELLED, from_states=[JobState.DONE])
     _one_line_error(review_cli(data_dir, job_id, "--approve", "1"), "cancelled")
+
+
+def test_review_through_the_api_approve_retake_choose_and_refusals(data_dir, tmp_path,
+                                                                   faulty_piper):
+    from server_util import serve
+
+    store = Store(data_dir)
+    job_id = _flagged_job(store, tmp_path)
+    seg = f"/api/jobs/{job_id}/segments"
+    with serve(data_dir) as srv:
+        http = srv.http
+        review = http.get(f"/api/jobs/{job_id}/review").json()
+        assert review["counts"] == {"ok": 2, "flagged": 1, "not_checked": 0, "approved": 0,
+                                    "unchecked": 0}
+        take = review["segments"][1]["takes"][0]
+        assert take["status"] == "flagged" and take["heard"]
+        assert any(op["kind"] != "equal" for op in take["diff"]["ops"])
+
+        r = http.post(f"{seg}/0/approve")
+        assert r.status_code == 200 and r.json()["status"] == "approved", r.text
+        assert http.get(f"/api/jobs/{job_id}").json()["state"] == "done"  # no audio changed
+        r = http.post(f"{seg}/0/approve", json={"approved": False})
+        assert r.json()["approved"] is False and r.json()["status"] == "ok"
+
+        # One more take: the worker renders it (the next seed is clean) and publishes again.
+        r = http.post(f"{seg}/1/retake")
+        assert r.status_code == 200 and r.json()["retake_asked"], r.text
+        srv.wait_done(job_id)
+        s1 = http.get(seg).json()[1]
+        assert (s1["take"], s1["status"], s1["retake_asked"]) == (2, "ok", False)
+        assert [(t["take"], t["rejected"]) for t in s1["takes"]] == [(1, True), (2, False)]
+        audio = http.get(f"{seg}/1/takes/1/audio")
+        assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
+
+        # Take 1 after all: used, approved, the narration rebuilt.
+        r = http.post(f"{seg}/1/takes/1/choose")
+        assert r.status_code == 200 and (r.json()["take"], r.json()["approved"]) == (1, True)
+        srv.wait_done(job_id)
+        assert store.segment(job_id, 1).take == 1
+
+        # Refusals: JSON, 4xx, nothing changed.
+        before = [(s.approved, s.take, s.retake_asked) for s in store.segments(job_id)]
+        for method, path, status in (("post", f"{seg}/9/approve", 404),
+                                     ("post", f"{seg}/1/takes/7/choose", 404),
+                                     ("get", f"{seg}/1/takes/7/audio", 404),
+                                     ("post", f"{seg}/{2**70}/retake", 404),
+                                     ("get", "/api/jobs/not-a-job/review", 404)):
+            r = getattr(http, method)(path)
+            assert r.status_code == status and "error" in r.json(), (path, r.text)
+        r = http.post(f"{seg}/0/approve", json={"approved": "yes please"})
+        assert r.status_code == 422
+        assert [(s.approved, s.take, s.retake_asked) for s in store.segments(job_id)] == before
+
+        http.post(f"/api/jobs/{job_id}/cancel")  # done: cancel is refused, so force it
+        store.transition(job_id, JobState.CANCELLED, from_states=[JobState.DONE])
+        r = http.post(f"{seg}/0/approve")
+        assert r.status_code == 409 and "cancelled" in r.json()["error"]

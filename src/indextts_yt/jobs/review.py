@@ -53,8 +53,8 @@ def check_actions(store: Store, job_id: str, actions: Sequence[ReviewAction]) ->
     total = len(store.segments(job_id))
     for a in actions:
         if not 0 <= a.idx < total:
-            raise JobNotFound(f"job {job_id} has no segment {a.idx + 1}"
-                              f" (it has {total}, numbered from 1)")
+            raise JobNotFound(f"job {job_id} has {total} segments: there is no segment "
+                              f"{a.idx + 1} (index {a.idx})")
         seg = store.segment(job_id, a.idx)
         if a.kind == "edit":
             edit_text(a.text)

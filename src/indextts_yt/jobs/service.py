@@ -122,7 +122,9 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
                                              resolve_choice(choice, ClipStore(store.data_dir)))))
     publish = {**stored.settings.output.model_dump(), **files.model_dump()}
     extra = {"output": identity or str(output_path), "srt": str(srt_path or ""),
-             "streaming": req.streaming, "pauses": settings.pauses, "publish": publish}
+             "streaming": req.streaming, "pauses": settings.pauses, "publish": publish,
+             # Another --check is another job (its finished audio is reused by key).
+             "checks": settings.checks.model_dump()}
     fp = fingerprint(segments, extra)
     if continue_identical:
         existing = store.find_unfinished(fp)

@@ -216,6 +216,35 @@ class SegmentPublic(_Public):
     takes: list[TakePublic] = Field(description="every take of its current text, in order")
 
 
+class SegmentReviewPublic(_Public):
+    index: int = Field(description="from 0")
+    text: str
+    language: str
+    engine: str
+    voice: str
+    start_s: float | None = Field(description="where it starts in the published narration")
+    audio_seconds: float | None
+    status: str = Field(description="ok, flagged, not_checked, approved or unchecked")
+    take: int | None = Field(description="the chosen take")
+    approved: bool
+    retake_asked: bool
+    takes: list[TakePublic]
+
+
+class ReviewPublic(_Public):
+    """A job's review state: the format of `indextts-yt review --json`."""
+
+    version: int
+    job: str
+    state: str
+    title: str
+    checks: dict[str, Any] = Field(description="{mode, retakes, asr_model} as asked")
+    counts: dict[str, int] = Field(description="segments by status: ok, flagged, "
+                                   "not_checked, approved, unchecked")
+    summary: dict[str, int] = Field(description="the report's checks counts")
+    segments: list[SegmentReviewPublic]
+
+
 def file_name(path: str | None) -> str | None:
     """A file's name without the server's folders: clients fetch files by route, and the
     server's layout (its user name, its data folder) is none of their business."""

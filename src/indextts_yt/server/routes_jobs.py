@@ -12,7 +12,6 @@ import os
 import re
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
@@ -26,7 +25,7 @@ from ..jobs.state import JobState
 from ..jobs import store as st
 from ..jobs.store import TakeRow
 from .context import PresetsDep, StoreDep, Studio, StudioDep
-from .responses import JobPublic, SegmentPublic, file_response, job_json, job_of, segment_json
+from .responses import JobPublic, ReviewPublic, SegmentPublic, file_response, job_json, job_of, segment_json
 from .schemas import Approval, JobCreate, SegmentEdit
 from .uploads import read_job_form
 
@@ -183,8 +182,8 @@ def take_audio(job_id: str, index: int, take: int, store: StoreDep) -> FileRespo
 @router.get("/api/jobs/{job_id}/review",
             summary="Every segment with its proofreading status, verdicts and takes "
                     "(the format of `indextts-yt review --json`)")
-def review_job(job_id: str, store: StoreDep) -> dict[str, Any]:
-    return review.review_json(store, checked_id(job_id))
+def review_job(job_id: str, store: StoreDep) -> ReviewPublic:
+    return ReviewPublic(**review.review_json(store, checked_id(job_id)))
 
 
 @router.get("/api/jobs/{job_id}/segments/{index}/audio", response_class=FileResponse,
