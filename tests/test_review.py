@@ -262,3 +262,27 @@ def test_review_through_the_api_approve_retake_choose_and_refusals(data_dir, tmp
         store.transition(job_id, JobState.CANCELLED, from_states=[JobState.DONE])
         r = http.post(f"{seg}/0/approve")
         assert r.status_code == 409 and "cancelled" in r.json()["error"]
+
+
+def test_narrate_says_what_proofreading_found_and_refuses_an_unknown_asr_model(
+        data_dir, tmp_path, short_script):
+    from conftest import DETERMINISTIC_FLAGS, cli
+
+    out = tmp_path / "out.wav"
+    result = cli("narrate", str(short_script), "-o", str(out), *DETERMINISTIC_FLAGS,
+                 "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr.decode()
+    last = result.stderr.decode().strip().splitlines()[-1]
+    job = Store(data_dir).list_jobs()[0]
+    checks = job.report["checks"]  # piper is checked (flagged only) by default
+    assert checks["checked"] == len(Store(data_dir).segments(job.id))
+    assert last.strip().startswith(f"checks: {checks['checked']} checked, "
+                                   f"{checks['flagged']} flagged"), last
+
+    for bad, words in (("no-such-model", "no-such-model"),
+                       (str(tmp_path / "nowhere"), "does not exist")):
+        result = cli("narrate", str(short_script), "-o", str(tmp_path / "x.wav"),
+                     "--asr-model", bad, "--data-dir", str(data_dir))
+        lines = result.stderr.decode().strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and words in lines[0], lines
+    assert len(Store(data_dir).list_jobs()) == 1  # nothing stored

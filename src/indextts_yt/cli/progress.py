@@ -61,13 +61,19 @@ def check_line(ev: ProgressEvent) -> str:
     return f"\u26a0 segment {(ev.index or 0) + 1} take {ev.take} flagged: {why or 'see its checks'}"
 
 
-def checks_line(checks: dict) -> str:
-    """The report's proofreading counts, when anything was flagged."""
-    if not checks.get("flagged") and not checks.get("still_flagged"):
+def checks_line(checks: dict, job_id: str) -> str:
+    """The report's proofreading counts, and where to look when something still needs ears."""
+    if not checks:
         return ""
-    parts = [f"{checks['flagged']} flagged", f"{checks.get('retaken', 0)} retaken",
-             f"{checks.get('fixed', 0)} fixed", f"{checks['still_flagged']} still flagged"]
-    return "checks: " + ", ".join(parts) + " (see the job's segments)"
+    parts = [f"{checks.get('checked', 0)} checked", f"{checks.get('flagged', 0)} flagged",
+             f"{checks.get('retaken', 0)} retaken", f"{checks.get('fixed', 0)} fixed",
+             f"{checks.get('still_flagged', 0)} still flagged"]
+    if checks.get("not_checked"):
+        parts.append(f"{checks['not_checked']} not checked")
+    line = "checks: " + ", ".join(parts)
+    if checks.get("still_flagged") or checks.get("not_checked"):
+        line += f" -> indextts-yt review {job_id}"
+    return line
 
 
 #: What a job writes beside its audio (jobs/publish.py): subtitles and the chapter list.
@@ -94,7 +100,7 @@ def _finished(ev: ProgressEvent) -> str:
                  f"{level['true_peak_dbtp']:.1f} dBTP, {report.get('duration_s', 0):.1f} s")
     for warning in report.get("warnings") or []:
         line += f"\n  note: {warning}"
-    checks = checks_line(report.get("checks") or {})
+    checks = checks_line(report.get("checks") or {}, ev.job_id)
     if checks:  # last, so the end of a run says what to listen to again
         line += f"\n  {checks}"
     return line

@@ -82,6 +82,18 @@ def policy(checks: CheckSettings, engine: Engine) -> Policy:
     return Policy(mode, retakes if mode == "retake" and can_retake else 0, can_retake)
 
 
+def check_asr_model(checks: CheckSettings) -> None:
+    """A named recogniser must exist before a job is stored (InputError, one line saying how
+    to get it); which languages it covers is each take's business (not_checked)."""
+    if checks.mode == "off" or not checks.asr_model:
+        return
+    try:
+        from ..checks import resolve_asr_model  # type: ignore[attr-defined]
+    except ImportError:  # not installed: every take says so (not_checked)
+        return
+    resolve_asr_model(checks.asr_model, "en")
+
+
 def asr_checker(asr_model: str | None, engines: Callable[[str], Engine]) -> Checker:
     """The checker of indextts_yt.checks: heard back by ``asr_model`` (None: each
     language's default), measured against the engine's speaking rate."""

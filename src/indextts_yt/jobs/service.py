@@ -25,6 +25,7 @@ from ..errors import InputError, JobBusy, JobConflict, PayloadTooLarge
 from ..script_input import MAX_SCRIPT_BYTES
 from ..settings import JobFiles, JobSettings, StoredJob, validated
 from ..text import normalize
+from . import proofread
 from . import store as st
 from .plan import (Choice, engine_options_for, fingerprint, plan, plan_notes, resolve_choice,
                    segment_key)
@@ -77,6 +78,7 @@ def plan_request(req: JobRequest, clips: ClipStore | None = None) -> list[NewSeg
     ``clips``: the studio's clips, which the job's reference clips must be among."""
     check_text(req.text)
     s = req.settings
+    proofread.check_asr_model(s.checks)
     return plan(req.text, Choice(s.engine or "auto", s.voice), s.options, s.max_chars, clips)
 
 
