@@ -133,3 +133,12 @@ def test_review_panel_lists_the_flagged_segment_and_its_actions_reach_the_api(
         assert page.locator("#review-heading").inner_text() == "校对"
         assert not errors, errors
         page.context.close()
+
+
+def test_a_segment_says_whether_one_more_take_can_differ(faulty_piper):
+    # What the panel's "One more take" follows: only an engine with a seed can retake.
+    from indextts_yt.server.responses import can_retake
+
+    assert can_retake(ENGINE) is True
+    assert can_retake("piper") is False  # says the same again: edit the text instead
+    assert can_retake("no-such-engine") is False
