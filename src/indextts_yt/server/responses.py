@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..engines import registry
+from ..errors import StudioError
 from ..jobs import proofread, review
 from ..jobs import store as st
 from ..jobs.state import JobState, SegmentState, allowed_actions
@@ -211,6 +213,8 @@ class SegmentPublic(_Public):
     take: int | None = Field(description="the chosen take (null before any)")
     approved: bool
     retake_asked: bool = Field(description="a person asked for one more take, not made yet")
+    can_retake: bool = Field(description="its engine takes a seed, so one more take can "
+                             "differ (false: edit its text instead)")
     start_s: float | None = Field(description="where it starts in the last published "
                                   "narration (null before)")
     takes: list[TakePublic] = Field(description="every take of its current text, in order")
@@ -295,6 +299,15 @@ def take_json(take: TakeRow) -> TakePublic:
     return TakePublic(**review.take_json(take))
 
 
+def can_retake(engine: str) -> bool:
+    """Whether one more take of a segment read by ``engine`` can differ (review's retake
+    refuses the others); an engine that cannot start here cannot retake either."""
+    try:
+        return proofread.seedable(registry.get_engine(engine))
+    except StudioError:
+        return False
+
+
 def segment_json(seg: SegmentRow, takes: list[TakeRow]) -> SegmentPublic:
     current = seg.state == SegmentState.DONE and seg.audio_key == seg.key
     audio = seg.audio_seconds if current else None
@@ -320,6 +333,7 @@ def segment_json(seg: SegmentRow, takes: list[TakeRow]) -> SegmentPublic:
         take=seg.take if current else None,
         approved=seg.approved,
         retake_asked=seg.retake_asked,
+        can_retake=can_retake(seg.engine),
         start_s=seg.start_s if current else None,
         takes=[take_json(t) for t in takes],
     )

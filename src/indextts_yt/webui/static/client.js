@@ -176,10 +176,17 @@ export const api = {
   control: (id, action) => sendJson("POST", `/api/jobs/${enc(id)}/${action}`),
   segments: (id) => json(`/api/jobs/${enc(id)}/segments`),
   patchSegment: (id, index, body) => sendJson("PATCH", `/api/jobs/${enc(id)}/segments/${index}`, body),
+  // Review: what proofreading heard, and a person's say on it
+  review: (id) => json(`/api/jobs/${enc(id)}/review`),
+  approveSegment: (id, index, approved = true) =>
+    sendJson("POST", `/api/jobs/${enc(id)}/segments/${index}/approve`, { approved }),
+  retakeSegment: (id, index) => sendJson("POST", `/api/jobs/${enc(id)}/segments/${index}/retake`),
+  chooseTake: (id, index, take) => sendJson("POST", `/api/jobs/${enc(id)}/segments/${index}/takes/${take}/choose`),
   // URLs the browser loads by itself (they carry ?key=)
   eventsUrl: (id) => withKey(`/api/jobs/${enc(id)}/events`),
   audioUrl: (id) => withKey(`/api/jobs/${enc(id)}/audio`),
   segmentAudioUrl: (id, index) => withKey(`/api/jobs/${enc(id)}/segments/${index}/audio`),
+  takeAudioUrl: (id, index, take) => withKey(`/api/jobs/${enc(id)}/segments/${index}/takes/${take}/audio`),
   /** The finished WAV, or the file in the format the job was made in (`format`: "mp3", ...). */
   downloadUrl: (id, format = "wav") =>
     withKey(addQuery(`/api/jobs/${enc(id)}/download`, format === "wav" ? {} : { format })),

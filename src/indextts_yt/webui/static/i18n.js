@@ -332,6 +332,9 @@ const STRINGS = {
   "log.snapshot": ["Job is {state} ({done}/{total})", "任务状态：{state}（{done}/{total}）"],
   "log.failed": ["Failed: {error}", "失败：{error}"],
   "log.reconnecting": ["Connection lost — reconnecting…", "连接中断——正在重连…"],
+  "log.checked": ["[{n}] take {take} heard back: {status}", "[{n}] 第 {take} 版回听：{status}"],
+  "log.checkedFindings": ["[{n}] take {take} heard back: {status} — {findings}", "[{n}] 第 {take} 版回听：{status}——{findings}"],
+  "log.take": ["(take {take})", "（第 {take} 版）"],
   "log.trimmed": ["(older lines removed; the log keeps the last {n})", "（较早的日志已移除，只保留最后 {n} 行）"],
 
   // Segments of the current job
@@ -347,6 +350,45 @@ const STRINGS = {
   "seg.queued": ["Segment {n} will be rendered again.", "第 {n} 段将重新生成。"],
   "seg.textLabel": ["Text of segment {n}", "第 {n} 段文本"],
   "seg.emotion": ["Emotion · {mode}: {what}", "情感 · {mode}：{what}"],
+
+  // Review (review.js): proofreading's findings and a person's say on them
+  "check.ok": ["ok", "正常"],
+  "check.flagged": ["flagged", "有疑问"],
+  "check.not_checked": ["not checked", "未检查"],
+  "check.approved": ["approved", "已确认"],
+  "check.unchecked": ["not heard back yet", "尚未回听"],
+  "review.heading": ["Review", "校对"],
+  "review.help": [
+    "Speech recognition hears every take back. Listen to the segments it flagged or could not check, then approve one, use another take, ask for one more, or edit its text.",
+    "语音识别会回听每一版录音。请试听被标记或无法检查的段落，然后确认、改用另一版、再录一版，或修改文本。",
+  ],
+  "review.showAll": ["Show every segment", "显示全部段落"],
+  "review.count": ["{label}: {n}", "{label}：{n}"],
+  "review.empty": ["Nothing needs ears: every take heard back matches its script, or was approved.", "无需试听：每段回听结果都与文本一致，或已确认。"],
+  "review.none": ["No segments yet.", "还没有段落。"],
+  "review.more": ["{n} more not shown", "另有 {n} 段未显示"],
+  "review.segment": ["Segment {n}", "第 {n} 段"],
+  "review.atTitle": ["Where it starts in the narration", "在旁白中的起始位置"],
+  "review.takeOf": ["take {take} of {n} in use", "使用第 {take} 版（共 {n} 版）"],
+  "review.script": ["Script", "文本"],
+  "review.heard": ["Heard", "听到"],
+  "review.notHeard": ["(not heard)", "（未识别）"],
+  "review.missing": ["In the script, not heard", "文本中有，但没有听到"],
+  "review.added": ["Heard, not in the script", "听到了，但文本中没有"],
+  "review.changed": ["Heard differently", "听到的不一样"],
+  "review.take": ["Take {take}", "第 {take} 版"],
+  "review.inUse": ["in use", "使用中"],
+  "review.rejected": ["set aside", "已弃用"],
+  "review.playLabel": ["Segment {n}, take {take}", "第 {n} 段第 {take} 版"],
+  "review.use": ["Use this take", "使用此版"],
+  "review.useLabel": ["Use take {take} of segment {n}", "第 {n} 段改用第 {take} 版"],
+  "review.approve": ["Approve", "确认"],
+  "review.unapprove": ["Withdraw approval", "撤销确认"],
+  "review.retake": ["One more take", "再录一版"],
+  "review.retakeAsked": ["One more take is on its way", "新的一版正在生成"],
+  "review.noRetake": ["{engine} says the same again: edit its text instead", "{engine} 每次读出的都一样：请改为编辑文本"],
+  "review.edit": ["Edit text", "编辑文本"],
+  "review.error": ["Segment {n}: {error}", "第 {n} 段：{error}"],
 
   // History
   "history.heading": ["Job history", "历史任务"],
@@ -568,6 +610,11 @@ export function optionLabel(name) {
 /** Label of one choice of a "choice" setting: ours when we have one, else the value. */
 export function choiceLabel(name, value) {
   return has(`choice.${name}.${value}`) ? t(`choice.${name}.${value}`) : value;
+}
+
+/** A proofreading status (ok, flagged, not_checked, approved, unchecked) in words. */
+export function checkLabel(status) {
+  return has(`check.${status}`) ? t(`check.${status}`) : status;
 }
 
 export function stateLabel(state) {

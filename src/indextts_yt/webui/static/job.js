@@ -1,5 +1,5 @@
-// The narration being followed: player, progress bar, controls, live log (SSE) and its
-// segment table with play / edit / regenerate.
+// The narration being followed: player, progress bar, controls, live log (SSE), its review
+// panel (review.js) and its segment table with play / edit / regenerate.
 //
 // Long jobs stay light: the <audio> element streams the narration from the server (never
 // held in JS), the log keeps its last LOG_LIMIT lines, and the segment table is patched
@@ -7,8 +7,9 @@
 
 import { addQuery, api, ApiError } from "./client.js";
 import { $, badge, h, say, throttle } from "./dom.js";
-import { formatClock, formatDuration, formatNumber, optionLabel, stateLabel, t } from "./i18n.js";
+import { checkLabel, formatClock, formatDuration, formatNumber, optionLabel, stateLabel, t } from "./i18n.js";
 import { clock, downloadLinks, notesList, reportView } from "./output.js";
+import { ReviewPanel } from "./review.js";
 import { changedOptions, EMOTION_VECTOR, emotionModeOf, settingsForm } from "./settings.js";
 
 const LOG_LIMIT = 500;
@@ -48,6 +49,11 @@ export class JobView {
     // A full refresh at most every 1.5 s, slower for very long scripts (rows are patched
     // from events in between).
     this.refreshSegments = throttle(() => this.loadSegments(), () => 1500 + 2 * this.rows.size);
+    this.review = new ReviewPanel({
+      editable: () => this.editable,
+      edit: (index) => this.editFromReview(index),
+      requeued: () => this.followAgain(),
+    });
 
     this.el.pause.addEventListener("click", () => this.control("pause"));
     this.el.resume.addEventListener("click", () => this.control("resume"));
@@ -84,6 +90,7 @@ export class JobView {
     this.setupPlayer(autoplay);
     this.render();
     this.loadSegments();
+    this.review.attach(job.id);
     if (!TERMINAL.has(job.state)) this.connect();
   }
 
@@ -91,6 +98,7 @@ export class JobView {
     if (this.events) this.events.close();
     this.events = null;
     this.refreshSegments.cancel();
+    this.review.detach();
     this.stopSegment();
     const player = this.el.player;
     player.pause();
@@ -157,6 +165,7 @@ export class JobView {
     }
     this.updateJob(job);
     this.refreshSegments();
+    this.review.refresh();
   }
 
   onProgress(ev) {
@@ -176,7 +185,7 @@ export class JobView {
           n, total: ev.total, text: preview,
           compute: formatNumber(ev.segment_compute_s, 2), audio: formatNumber(ev.segment_audio_s, 1),
           rtf: formatNumber(ev.segment_rtf, 3), run: formatNumber(ev.cumulative_rtf, 3), eta: formatClock(ev.eta_s),
-        }), "done");
+        }) + (ev.take > 1 ? ` ${t("log.take", { take: ev.take })}` : ""), "done");
         // What the engine flagged (a runaway, a piece scaled to avoid clipping): listen to it.
         for (const warning of ev.warnings || []) this.log(t("log.segmentWarning", { n, warning }), "warn");
         this.patchRow(ev.index, {
@@ -185,6 +194,13 @@ export class JobView {
         });
         if ((ev.warnings || []).length && !this.rows.get(ev.index)?.editing) this.fillRow(ev.index);
         break;
+      case "segment_checked": {
+        // Proofreading heard the take back: what its failed checks found, coloured by status.
+        const findings = (ev.verdicts || []).filter((v) => !v.ok).map((v) => v.evidence || v.name);
+        const vars = { n, take: ev.take, status: checkLabel(ev.status), findings: findings.join("; ") };
+        this.log(t(findings.length ? "log.checkedFindings" : "log.checked", vars), `check-${ev.status}`);
+        break;
+      }
       case "finished":
         this.log(t("log.finished", { elapsed: formatClock(ev.elapsed_s), done: ev.done, total: ev.total }), "state-done");
         break;
@@ -206,6 +222,7 @@ export class JobView {
     }, ev);
     if (moved && !TERMINAL.has(ev.state)) this.refreshActions();
     this.refreshSegments();
+    if (["segment_done", "segment_checked", "finished", "stopped"].includes(ev.kind)) this.review.refresh();
   }
 
   /** Ask the server which actions the job's current state allows. */
@@ -235,6 +252,7 @@ export class JobView {
       this.events.close();
       this.events = null;
       this.loadSegments(); // the exact final states
+      this.review.refresh.now();
       const id = this.job.id;
       api.job(id).then((fresh) => this.id === id && this.updateJob(fresh)).catch(() => {});
     }
@@ -323,6 +341,7 @@ export class JobView {
     if (editable !== this.editable) {
       this.editable = editable;
       for (const index of this.rows.keys()) this.fillEdit(index);
+      this.review.render(); // its buttons follow the same "edit" action
     }
     this.renderFiles();
 
@@ -358,6 +377,7 @@ export class JobView {
     this.filesKey = null;
     this.render();
     for (const [index, row] of this.rows) if (!row.editing) this.fillRow(index);
+    this.review.relabel();
   }
 
   // ---- the log ------------------------------------------------------------------------
@@ -523,6 +543,35 @@ export class JobView {
     this.playingSegment = null;
     this.segPlayer.pause();
     if (index != null && this.rows.has(index)) this.fillState(index);
+  }
+
+  // ---- review actions -----------------------------------------------------------------
+
+  /** A review action sent the job back to the queue (a take to render, or the narration to
+   * rebuild with another take): follow it again, and load the rebuilt narration when done. */
+  async followAgain() {
+    const id = this.id;
+    try {
+      const job = await api.job(id);
+      if (this.id !== id) return;
+      this.lastLoggedState = null;
+      this.updateJob(job);
+      if (!TERMINAL.has(job.state)) {
+        this.needsFinalAudio = true;
+        this.connect();
+      }
+    } catch (err) {
+      say(this.el.message, t("job.error", { error: err.message }), "error");
+    }
+  }
+
+  /** "Edit text" in the review panel opens the segment's editor in the table below. */
+  editFromReview(index) {
+    const row = this.rows.get(index);
+    if (!row) return;
+    row.tr.scrollIntoView({ block: "nearest" });
+    this.openEditor(index);
+    row.tr.querySelector("textarea")?.focus();
   }
 
   // ---- editing one segment ------------------------------------------------------------
