@@ -23,7 +23,7 @@ A proofread take carries Whisper's words with their times in the take's own audi
 
 Script words are the script's own text ("Pooh's," with its punctuation): a run between
 spaces holding something said, and in Chinese and Japanese each character (a run of Latin
-letters or digits in them is one word). Bare punctuation is no word.
+letters or digits in them is one word: "Python", "12.5%"). Bare punctuation is no word.
 """
 
 from __future__ import annotations
@@ -41,10 +41,9 @@ __all__ = ["WORDS_FORMAT_VERSION", "TimedWord", "segment_words", "words_document
 
 WORDS_FORMAT_VERSION = 1
 
-# A character of a script without spaces (Han, kana): one word each. Anything else said
-# (a run of letters or digits) is one word, as between spaces.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CHAR_WORD = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+")
+# In a script without spaces: a run of Latin letters and digits is one word, with the marks
+# inside it ("12.5%", "3,999", "don't"); any other letter (Han, kana) is a word of its own.
+_CHAR_WORD = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z.,'’%-]*[0-9A-Za-z%])?|[^\W_]")
 
 
 class TimedWord(NamedTuple):
