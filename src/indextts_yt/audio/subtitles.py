@@ -50,6 +50,12 @@ the predicted start of a word is off by 0.15 s on average (90 % within 0.32 s); 
 letters alone it was 0.25 s (0.53 s), mostly from the pauses at commas. Narration is read
 at a steady pace, so this is close enough without word timings from the engine.
 
+Where the words' times are known (``words``: proofreading heard the take, and
+``audio.word_times`` matched what it heard to the script), a cue starts when its first word
+does and ends when its last word ends, the cutting unchanged; a gap under ``JOIN_GAP_S``
+to the next cue of the segment is closed, so the text does not blink off between words.
+bench/RESULTS.md ("Word timings") measures both against Whisper.
+
 Formatting: times are rounded to the millisecond once, so cues that touch in seconds touch
 in the file. A cue with no text or no duration (after rounding) is left out: neither
 format can show it. WebVTT text is escaped (``&`` ``<`` ``>``), so it is shown as written
