@@ -213,12 +213,25 @@ def test_a_words_file_must_be_json(tmp_path, short_script, data_dir):
     assert result.returncode == 2 and len(lines) == 1 and "must end in .json" in lines[0], lines
 
 
+def test_a_batch_writes_each_scripts_words(tmp_path, data_dir):
+    folder, out = tmp_path / "scripts", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    (folder / "one.txt").write_text("The first one.", encoding="utf-8")
+    (folder / "two.txt").write_text("And the second.", encoding="utf-8")
+    result = cli("batch", str(folder), "-o", str(out), "--words", "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    for name, text in (("one", "The first one."), ("two", "And the second.")):
+        doc = json.loads((out / f"{name}.words.json").read_text(encoding="utf-8"))
+        assert [w["text"] for w in doc["words"]] == text.split()
+
+
 def test_the_server_serves_every_jobs_words(data_dir):
     from server_util import serve
 
     with serve(data_dir) as srv:
         job = srv.create("Hello there. This is a short one.")
-        srv.wait_done(job["id"])
+        assert srv.wait_done(job["id"])["output"]["words"] == "narration.words.json"
         r = srv.http.get(f"/api/jobs/{job['id']}/words.json")
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
         assert [w["text"] for w in r.json()["words"]] == "Hello there. This is a short one.".split()
