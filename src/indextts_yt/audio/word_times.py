@@ -58,12 +58,6 @@ class TimedWord(NamedTuple):
     heard: bool
 
 
-class _Unit(NamedTuple):
-    key: str  # what is compared
-    word: int  # the script word (or heard word) it belongs to
-    weight: int  # its share of spoken length
-
-
 def _script_words(flat: str, language: str) -> list[tuple[int, int, list[str]]]:
     """``(first, last, unit keys)`` of each word of ``flat`` that holds something said."""
     pattern = _CHAR_WORD if language in CHAR_LANGUAGES else re.compile(r"\S+")
@@ -153,22 +147,23 @@ def segment_words(text: str, language: str, start: float, end: float,
     words = _script_words(flat, language)
     if not words:
         return []
-    ref: list[_Unit] = [_Unit(key, w, max(1, spoken_weight(key)))
-                        for w, (_, _, keys) in enumerate(words) for key in keys]
+    ref = [key for _, _, keys in words for key in keys]
+    weights = [max(1, spoken_weight(key)) for key in ref]  # a unit's share of spoken length
     matched: list[tuple[float, float] | None] = [None] * len(ref)
     if heard:
         hyp, hyp_times = _heard_units(heard, language)
         shift = start - lead
         placed = [(a + shift, b + shift) for a, b in hyp_times]
-        matched = _match([u.key for u in ref], hyp, placed, [u.weight for u in ref])
+        matched = _match(ref, hyp, placed, weights)
     if not any(matched):
         return _estimated(flat, words, start, end)
-    times = _fill(matched, [u.weight for u in ref], start, end)
-    out = []
-    for w, (first, last, _) in enumerate(words):
-        own = [i for i, u in enumerate(ref) if u.word == w]
+    times = _fill(matched, weights, start, end)
+    out, i = [], 0
+    for first, last, keys in words:  # a word's units are consecutive in ref
+        own = range(i, i + len(keys))
+        i += len(keys)
         out.append(TimedWord(flat[first:last], first, last, times[own[0]][0],
-                             times[own[-1]][1], all(matched[i] for i in own)))
+                             times[own[-1]][1], all(matched[k] for k in own)))
     return out
 
 
