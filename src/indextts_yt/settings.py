@@ -165,6 +165,7 @@ class JobFiles(BaseModel):
     file: str | None = None  # the encoded file (mp3, m4a, ...); None: the WAV is the output
     vtt: str | None = None
     chapters: str | None = None  # the YouTube chapter list (text)
+    words: str | None = None  # the word timings (JSON, audio/word_times.py)
 
 
 class StoredJob(BaseModel):

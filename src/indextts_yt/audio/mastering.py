@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .loudness import DEFAULT_TARGET_LUFS, TRUE_PEAK_LIMIT_DBTP, apply_gain, measure
-from .trim import trim_silence
+from .trim import trim_silence, trimmed_bounds
 
-__all__ = ["Mastering", "master_segment"]
+__all__ = ["Mastering", "master_segment", "trimmed_lead"]
 
 _OVERSAMPLE = 4
 _ATTACK_MS = 2.0
@@ -73,6 +73,14 @@ def master_segment(audio: np.ndarray, rate: int, mastering: Mastering) -> np.nda
         gain += mastering.target_lufs - after.integrated_lufs
     assert out is not None
     return out
+
+
+def trimmed_lead(audio: np.ndarray, rate: int, mastering: Mastering) -> int:
+    """Samples :func:`master_segment` cuts from the start of ``audio``: where its output
+    starts in the segment's own audio (word times from the take are placed by it)."""
+    if not (mastering.trim and len(audio)):
+        return 0
+    return trimmed_bounds(audio, rate)[0]
 
 
 def _limit(audio: np.ndarray, rate: int, ceiling_dbtp: float) -> np.ndarray:

@@ -50,6 +50,12 @@ the predicted start of a word is off by 0.15 s on average (90 % within 0.32 s); 
 letters alone it was 0.25 s (0.53 s), mostly from the pauses at commas. Narration is read
 at a steady pace, so this is close enough without word timings from the engine.
 
+Where the words' times are known (``words``: proofreading heard the take, and
+``audio.word_times`` matched what it heard to the script), a cue starts when its first word
+does and ends when its last word ends, the cutting unchanged; a gap under ``JOIN_GAP_S``
+to the next cue of the segment is closed, so the text does not blink off between words.
+bench/RESULTS.md ("Word timings") measures both against Whisper.
+
 Formatting: times are rounded to the millisecond once, so cues that touch in seconds touch
 in the file. A cue with no text or no duration (after rounding) is left out: neither
 format can show it. WebVTT text is escaped (``&`` ``<`` ``>``), so it is shown as written
@@ -71,7 +77,7 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import srt
 import webvtt
@@ -90,7 +96,10 @@ __all__ = [
     "LINE_CHARS",
     "SubtitleCue",
     "SubtitleStyle",
+    "WordSpan",
     "display_width",
+    "estimated_char_times",
+    "flat_text",
     "split_cues",
     "split_segment",
     "spoken_weight",
@@ -449,17 +458,98 @@ def _lay_out(atoms: _Atoms, i: int, j: int, width: int) -> list[str]:
     return lines[::-1]
 
 
+def flat_text(text: str) -> str:
+    """``text`` as subtitles cut it: whitespace collapsed to single spaces, stripped. Word
+    positions (:class:`WordSpan`) are offsets into this."""
+    return " ".join(text.split())
+
+
+def estimated_char_times(start: float, end: float, text: str) -> list[tuple[float, float]]:
+    """When each character of ``flat_text(text)`` is said, by the estimate cues are timed
+    with when no word times are known (module docstring): ``(start_s, end_s)`` per
+    character; a sentence end's or clause mark's pause falls after its last character."""
+    _check_times(start, end)
+    flat = flat_text(text)
+    if not flat:
+        return []
+    atoms = _Atoms(flat, _break_places(flat)[0])
+    total = atoms.cumulative[-1]
+    scale = (end - start) / total if total else 0.0
+    spoken = any(spoken_weight(flat[s:e]) for s, e in zip(atoms.starts, atoms.ends))
+    times = []
+    atom = 0
+    within = 0
+    for i, ch in enumerate(flat):
+        while atom + 1 < len(atoms) and i >= atoms.starts[atom + 1]:
+            atom, within = atom + 1, 0
+        # A space between atoms is said at the next atom's start (so with no duration).
+        weight = (_weight(ch) if spoken else 1) if i < atoms.ends[atom] else 0
+        at = atoms.cumulative[atom] + within if i < atoms.ends[atom] \
+            else atoms.cumulative[atom + 1]
+        times.append((min(end, start + at * scale), min(end, start + (at + weight) * scale)))
+        within += weight
+    return times
+
+
+class WordSpan(Protocol):
+    """A word of a segment with the time it is said: ``first``/``last`` are offsets into
+    the segment's :func:`flat_text` (``last`` one past its end), times in seconds."""
+
+    @property
+    def first(self) -> int: ...
+
+    @property
+    def last(self) -> int: ...
+
+    @property
+    def start_s(self) -> float: ...
+
+    @property
+    def end_s(self) -> float: ...
+
+
+#: A gap shorter than this between two cues of a segment is closed (the earlier cue stays
+#: up until the next): a cue blinking off and on between words only distracts.
+JOIN_GAP_S = 0.5
+
+
+def _word_timed(start: float, end: float, spans: list[tuple[int, int]],
+                estimated: list[float], words: Sequence[WordSpan]
+                ) -> list[tuple[float, float]] | None:
+    """Each cue's times from its first and last words' (``spans``: the cues' character
+    ranges in the flat text), inside ``start..end`` and in order; a cue holding no word
+    keeps its estimated times. None (use the estimate) if that leaves a cue with no time."""
+    out: list[tuple[float, float]] = []
+    for k, (a, b) in enumerate(spans):
+        inside = [w for w in words if w.first < b and w.last > a]
+        s, e = (inside[0].start_s, inside[-1].end_s) if inside else \
+            (estimated[k], estimated[k + 1])
+        s = min(max(s, out[-1][1] if out else start), end)
+        out.append((s, min(max(e, s), end)))
+    for k in range(len(out) - 1):
+        if out[k + 1][0] - out[k][1] < JOIN_GAP_S:
+            out[k] = (out[k][0], out[k + 1][0])
+    if any(e - s < 0.001 for s, e in out):
+        return None
+    return out
+
+
 def _check_times(start: float, end: float) -> None:
     if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end < start:
         raise ValueError(f"bad cue times {start!r}..{end!r}")
 
 
 def split_segment(
-    start: float, end: float, text: str, style: SubtitleStyle = DEFAULT_STYLE
+    start: float, end: float, text: str, style: SubtitleStyle = DEFAULT_STYLE,
+    words: Sequence[WordSpan] | None = None,
 ) -> list[SubtitleCue]:
-    """The cues of one segment whose speech runs from ``start`` to ``end`` seconds."""
+    """The cues of one segment whose speech runs from ``start`` to ``end`` seconds.
+
+    ``words``: when each word is said (in order, positions in :func:`flat_text`): then each
+    cue starts when its first word does and ends when its last word ends (or when the next
+    cue starts, when the gap is under :data:`JOIN_GAP_S`); the cutting is the same."""
     _check_times(start, end)
-    flat = " ".join(text.split())
+    flat = flat_text(text)
     if not flat:
         return []
     atoms = _atoms(flat, style.max_line_chars, end - start, style.max_cue_s)
@@ -467,24 +557,31 @@ def split_segment(
     total = atoms.cumulative[-1]
     # min(): start + (end - start) * 1.0 can land one ulp past end.
     times = [start] + [min(end, start + (end - start) * atoms.cumulative[c] / total) for c in cuts[1:-1]] + [end]
+    spans = [(atoms.starts[cuts[k]], atoms.ends[cuts[k + 1] - 1]) for k in range(len(cuts) - 1)]
+    timed = _word_timed(start, end, spans, times, words) if words else None
+    if timed is None:
+        timed = list(zip(times, times[1:]))
     return [
-        SubtitleCue(times[k], times[k + 1],
-                    "\n".join(_lay_out(atoms, cuts[k], cuts[k + 1], style.max_line_chars)))
-        for k in range(len(cuts) - 1)
+        SubtitleCue(s, e, "\n".join(_lay_out(atoms, cuts[k], cuts[k + 1], style.max_line_chars)))
+        for k, (s, e) in enumerate(timed)
     ]
 
 
 def split_cues(
-    segment_cues: Iterable[tuple[float, float, str]], style: SubtitleStyle = DEFAULT_STYLE
+    segment_cues: Iterable[tuple[float, float, str]], style: SubtitleStyle = DEFAULT_STYLE,
+    words: Sequence[Sequence[WordSpan] | None] | None = None,
 ) -> list[SubtitleCue]:
     """Cut each segment ``(start_s, end_s, text)`` into readable cues (module docstring).
 
     ``start_s`` / ``end_s`` must be where the segment's speech starts and ends in the
-    output audio; its cues tile exactly that span. Segments with no text give no cue.
+    output audio; its cues tile exactly that span, or, where ``words`` (one entry per
+    segment, None for a segment without) gives its word times, start and end with its words.
+    Segments with no text give no cue.
     """
     out: list[SubtitleCue] = []
-    for start, end, text in segment_cues:
-        out.extend(split_segment(float(start), float(end), text, style))
+    for k, (start, end, text) in enumerate(segment_cues):
+        timed = words[k] if words is not None and k < len(words) else None
+        out.extend(split_segment(float(start), float(end), text, style, timed))
     return out
 
 
@@ -542,15 +639,17 @@ def vtt_text(cues: Sequence[tuple[float, float, str]]) -> str:
 
 
 def write_srt(
-    path: Path, cues: Iterable[tuple[float, float, str]], style: SubtitleStyle = DEFAULT_STYLE
+    path: Path, cues: Iterable[tuple[float, float, str]], style: SubtitleStyle = DEFAULT_STYLE,
+    words: Sequence[Sequence[WordSpan] | None] | None = None,
 ) -> None:
     """Cut the segment cues ``(speech start_s, speech end_s, text)`` with :func:`split_cues`
-    and write them as SRT to ``path`` atomically (temp, fsync, rename)."""
-    write_text_atomic(Path(path), srt_text(split_cues(cues, style)))
+    (``words``: as there) and write them as SRT to ``path`` atomically (temp, fsync, rename)."""
+    write_text_atomic(Path(path), srt_text(split_cues(cues, style, words)))
 
 
 def write_vtt(
-    path: Path, cues: Iterable[tuple[float, float, str]], style: SubtitleStyle = DEFAULT_STYLE
+    path: Path, cues: Iterable[tuple[float, float, str]], style: SubtitleStyle = DEFAULT_STYLE,
+    words: Sequence[Sequence[WordSpan] | None] | None = None,
 ) -> None:
     """As :func:`write_srt`, in WebVTT."""
-    write_text_atomic(Path(path), vtt_text(split_cues(cues, style)))
+    write_text_atomic(Path(path), vtt_text(split_cues(cues, style, words)))

@@ -43,6 +43,8 @@ def batch(
     vtt: Annotated[bool, typer.Option("--vtt", help="Also write <name>.vtt.")] = False,
     chapters: Annotated[bool, typer.Option("--chapters", help="Also write <name>.chapters.txt "
                         "(YouTube chapters from the headings).")] = False,
+    words: Annotated[bool, typer.Option("--words", help="Also write <name>.words.json "
+                     "(each word's time).")] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Queue many scripts with one preset and narrate them in order, each to its own file."""
@@ -64,7 +66,8 @@ def batch(
         settings = settings.merged({"output": {"format": format, "bitrate": None}})
     store = open_store(data_dir)
     batch_id, jobs = queue_batch(store, scripts, settings,
-                                 Outputs(outdir.resolve(), srt=True, vtt=vtt, chapters=chapters),
+                                 Outputs(outdir.resolve(), srt=True, vtt=vtt, chapters=chapters,
+                                         words=words),
                                  origin=st.ORIGIN_CLI, continue_identical=True)
     # Run again after a stop: what was interrupted or failed goes back in the queue.
     requeue_stopped(store, jobs)

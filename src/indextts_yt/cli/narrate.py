@@ -130,6 +130,9 @@ def narrate(
     vtt: Annotated[Optional[Path], typer.Option("--vtt", help="Also write subtitles (.vtt, WebVTT).")] = None,
     chapters: Annotated[Optional[Path], typer.Option(
         "--chapters", help="Also write a YouTube chapter list (.txt) from the headings.")] = None,
+    words: Annotated[Optional[Path], typer.Option(
+        "--words", help="Also write each word's time (.json): from the recognised words "
+                        "where proofreading heard the segment (--check), else estimated.")] = None,
     flags: SettingFlags = SettingFlags(),
     load: EngineLoad = EngineLoad(),
     preset: Annotated[Optional[str], typer.Option(
@@ -158,6 +161,7 @@ def narrate(
     srt_path = check_writable(srt, (".srt",), "subtitle file") if srt else None
     vtt_path = check_writable(vtt, (".vtt",), "subtitle file") if vtt else None
     chapters_path = check_writable(chapters, (".txt",), "chapter list") if chapters else None
+    words_path = check_writable(words, (".json",), "word timings file") if words else None
     text, title = read_script(script)
     load.configure()
     clips = ClipStore(resolve(data_dir))
@@ -168,7 +172,8 @@ def narrate(
     settings = chosen.checked(out, explicit=given & {"format", "bitrate"})
     files = JobFiles(file=str(out) if settings.output.format != "wav" else None,
                      vtt=str(vtt_path) if vtt_path else None,
-                     chapters=str(chapters_path) if chapters_path else None)
+                     chapters=str(chapters_path) if chapters_path else None,
+                     words=str(words_path) if words_path else None)
     request = service.JobRequest(text, title, settings, streaming=not flags.batch, files=files)
     # every check before the job is stored
     planned = service.plan_request(request, clips)

@@ -76,8 +76,9 @@ def checks_line(checks: dict, job_id: str) -> str:
     return line
 
 
-#: What a job writes beside its audio (jobs/publish.py): subtitles and the chapter list.
-_SIDE_FILES = (".srt", ".vtt", ".txt")
+#: What a job writes beside its audio (jobs/publish.py): subtitles, the chapter list and
+#: the word timings.
+_SIDE_FILES = (".srt", ".vtt", ".txt", ".json")
 
 
 def user_files(files: list[str]) -> list[str]:

@@ -45,6 +45,7 @@ class Outputs:
     srt: bool = True
     vtt: bool = False
     chapters: bool = False
+    words: bool = False
 
 
 def _natural(path: Path) -> list[object]:
@@ -114,7 +115,8 @@ def queue_batch(store: Store, scripts: Sequence[Script], settings: JobSettings,
             # An encoded file is named here; a WAV is the job's own output (paths["wav"]).
             encoded = paths["audio"] if "audio" in paths and "wav" not in paths else None
             files = JobFiles(file=_str(encoded), vtt=_str(paths.get("vtt")),
-                             chapters=_str(paths.get("chapters")))
+                             chapters=_str(paths.get("chapters")),
+                             words=_str(paths.get("words")))
             request = JobRequest(script.text, script.title, settings, files=files)
             planned.append((request, paths, plan_request(request, clips)))
         except StudioError as exc:
@@ -150,9 +152,9 @@ def _paths(name: str, settings: JobSettings, outputs: Outputs) -> dict[str, Path
     if settings.output.format == "wav":
         paths["wav"] = audio
     for kind, wanted in (("srt", outputs.srt), ("vtt", outputs.vtt),
-                         ("chapters", outputs.chapters)):
+                         ("chapters", outputs.chapters), ("words", outputs.words)):
         if wanted:
-            suffix = ".chapters.txt" if kind == "chapters" else f".{kind}"
+            suffix = {"chapters": ".chapters.txt", "words": ".words.json"}.get(kind, f".{kind}")
             paths[kind] = check_writable(folder / f"{name}{suffix}", (suffix[suffix.rfind("."):],),
                                          kind)
     return paths

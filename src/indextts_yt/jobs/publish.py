@@ -3,9 +3,11 @@
 One pass over the segments lays out the final narration (segments trimmed and brought to
 the loudness target, the pauses the user set between them), written atomically as the job's
 WAV while a streaming BS.1770 meter measures it; then, if asked, the WAV is encoded into the
-requested format with its chapters and title embedded; subtitles (SRT, WebVTT) and a
-YouTube chapter list are written from the same layout, so every time in them is where the
-audio really is. What was measured and written is returned as the job's report.
+requested format with its chapters and title embedded; subtitles (SRT, WebVTT), the word
+timings and a YouTube chapter list are written from the same layout, so every time in them
+is where the audio really is. Where a segment's take was heard back (proofreading), its
+words and its subtitle cues are timed by the recognised words (``audio.word_times``).
+What was measured and written is returned as the job's report.
 
 During the run the job's WAV grows as a draft (untouched levels) that can be played and
 streamed while the rest is made; this pass replaces it when everything is there.
@@ -22,29 +24,43 @@ from ..audio import PauseSettings, assemble
 from ..audio.chapters import Chapter, youtube_chapter_list, youtube_warnings
 from ..audio.encode import encode_wav, output_format
 from ..audio.loudness import LoudnessMeter
-from ..audio.mastering import Mastering, master_segment
+from ..audio.mastering import Mastering, master_segment, trimmed_lead
+from ..audio.word_times import TimedWord, segment_words, words_document
 from ..atomic import write_text_atomic
 from ..audio.subtitles import write_srt, write_vtt
 from .plan import voice_terms
-from .store import ORIGIN_CLI, Job, SegmentRow
+from .store import ORIGIN_CLI, Job, SegmentRow, TakeRow
 
 
 def publish(job: Job, segments: Sequence[SegmentRow], sample_rate: int,
-            pauses: PauseSettings) -> tuple[dict[str, Any], list[float]]:
-    """Write the job's final WAV, its encoded file, subtitles and chapters; return the
-    report (measured loudness, files, warnings) and where each segment starts in it."""
+            pauses: PauseSettings, takes: Sequence[TakeRow] = ()
+            ) -> tuple[dict[str, Any], list[float]]:
+    """Write the job's final WAV, its encoded file, subtitles, word timings and chapters;
+    return the report (measured loudness, files, warnings) and where each segment starts
+    in it. ``takes``: the job's takes (``Store.takes``), whose checks' recognised words
+    time the words and the cues."""
     output, files = job.settings.output, job.files
     mastering = Mastering(target_lufs=output.target_lufs, trim=output.trim)
     meter = LoudnessMeter(sample_rate)
+    leads: list[float] = []  # seconds the trim cut from each segment's start
+
+    def transform(audio: Any, rate: int) -> Any:
+        leads.append(trimmed_lead(audio, rate, mastering) / rate)
+        return master_segment(audio, rate, mastering)
+
     placed = assemble(
         Path(job.output_path), ((Path(s.audio_path), s.pause_after) for s in segments),
-        sample_rate, pauses, meter=meter,
-        transform=(lambda audio, rate: master_segment(audio, rate, mastering))
-        if mastering.active else None)
+        sample_rate, pauses, meter=meter, transform=transform if mastering.active else None)
     loudness = meter.result()
     total = placed[-1].end if placed else 0.0
     cues = [(c.start, c.end, s.text) for c, s in zip(placed, segments)]
     chapters = _chapters(segments, placed, total)
+    words = [segment_words(s.text, s.language, c.start, c.end, _heard(s, takes),
+                           leads[k] if k < len(leads) else 0.0)
+             for k, (c, s) in enumerate(zip(placed, segments))]
+    # Only a segment some of whose words were heard has its cues timed by them.
+    timed: list[Sequence[TimedWord] | None] = [
+        ws if any(w.heard for w in ws) else None for ws in words]
 
     report: dict[str, Any] = {"loudness": loudness.as_dict(), "target_lufs": output.target_lufs,
                               "duration_s": round(total, 3), "files": [job.output_path]}
@@ -56,11 +72,15 @@ def publish(job: Job, segments: Sequence[SegmentRow], sample_rate: int,
         report["format"] = spec.summary
     style = output.style
     if job.srt_path:
-        write_srt(Path(job.srt_path), cues, style)
+        write_srt(Path(job.srt_path), cues, style, timed)
         report["files"].append(job.srt_path)
     if files.vtt:
-        write_vtt(Path(files.vtt), cues, style)
+        write_vtt(Path(files.vtt), cues, style, timed)
         report["files"].append(files.vtt)
+    if files.words:
+        write_text_atomic(Path(files.words),
+                          words_document([(s.idx, ws) for s, ws in zip(segments, words)]))
+        report["files"].append(files.words)
     if chapters:
         report["chapters"] = [asdict(c) for c in chapters]
         warnings = youtube_warnings(chapters)
@@ -81,6 +101,15 @@ def publish(job: Job, segments: Sequence[SegmentRow], sample_rate: int,
     if terms:
         report["terms"] = terms
     return report, [c.start for c in placed]
+
+
+def _heard(seg: SegmentRow, takes: Sequence[TakeRow]) -> list[dict[str, Any]] | None:
+    """The recognised words of the segment's chosen take (the audio that was published), or
+    None where it was not heard back (checks off, no recogniser for its language)."""
+    take = next((t for t in takes if t.idx == seg.idx and t.take == seg.take
+                 and t.audio_path == seg.audio_path), None)
+    transcript = (take.check or {}).get("transcript") if take else None
+    return list(transcript.get("words") or ()) if transcript else None
 
 
 def _chapters(segments: Sequence[SegmentRow], placed: Sequence[Any], total: float

@@ -478,7 +478,7 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None, checker: Checke
         segments = store.segments(job.id)  # each with its chosen take
         # The publishable files replace the draft: mastered WAV, encoded file, subtitles.
         try:
-            report, starts = publish(job, segments, sample_rate, pauses)
+            report, starts = publish(job, segments, sample_rate, pauses, store.takes(job.id))
         except Exception as exc:  # e.g. a full disk: every segment is kept; resume retries
             message = f"writing the output failed: {exc}"
             fire(store, job.id, Event.FAIL, error=message)

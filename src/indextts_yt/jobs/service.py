@@ -89,8 +89,8 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
     """Plan and store a job; returns (job, continued).
 
     Without ``output_path`` the WAV goes into the job's own folder (``narration.wav``); a
-    job that names no file at all (the server's) also gets its SRT, WebVTT, chapter list and
-    encoded file there, served only by job id.
+    job that names no file at all (the server's) also gets its SRT, WebVTT, word timings,
+    chapter list and encoded file there, served only by job id.
     ``continue_identical``: if an unfinished job renders exactly this (same segments, same
     outputs), return it instead of a new one (the CLI's rerun-to-resume). ``planned``: the
     result of plan_request(req) if the caller already has it.
@@ -116,13 +116,16 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
             files = JobFiles(
                 vtt=files.vtt or str(folder / "narration.vtt"),
                 chapters=files.chapters or str(folder / "narration.chapters.txt"),
+                words=files.words or str(folder / "narration.words.json"),
                 file=files.file or (str(folder / f"narration{FORMATS[fmt].extensions[0]}")
                                     if fmt != "wav" else None))
     choice = Choice(settings.engine or "auto", settings.voice)
     stored = StoredJob(settings=settings, files=files,
                        notes=tuple(plan_notes(req.text, segments,
                                              resolve_choice(choice, ClipStore(store.data_dir)))))
-    publish = {**stored.settings.output.model_dump(), **files.model_dump()}
+    # A job without a words file fingerprints as before there were any (a rerun resumes it).
+    publish = {**stored.settings.output.model_dump(),
+               **files.model_dump(exclude={"words"} if files.words is None else None)}
     extra = {"output": identity or str(output_path), "srt": str(srt_path or ""),
              "streaming": req.streaming, "pauses": settings.pauses, "publish": publish,
              # Another --check is another job (its finished audio is reused by key).

@@ -202,7 +202,7 @@ def _finished_file(store: st.Store, job_id: str, which: str) -> tuple[st.Job, st
     if job.state != JobState.DONE:
         raise JobConflict(f"job {job_id} is {job.state}; the {which} is ready when it is done")
     path = {"narration": job.output_path, "subtitles": job.srt_path,
-            "webvtt": job.files.vtt, "chapters": job.files.chapters,
+            "webvtt": job.files.vtt, "chapters": job.files.chapters, "words": job.files.words,
             "encoded": job.files.file}[which]
     if not path or not os.path.exists(path):
         raise JobNotFound(f"job {job_id} has no {which} file")
@@ -250,6 +250,15 @@ def subtitles_vtt(job_id: str, store: StoreDep) -> FileResponse:
     job, path = _finished_file(store, job_id, "webvtt")
     return FileResponse(path, media_type="text/vtt; charset=utf-8",
                         filename=_download_name(job.title, ".vtt"))
+
+
+@router.get("/api/jobs/{job_id}/words.json", response_class=FileResponse,
+            responses=file_response("application/json", description="the word timings"),
+            summary="When each word of the script is said (JSON; 409 until done)")
+def words(job_id: str, store: StoreDep) -> FileResponse:
+    job, path = _finished_file(store, job_id, "words")
+    return FileResponse(path, media_type="application/json",
+                        filename=_download_name(job.title, " words.json"))
 
 
 @router.get("/api/jobs/{job_id}/chapters.txt", response_class=FileResponse,
