@@ -529,6 +529,8 @@ def _word_timed(start: float, end: float, spans: list[tuple[int, int]],
     for k in range(len(out) - 1):
         if out[k + 1][0] - out[k][1] < JOIN_GAP_S:
             out[k] = (out[k][0], out[k + 1][0])
+    if out:  # the last cue stays up while the segment's speech lasts (a word's tail included)
+        out[-1] = (out[-1][0], end)
     if any(e - s < 0.001 for s, e in out):
         return None
     return out
@@ -547,7 +549,8 @@ def split_segment(
 
     ``words``: when each word is said (in order, positions in :func:`flat_text`): then each
     cue starts when its first word does and ends when its last word ends (or when the next
-    cue starts, when the gap is under :data:`JOIN_GAP_S`); the cutting is the same."""
+    cue starts, when the gap is under :data:`JOIN_GAP_S`; the last cue when the segment's
+    speech ends); the cutting is the same."""
     _check_times(start, end)
     flat = flat_text(text)
     if not flat:
