@@ -249,6 +249,34 @@ class StoredJob(BaseModel):
         return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
+#: A cast file is a few lines per character; anything near this is not one.
+MAX_CAST_FILE_BYTES = 64 * 1024
+
+
+def read_cast(path: Path) -> dict[str, CastMember]:
+    """A cast file (JSON or TOML): ``{"Pooh": {"voice": "espeak:en-gb", "speed": 0.9}}``,
+    checked as the job's ``cast`` setting; an InputError names the file and the field."""
+    import tomllib
+
+    what = f"cast file {path}"
+    try:
+        if path.stat().st_size > MAX_CAST_FILE_BYTES:
+            raise InputError(f"{what} is larger than {MAX_CAST_FILE_BYTES // 1024} KB")
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise InputError(f"{what} is not valid {'TOML' if path.suffix.lower() == '.toml' else 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{what}: a cast is a table of names, e.g. "
+                         '{"Pooh": {"voice": "espeak:en-gb"}}')
+    return dict(validate_settings({"cast": data}, what).cast)
+
+
 def validate_settings(data: Any, what: str = "settings") -> JobSettings:
     """``data`` as JobSettings, or an InputError naming ``what`` and the field."""
     return validated(JobSettings, data, what)

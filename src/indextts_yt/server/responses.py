@@ -129,6 +129,8 @@ class PreviewSegment(_Public):
     language: str
     engine: str
     voice: str
+    speaker: str | None = Field(None, description="the cast name that speaks it (a "
+                                "dialogue line or [voice: Name]); null: the narrator")
     seconds: float = Field(description="estimated length of its speech at speed 1.0")
 
 
