@@ -149,6 +149,8 @@ class JobSettingsPublic(_Public):
     max_chars: int | None = Field(description="null: the engine's own longest segment")
     checks: dict[str, Any] = Field(description="proofreading: {mode, retakes, asr_model} as "
                                    "asked (null: the engine's default)")
+    cast: dict[str, Any] = Field(default_factory=dict, description="characters by name: "
+                                 "{voice, engine, speed, emotion}")
 
 
 class JobPublic(_Public):
@@ -280,7 +282,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
         engine=job.engine,
         voice=job.voice,
         settings=JobSettingsPublic(**job.settings.model_dump(
-            include={"options", "pauses", "max_chars", "checks"})),
+            include={"options", "pauses", "max_chars", "checks", "cast"})),
         streaming=job.streaming,
         total=total,
         done=done,
