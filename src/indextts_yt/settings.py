@@ -114,6 +114,45 @@ class CheckSettings(BaseModel):
                                   "the default for each language")
 
 
+class CastMember(BaseModel):
+    """A character of the script: the voice its lines are spoken in (text/directions.py
+    says how a script names it), with its own speed and emotion."""
+
+    model_config = _STRICT
+
+    voice: str = Field(..., min_length=1, max_length=200, description="any voice the studio "
+                       "lists: a bundled voice id (espeak:en-gb), a library voice's name or id, "
+                       "or a reference clip id")
+    engine: str | None = Field(None, description="the engine for a library voice or clip "
+                               "(indextts2 or indextts2.5); null: the voice's own, else the "
+                               "job's")
+    speed: float | None = Field(None, gt=0, description="speaking rate (the engine's bounds); "
+                                "null: the job's")
+    emotion: str | None = Field(None, max_length=200, description="as an [emotion: ...] "
+                                "direction: words, NAME=V,... or an emotion clip id (cloning "
+                                "engines); null: none")
+
+
+def _check_cast(cast: dict[str, CastMember]) -> dict[str, CastMember]:
+    from .text.directions import check_cast_name
+
+    if len(cast) > MAX_CAST:
+        raise ValueError(f"a cast has at most {MAX_CAST} characters, got {len(cast)}")
+    folded: dict[str, str] = {}
+    for name in cast:
+        check_cast_name(name)
+        other = folded.setdefault(name.casefold(), name)
+        if other != name:
+            raise ValueError(f"cast names {other!r} and {name!r} differ only in case")
+    return cast
+
+
+#: Most characters in one cast.
+MAX_CAST = 50
+#: Character name -> voice (text/directions.py: dialogue lines and [voice: Name]).
+Cast = Annotated[dict[str, CastMember], AfterValidator(_check_cast)]
+
+
 class JobSettings(BaseModel):
     """Every setting of a narration but its script (see the module's docstring)."""
 
@@ -129,11 +168,18 @@ class JobSettings(BaseModel):
     max_chars: MaxChars = Field(None, description="longest segment (default: the engine's)")
     output: OutputSettings = Field(default_factory=OutputSettings)
     checks: CheckSettings = Field(default_factory=CheckSettings)
+    cast: Cast = Field(default_factory=dict, description="characters by name, each "
+                       "{voice, engine?, speed?, emotion?}: spoken where a script's line "
+                       "starts \"Name:\" or a [voice: Name] direction names them")
 
     def merged(self, overrides: Mapping[str, Any], what: str = "settings") -> JobSettings:
         """These settings with ``overrides`` on top: options, pauses and output merge key by
-        key (an override of speed keeps the other options)."""
-        return validate_settings(_merge(self.model_dump(), overrides), what)
+        key (an override of speed keeps the other options); a cast given replaces the whole
+        cast."""
+        base = self.model_dump()
+        if "cast" in overrides:
+            base["cast"] = {}
+        return validate_settings(_merge(base, overrides), what)
 
     def checked(self, file: Path | None = None, explicit: Collection[str] = ()) -> JobSettings:
         """The same settings with the output choices checked and resolved (InputError
@@ -189,7 +235,8 @@ class StoredJob(BaseModel):
             output["loudness"] = LOUDNESS_OFF
         settings = {"engine": engine, "voice": voice, "options": data.get("options") or {},
                     "pauses": data.get("pauses") or {}, "max_chars": data.get("max_chars"),
-                    "output": output, "checks": data.get("checks") or {}}
+                    "output": output, "checks": data.get("checks") or {},
+                    "cast": data.get("cast") or {}}
         return cls(settings=JobSettings.model_validate(settings, strict=False),
                    files=JobFiles(**files), notes=tuple(data.get("notes") or ()))
 
@@ -200,6 +247,34 @@ class StoredJob(BaseModel):
         if self.notes:
             data["notes"] = list(self.notes)
         return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+#: A cast file is a few lines per character; anything near this is not one.
+MAX_CAST_FILE_BYTES = 64 * 1024
+
+
+def read_cast(path: Path) -> dict[str, CastMember]:
+    """A cast file (JSON or TOML): ``{"Pooh": {"voice": "espeak:en-gb", "speed": 0.9}}``,
+    checked as the job's ``cast`` setting; an InputError names the file and the field."""
+    import tomllib
+
+    what = f"cast file {path}"
+    try:
+        if path.stat().st_size > MAX_CAST_FILE_BYTES:
+            raise InputError(f"{what} is larger than {MAX_CAST_FILE_BYTES // 1024} KB")
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise InputError(f"{what} is not valid {'TOML' if path.suffix.lower() == '.toml' else 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{what}: a cast is a table of names, e.g. "
+                         '{"Pooh": {"voice": "espeak:en-gb"}}')
+    return dict(validate_settings({"cast": data}, what).cast)
 
 
 def validate_settings(data: Any, what: str = "settings") -> JobSettings:

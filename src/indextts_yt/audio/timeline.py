@@ -42,10 +42,26 @@ class PauseSettings:
                 # `not value >= 0` also rejects NaN
                 raise InputError(f"pause setting {name!r} must be 0 or more, got {value!r}")
 
-    def seconds(self, pause: PauseClass) -> float:
+    def seconds(self, pause: PauseClass | str) -> float:
+        """A class's seconds; an exact pause (a script's [pause: 1.5s], planned as
+        ``"1.5s"``) is itself."""
         if pause not in ("clause", "sentence", "paragraph", "heading"):
-            raise ValueError(f"unknown pause class {pause!r}")
+            exact = exact_pause(pause)
+            if exact is None:
+                raise ValueError(f"unknown pause class {pause!r}")
+            return exact
         return float(getattr(self, pause))
+
+
+def exact_pause(pause: str) -> float | None:
+    """``"1.5s"`` (an exact pause a direction asked for) as seconds; None for anything else."""
+    if not isinstance(pause, str) or not pause.endswith("s") or pause.startswith("-"):
+        return None
+    try:
+        seconds = float(pause[:-1])
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < float("inf") else None
 
 
 class Cue(NamedTuple):

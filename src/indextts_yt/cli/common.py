@@ -26,6 +26,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 EngineOpt = Annotated[str, typer.Option("--engine", "-e", help="Engine name, or 'auto' to pick "
                       "one per segment by language.")]
 VoiceOpt = Annotated[Optional[str], typer.Option("--voice", "-v", help="Voice id (see `voices`).")]
+CastOpt = Annotated[Optional[Path], typer.Option(
+    "--cast", metavar="FILE", help="Characters and their voices (.json or .toml): "
+    '{"Pooh": {"voice": "espeak:en-gb", "speed": 0.9}}; see the README.')]
 SpeedOpt = Annotated[Optional[float], typer.Option("--speed", help="Speaking rate, 1.0 = normal.")]
 OptionOpt = Annotated[Optional[list[str]], typer.Option("--option", "-O", metavar="NAME=VALUE",
                       help="Engine option, e.g. -O noise_scale=0.5 (repeatable).")]

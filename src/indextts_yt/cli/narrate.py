@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ..jobs.state import JobState
-from .common import (GPU_PANEL, DataDir, EngineLoad, EngineOpt, JsonOpt, MaxCharsOpt, OptionOpt,
+from .common import (GPU_PANEL, CastOpt, DataDir, EngineLoad, EngineOpt, JsonOpt, MaxCharsOpt,
+                     OptionOpt,
                      SpeedOpt, VoiceOpt, given_params, open_store, option_groups, parse_options,
                      run_to_end)
 
-from ..settings import MAX_PAUSE_S, PAUSE_NAMES, JobFiles, JobSettings
+from ..settings import MAX_PAUSE_S, PAUSE_NAMES, JobFiles, JobSettings, read_cast
 
 if TYPE_CHECKING:
     from ..clips import ClipStore
@@ -50,6 +51,7 @@ class SettingFlags:
     heading_pause: Annotated[Optional[float], typer.Option(
         min=0, max=MAX_PAUSE_S, help="Seconds after a heading.")] = None
     max_chars: MaxCharsOpt = None
+    cast: CastOpt = None
     batch: Annotated[bool, typer.Option("--batch", help="Write the output once at the end "
                      "instead of growing it (playable) while segments finish.")] = False
     check: Annotated[Optional[str], typer.Option(
@@ -113,6 +115,8 @@ def settings_from_flags(flags: SettingFlags, given: set[str], clips: ClipStore,
             node[leaf] = getattr(flags, flag)
     if "subtitle_max_s" in given:  # a cue may then be shorter than the 1 s default minimum
         overrides["output"]["subtitles"]["min_cue_s"] = min(1.0, flags.subtitle_max_s)
+    if flags.cast is not None:  # the file's cast replaces a preset's
+        overrides["cast"] = read_cast(flags.cast)
     settings = base.merged(overrides)
     if settings.voice is not None:  # a file becomes a clip; ids and names resolve in plan()
         settings = settings.merged({"voice": voice_option(clips, settings.voice,
@@ -237,6 +241,7 @@ def segments(
     engine: EngineOpt = "auto",
     voice: VoiceOpt = None,
     max_chars: MaxCharsOpt = None,
+    cast: CastOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Stable JSON (see README).")] = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -251,7 +256,7 @@ def segments(
     # The studio's library voices by name and its clips, as narrate takes them.
     clips = ClipStore(resolve(data_dir))
     choice = resolve_choice(Choice(engine, voice), clips)
-    planned = plan(text, choice, {}, max_chars, clips)
+    planned = plan(text, choice, {}, max_chars, clips, read_cast(cast) if cast else None)
     rows, notes = describe(planned), plan_notes(text, planned, choice)
     if json_out:
         typer.echo(json.dumps({"version": 1, "segments": rows, "notes": notes},
@@ -261,8 +266,9 @@ def segments(
         typer.echo(f"note: {note}", err=True)
     for r in rows:
         chapter = f"[{r['chapter']}] " if r["chapter"] else ""
+        speaker = f"{r['speaker']}: " if r["speaker"] else ""
         typer.echo(f"{r['index']:>4}  {r['engine']}/{r['voice']}/{r['language']}  "
-                   f"{r['pause_after']:<9} {chapter}{r['text']}")
+                   f"{r['pause_after']:<9} {chapter}{speaker}{r['text']}")
     chars = sum(r["chars"] for r in rows)
     seconds = sum(r["seconds"] for r in rows)
     typer.echo(f"{count(len(rows), 'segment')}, {count(chars, 'character')}, "

@@ -6,6 +6,7 @@ before any time is spent on it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -17,8 +18,10 @@ from ..db import DB_NAME
 from ..engines import registry
 from ..engines.base import SettingValue, settings_for, speaking_rate
 from ..errors import InputError
-from ..text import Segment, split_script
+from ..settings import CastMember
+from ..text import Segment, directions, split_script
 from ..text.chars import joiner
+from ..text.split import inner_pause
 from ..voices.bundled import bundled_voices
 from ..voices.library import VoiceLibrary, bundled_matching
 from ..voices.model import LIBRARY, Voice
@@ -164,34 +167,182 @@ def max_chars_for(choice: Choice) -> int:
 
 
 def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
-         max_chars: int | None = None, clips: ClipStore | None = None) -> list[NewSegment]:
+         max_chars: int | None = None, clips: ClipStore | None = None,
+         cast: Mapping[str, CastMember] | None = None) -> list[NewSegment]:
     """Split ``text`` and attach to each segment its engine, voice, settings and key.
-    ``clips``: the studio's clips, to check the reference clips a job names."""
+    ``clips``: the studio's clips, to check the reference clips a job names. ``cast``: the
+    job's characters; the script's directions and dialogue lines (text/directions.py) choose
+    who speaks each part, every section split on its own (segments never mix voices)."""
     options = dict(options or {})
     choice = resolve_choice(choice, clips)
+    cast = dict(cast or {})
+    voices = cast_choices(cast, choice, clips)
+    items = directions.parse(text, list(cast))
+    if len(items) == 1 and isinstance(items[0], directions.Section) \
+            and items[0].voice == directions.Voice():
+        items = [directions.Section(text, items[0].voice)]  # no directions: as written
+
+    planned: list[NewSegment] = []
+    used: set[str] = set()
+    refs: dict[str, Choice] = {}
+    for item in items:
+        if isinstance(item, directions.Pause):
+            if not planned:
+                raise InputError(f"{item.at}: a pause needs speech before it")
+            planned[-1] = dataclasses.replace(
+                planned[-1], pause_after=_exact_pause(planned[-1].pause_after, item.seconds))
+            continue
+        section = _section_choice(item.voice, choice, voices, refs, clips)
+        pieces = _split_section(item, section, max_chars, lead_in=not planned)
+        if not pieces:  # directions with no speech after them are checked all the same
+            engine_name, _ = speaker_for(planned[-1].language if planned else "en", section)
+            _section_settings(engine_name, options, item.voice,
+                              cast.get(item.voice.speaker or ""), clips)
+        for n, piece in enumerate(pieces):
+            engine_name, voice = speaker_for(piece.language, section)
+            engine = registry.get_engine(engine_name)
+            settings = _section_settings(engine_name, options, item.voice,
+                                         cast.get(item.voice.speaker or ""), clips)
+            used.add(engine_name)
+            pause = piece.pause_after
+            if n == len(pieces) - 1 and not item.ends_paragraph and pause == "paragraph":
+                pause = inner_pause(piece.text)  # the paragraph goes on (another voice)
+            planned.append(NewSegment(
+                text=piece.text, chapter=piece.chapter, pause_after=pause,
+                language=piece.language, engine=engine_name, voice=voice, settings=settings,
+                key=segment_key(piece.text, engine_name, engine.version, voice, settings),
+                speaker=item.voice.speaker,
+            ))
+    if not planned:
+        raise InputError("the script is empty (nothing to speak after removing markup)")
+    check_options(used, options)
+    return planned
+
+
+# --- Directions and the cast (text/directions.py): who speaks each section ---------------
+
+
+def cast_choices(cast: Mapping[str, CastMember], job: Choice,
+                 clips: ClipStore | None) -> dict[str, Choice]:
+    """Each character's engine and voice, every one checked (before any work): an InputError
+    names the character."""
+    out: dict[str, Choice] = {}
+    for name, member in cast.items():
+        try:
+            out[name] = voice_choice(member.voice, job, clips, member.engine)
+            engine = out[name].engine
+            if engine != AUTO:
+                extra = _speed_emotion(engine, member.speed, member.emotion, None, None)
+                engine_options_for(engine, extra, clips)
+        except InputError as exc:
+            raise InputError(f"cast {name!r}: {exc}") from None
+    return out
+
+
+def voice_choice(ref: str, job: Choice, clips: ClipStore | None,
+                 engine: str | None = None) -> Choice:
+    """The engine and voice a direction or a character names: any voice the studio lists. A
+    bundled voice brings its engine; a library voice or clip is spoken by ``engine``, else
+    by the job's engine if that one clones."""
+    if engine:
+        return resolve_choice(Choice(engine, ref), clips)
+    if job.engine != AUTO and _clones(job.engine):
+        try:
+            return resolve_choice(Choice(job.engine, ref), clips)
+        except InputError:
+            pass  # a bundled voice, by its own engine
+    return resolve_choice(Choice(AUTO, ref), clips)
+
+
+def _section_choice(voice: directions.Voice, job: Choice, cast: Mapping[str, Choice],
+                    refs: dict[str, Choice], clips: ClipStore | None) -> Choice:
+    if voice.speaker is not None:
+        return cast[voice.speaker]
+    if voice.ref is None:
+        return job
+    if voice.ref not in refs:
+        try:
+            refs[voice.ref] = voice_choice(voice.ref, job, clips)
+        except InputError as exc:
+            names = f"; the cast has: {', '.join(cast)}" if cast else ""
+            raise InputError(f"{voice.at}: {exc}{names}") from None
+    return refs[voice.ref]
+
+
+def _split_section(section: directions.Section, choice: Choice, max_chars: int | None,
+                   lead_in: bool) -> list[Segment]:
     bound = max_chars or max_chars_for(choice)
     # An engine that reads mixed Chinese/English in one voice keeps mixed sentences whole.
     by_language = choice.engine == AUTO or \
         not registry.get_engine(choice.engine).capabilities.mixed_languages
-    pieces = short_lead_in(split_script(text, max_chars=bound, by_language=by_language), bound,
-                           by_language)
-    if not pieces:
-        raise InputError("the script is empty (nothing to speak after removing markup)")
+    pieces = split_script(section.text, max_chars=bound, by_language=by_language)
+    return short_lead_in(pieces, bound, by_language) if lead_in else pieces
 
-    planned: list[NewSegment] = []
-    used: set[str] = set()
-    for piece in pieces:
-        engine_name, voice = speaker_for(piece.language, choice)
-        engine = registry.get_engine(engine_name)
-        settings = engine_options_for(engine_name, options, clips)
-        used.add(engine_name)
-        planned.append(NewSegment(
-            text=piece.text, chapter=piece.chapter, pause_after=piece.pause_after,
-            language=piece.language, engine=engine_name, voice=voice, settings=settings,
-            key=segment_key(piece.text, engine_name, engine.version, voice, settings),
-        ))
-    check_options(used, options)
-    return planned
+
+def _section_settings(engine_name: str, options: Mapping[str, Any], voice: directions.Voice,
+                      member: CastMember | None, clips: ClipStore | None
+                      ) -> dict[str, SettingValue]:
+    """The job's options with the section's speed and emotion (a direction's, else the
+    character's) on top; one the engine cannot take is an error at its direction."""
+    speed = voice.speed if voice.speed is not None else member.speed if member else None
+    emotion = voice.emotion if voice.emotion is not None else member.emotion if member else None
+    where = (voice.speed_at if voice.speed is not None else None,
+             voice.emotion_at if voice.emotion is not None else None)
+    extra = _speed_emotion(engine_name, speed, emotion, *where)  # a cast's: checked before
+    return engine_options_for(engine_name, {**options, **extra}, clips)
+
+
+def _speed_emotion(engine_name: str, speed: float | None, emotion: str | None,
+                   speed_at: directions.At | None, emotion_at: directions.At | None
+                   ) -> dict[str, SettingValue]:
+    """Options for a speed and an emotion on ``engine_name``, each checked against it."""
+    from ..engine_setup import emotion_vector_options
+
+    engine = registry.get_engine(engine_name)
+    known = {spec.name for spec in engine.settings}
+    extra: dict[str, SettingValue] = {}
+    if speed is not None:
+        where = f"{speed_at}: " if speed_at else ""
+        if "speed" not in known:
+            raise InputError(f"{where}{engine_name} takes no speed")
+        try:
+            settings_for(engine, {"speed": speed})
+        except InputError as exc:
+            raise InputError(f"{where}{exc}") from None
+        extra["speed"] = speed
+    if emotion is not None:
+        where = f"{emotion_at}: " if emotion_at else ""
+        if emotion.startswith("clip-"):
+            option: dict[str, SettingValue] = {"emotion_clip": emotion}
+        elif "=" in emotion:
+            try:
+                option = dict(emotion_vector_options(emotion))
+            except InputError as exc:
+                raise InputError(f"{where}emotion: {str(exc).split(': ', 1)[-1]}") from None
+        else:
+            option = {"emotion_text": emotion}
+        missing = sorted(set(option) - known)
+        if missing:
+            takes = [n for n in ("emotion_text", "emotion_clip", "emo_happy") if n in known]
+            kinds = {"emotion_text": "words", "emotion_clip": "an emotion clip id",
+                     "emo_happy": "NAME=V,..."}
+            raise InputError(f"{where}{engine_name} cannot take the emotion {emotion!r}"
+                             + (f" (it takes {', '.join(kinds[t] for t in takes)})" if takes
+                                else " (it has no emotion control)"))
+        try:
+            settings_for(engine, option)
+        except InputError as exc:
+            raise InputError(f"{where}{exc}") from None
+        extra.update(option)
+    return extra
+
+
+def _exact_pause(before: str, seconds: float) -> str:
+    """A [pause: X] after a segment: exactly X (pauses in a row add up)."""
+    from ..audio.timeline import exact_pause
+
+    total = seconds + (exact_pause(before) or 0.0)
+    return f"{round(total, 3):g}s"
 
 
 def speaker_for(language: str, choice: Choice) -> tuple[str, str]:
@@ -246,7 +397,7 @@ def describe(segments: list[NewSegment]) -> list[dict[str, Any]]:
     return [
         {"index": i, "text": s.text, "chars": len(s.text), "pause_after": s.pause_after,
          "chapter": s.chapter, "language": s.language, "engine": s.engine, "voice": s.voice,
-         "seconds": estimate_seconds(s)}
+         "speaker": s.speaker, "seconds": estimate_seconds(s)}
         for i, s in enumerate(segments)
     ]
 

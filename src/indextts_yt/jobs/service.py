@@ -79,7 +79,8 @@ def plan_request(req: JobRequest, clips: ClipStore | None = None) -> list[NewSeg
     check_text(req.text)
     s = req.settings
     proofread.check_asr_model(s.checks)
-    return plan(req.text, Choice(s.engine or "auto", s.voice), s.options, s.max_chars, clips)
+    return plan(req.text, Choice(s.engine or "auto", s.voice), s.options, s.max_chars, clips,
+                s.cast)
 
 
 def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None,

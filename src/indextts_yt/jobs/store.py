@@ -201,6 +201,9 @@ class NewSegment:
     voice: str
     settings: dict[str, float]
     key: str
+    #: The cast name that speaks it (text/directions.py); None: the narrator. Shown by
+    #: the preview; not stored.
+    speaker: str | None = None
 
 
 def _marks(values: Iterable[object]) -> str:

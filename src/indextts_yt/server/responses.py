@@ -129,6 +129,8 @@ class PreviewSegment(_Public):
     language: str
     engine: str
     voice: str
+    speaker: str | None = Field(None, description="the cast name that speaks it (a "
+                                "dialogue line or [voice: Name]); null: the narrator")
     seconds: float = Field(description="estimated length of its speech at speed 1.0")
 
 
@@ -147,6 +149,8 @@ class JobSettingsPublic(_Public):
     max_chars: int | None = Field(description="null: the engine's own longest segment")
     checks: dict[str, Any] = Field(description="proofreading: {mode, retakes, asr_model} as "
                                    "asked (null: the engine's default)")
+    cast: dict[str, Any] = Field(default_factory=dict, description="characters by name: "
+                                 "{voice, engine, speed, emotion}")
 
 
 class JobPublic(_Public):
@@ -278,7 +282,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
         engine=job.engine,
         voice=job.voice,
         settings=JobSettingsPublic(**job.settings.model_dump(
-            include={"options", "pauses", "max_chars", "checks"})),
+            include={"options", "pauses", "max_chars", "checks", "cast"})),
         streaming=job.streaming,
         total=total,
         done=done,

@@ -64,6 +64,6 @@ def preview(body: PreviewRequest, clips: ClipsDep) -> Preview:
     check_text(body.text)
     # With the studio's clips: library voices by name, as a job takes them.
     choice = resolve_choice(Choice(body.engine, body.voice), clips)
-    segments = plan(body.text, choice, {}, body.max_chars, clips)
+    segments = plan(body.text, choice, {}, body.max_chars, clips, body.cast)
     return Preview(version=1, segments=[PreviewSegment(**d) for d in describe(segments)],
                    notes=plan_notes(body.text, segments, choice))

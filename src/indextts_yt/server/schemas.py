@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
-from ..settings import JobSettings, Options, OutputSettings
+from ..settings import Cast, JobSettings, Options, OutputSettings
 
 
 _JOB = JobSettings.model_fields
@@ -59,6 +59,7 @@ class PreviewRequest(BaseModel):
     engine: str = _JOB["engine"]
     voice: str | None = _JOB["voice"]
     max_chars: int | None = _JOB["max_chars"]
+    cast: Cast = _JOB["cast"]
 
 
 class SegmentEdit(BaseModel):
