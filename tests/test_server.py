@@ -84,7 +84,8 @@ def test_create_by_json_and_upload_list_get_segments_download(data_dir, tmp_path
         assert set(first) == JOB_FIELDS and first["state"] == "queued"
         assert first["title"] == "From JSON" and first["settings"] == {
             "options": {"speed": 1.1}, "pauses": {"paragraph": 0.5}, "max_chars": None,
-            "checks": {"mode": None, "retakes": None, "asr_model": None}}  # engine defaults
+            "checks": {"mode": None, "retakes": None, "asr_model": None},  # engine defaults
+            "cast": {}}
         r = srv.http.post("/api/jobs", files={"file": ("my-script.md", SHORT_SCRIPT.encode())},
                           data={"engine": "piper", "options": '{"noise_scale": 0.5}'})
         assert r.status_code == 201, r.text
