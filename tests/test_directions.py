@@ -248,6 +248,7 @@ def test_a_dialogue_on_three_voices_is_narrated_as_planned(tmp_path, data_dir):
     assert job.settings.cast["Pooh"].voice == "espeak:en-gb"  # stored with the job
     rows = store.segments(job.id)
     assert [(r.engine, r.voice) for r in rows] == [s[1:] for s in speakers]
+    assert [r.speaker for r in rows] == [s[0] for s in speakers]  # who speaks it, stored
     # Each line's audio is its voice's: the segment file is what that voice says.
     for row in rows:
         engine = registry.get_engine(row.engine)
@@ -284,3 +285,30 @@ def cues(job, store) -> list[tuple[float, float]]:
 def segment_level(audio: np.ndarray, rate: int, cue: tuple[float, float]) -> float:
     part = audio[int(cue[0] * rate):int(cue[1] * rate)]
     return float(20 * np.log10(np.sqrt(np.mean(part ** 2)) + 1e-9))
+
+
+def test_segments_keep_their_speaker_in_the_store_review_and_an_older_data_dir(data_dir):
+    import sqlite3
+
+    from conftest import as_made
+    from indextts_yt.jobs import store as st
+    from indextts_yt.jobs.review import review_json
+
+    store = st.Store(data_dir)
+    job = store.create_job(
+        title="t", fingerprint="fp", settings=as_made(JobSettings(engine="piper")),
+        output_path=None, srt_path=None, streaming=True,
+        segments=[st.NewSegment(text=text, chapter=None, pause_after="sentence",
+                                language="en", engine="espeak", voice="en-gb", settings={},
+                                key=f"k{i}", speaker=speaker)
+                  for i, (text, speaker) in enumerate([("Once.", None), ("Hi!", "Pooh")])])
+    assert [s.speaker for s in store.segments(job.id)] == [None, "Pooh"]
+    assert [r["speaker"] for r in review_json(store, job.id)["segments"]] == [None, "Pooh"]
+    store.close()
+    # A data dir made before segments had a speaker gets the column; its segments: narrator.
+    db = sqlite3.connect(data_dir / st.DB_NAME)
+    db.execute("ALTER TABLE segments DROP COLUMN speaker")
+    db.commit()
+    db.close()
+    store = st.Store(data_dir)
+    assert [s.speaker for s in store.segments(job.id)] == [None, None]

@@ -85,7 +85,8 @@ def _listing(review: dict[str, Any], show_all: bool) -> None:
         where = fmt_duration(r["start_s"]) if r["start_s"] is not None else "--:--"
         chosen = next((t for t in r["takes"] if t["take"] == r["take"]), None)
         takes = f"take {r['take']} of {len(r['takes'])}" if r["takes"] else "no audio yet"
-        typer.echo(f"#{r['index'] + 1:<4} {where}  {r['status']:<11} {takes}")
+        speaker = f"  ({r['speaker']})" if r.get("speaker") else ""
+        typer.echo(f"#{r['index'] + 1:<4} {where}  {r['status']:<11} {takes}{speaker}")
         failed = [v["evidence"] for v in (chosen or {}).get("verdicts", []) if not v["ok"]]
         for line in failed + list((chosen or {}).get("notes", [])):
             typer.echo(f"      {line}")

@@ -113,7 +113,7 @@ def segment_review(seg: SegmentRow, takes: Sequence[TakeRow]) -> dict[str, Any]:
     """One segment as review shows it: its status and every take with its check."""
     current = seg.has_valid_audio
     return {"index": seg.idx, "text": seg.text, "language": seg.language,
-            "engine": seg.engine, "voice": seg.voice,
+            "engine": seg.engine, "voice": seg.voice, "speaker": seg.speaker,
             "start_s": seg.start_s if current else None,
             "audio_seconds": seg.audio_seconds if current else None,
             "status": proofread.segment_status(seg, takes) if current else

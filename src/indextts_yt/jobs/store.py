@@ -150,6 +150,8 @@ class SegmentRow:
     approved: bool = False  # a person approved it: never retaken
     retake_asked: bool = False  # a person asked for one more take, not rendered yet
     start_s: float | None = None  # where it starts in the last published narration
+    #: The cast name that speaks it (text/directions.py); None: the narrator.
+    speaker: str | None = None
 
     @property
     def has_valid_audio(self) -> bool:
@@ -201,8 +203,8 @@ class NewSegment:
     voice: str
     settings: dict[str, float]
     key: str
-    #: The cast name that speaks it (text/directions.py); None: the narrator. Shown by
-    #: the preview; not stored.
+    #: The cast name that speaks it (text/directions.py); None: the narrator. Stored with
+    #: the segment, shown by the preview, the segments API and review.
     speaker: str | None = None
 
 
@@ -265,7 +267,12 @@ class Store:
                                        ("approved", "INTEGER NOT NULL DEFAULT 0"),
                                        ("retake_asked", "INTEGER NOT NULL DEFAULT 0"),
                                        ("start_s", "REAL")))
+        self._add_speaker_column()
         self._add_columns("takes", (("rejected", "INTEGER NOT NULL DEFAULT 0"),))
+
+    def _add_speaker_column(self) -> None:
+        """Segments remember who speaks them (a cast name; NULL: the narrator)."""
+        self._add_columns("segments", (("speaker", "TEXT"),))
 
     def _add_columns(self, table: str, columns: tuple[tuple[str, str], ...]) -> None:
         present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
@@ -326,9 +333,10 @@ class Store:
             )
             db.executemany(
                 "INSERT INTO segments (job_id, idx, text, chapter, pause_after, language, engine,"
-                " voice, settings, key, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " voice, settings, key, state, speaker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(job_id, i, s.text, s.chapter, s.pause_after, s.language, s.engine, s.voice,
-                  json.dumps(s.settings, sort_keys=True), s.key, SegmentState.PENDING)
+                  json.dumps(s.settings, sort_keys=True), s.key, SegmentState.PENDING,
+                  s.speaker)
                  for i, s in enumerate(segments)],
             )
         return self.get_job(job_id)

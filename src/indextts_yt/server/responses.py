@@ -204,6 +204,8 @@ class SegmentPublic(_Public):
     language: str
     engine: str
     voice: str
+    speaker: str | None = Field(None, description="the cast name that speaks it; null: "
+                                "the narrator")
     settings: dict[str, Any]
     audio_seconds: float | None
     compute_seconds: float | None
@@ -230,6 +232,8 @@ class SegmentReviewPublic(_Public):
     language: str
     engine: str
     voice: str
+    speaker: str | None = Field(None, description="the cast name that speaks it; null: "
+                                "the narrator")
     start_s: float | None = Field(description="where it starts in the published narration")
     audio_seconds: float | None
     status: str = Field(description="ok, flagged, not_checked, approved or unchecked")
@@ -325,6 +329,7 @@ def segment_json(seg: SegmentRow, takes: list[TakeRow]) -> SegmentPublic:
         language=seg.language,
         engine=seg.engine,
         voice=seg.voice,
+        speaker=seg.speaker,
         settings=seg.settings,
         audio_seconds=audio,
         compute_seconds=compute,
