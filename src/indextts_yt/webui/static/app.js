@@ -1,6 +1,7 @@
 // The page: voice picker, script, settings, preview, generate, job history.
 // The narration being followed lives in job.js.
 
+import { CastEditor, speakerTag } from "./cast.js";
 import { api, askForKey } from "./client.js";
 import { $, badge, h, say, throttle, withCode } from "./dom.js";
 import {
@@ -73,6 +74,9 @@ const voicesPanel = new VoicesPanel({
     renderVoices();
   },
 });
+
+// The cast: its voice pickers offer the voice picker's own choices that name a voice.
+const castEditor = new CastEditor($("#cast-panel"), { voiceOptions: castVoiceOptions });
 
 const jobView = new JobView({
   engines: () => state.engines,
@@ -148,6 +152,20 @@ function renderVoices(select = el.voice.value || localStorage.getItem(VOICE_STOR
   const picked = el.voice.selectedOptions[0];
   if (el.voice.value !== select || !picked || picked.disabled) el.voice.value = "auto|";
   renderEngineInfo();
+  castEditor.refreshVoices();
+}
+
+/** The voice picker's choices a character can take: its groups, without "automatic", an
+ * engine's default voice or what cannot be picked (every option left names a voice). */
+function castVoiceOptions() {
+  const groups = [];
+  for (const group of el.voice.querySelectorAll("optgroup")) {
+    const options = [...group.querySelectorAll("option")]
+      .filter((o) => !o.disabled && !o.value.endsWith("|"))
+      .map((o) => o.cloneNode(true));
+    if (options.length) groups.push(h("optgroup", { label: group.label }, ...options));
+  }
+  return groups;
 }
 
 function renderEngineInfo() {
@@ -538,10 +556,12 @@ async function runPreview() {
   if (problem) return say(el.message, problem, "error");
   const maxChars = maxCharsSetting();
   if (maxChars.error) return say(el.message, maxChars.error, "error");
+  const { cast, error } = castEditor.value();
+  if (error) return say(el.message, error, "error");
   el.previewButton.disabled = true;
   try {
     const { engine, voice } = choice();
-    const result = await api.preview({ text, engine, voice, max_chars: maxChars.value });
+    const result = await api.preview({ text, engine, voice, max_chars: maxChars.value, cast });
     state.preview = { text, segments: result.segments, notes: result.notes || [] };
     renderPreview();
     updateCounts.now(); // the script's estimate is now the preview's
@@ -567,7 +587,8 @@ function renderPreview() {
   const rows = segments.slice(0, PREVIEW_ROWS).map((s) => h("tr", { dataset: { testid: "preview-row" } },
     h("td", { class: "num" }, String(s.index + 1)),
     h("td", { class: "text" },
-      s.chapter ? h("span", { class: "chapter", title: s.chapter }, t("seg.chapter")) : null, s.text),
+      s.chapter ? h("span", { class: "chapter", title: s.chapter }, t("seg.chapter")) : null,
+      speakerTag(s.speaker, `preview-speaker-${s.index}`), s.text),
     h("td", { class: "num" }, formatNumber(s.chars ?? s.text.length)),
     h("td", { class: "nowrap" }, t(`pause.${s.pause_after}`)),
     h("td", { class: "small" }, `${s.engine} · ${s.voice}`, h("span", { class: "muted" }, ` (${s.language})`)),
@@ -590,12 +611,14 @@ async function generate() {
   if (problem) return say(el.message, problem, "error");
   const { options, max_chars, pauses, output, error } = jobSettings();
   if (error) return say(el.message, error, "error");
+  const { cast, error: castError } = castEditor.value();
+  if (castError) return say(el.message, castError, "error");
   el.generate.disabled = true;
   el.generate.textContent = t("generate.busy");
   try {
     const { engine, voice } = choice();
     const job = await api.createJob({
-      text, title: el.title.value.trim() || null, engine, voice, options, max_chars, pauses,
+      text, title: el.title.value.trim() || null, engine, voice, options, max_chars, pauses, cast,
       streaming: el.streaming.checked, ...output,
     });
     say(el.message, "");
@@ -696,6 +719,7 @@ function relabel() {
   relabelOutput();
   jobView.relabel();
   voicesPanel.relabel();
+  castEditor.relabel();
   el.generate.textContent = t("generate.button");
 }
 

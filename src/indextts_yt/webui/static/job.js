@@ -5,6 +5,7 @@
 // held in JS), the log keeps its last LOG_LIMIT lines, and the segment table is patched
 // row by row from events, with a throttled full refresh.
 
+import { speakerTag } from "./cast.js";
 import { addQuery, api, ApiError } from "./client.js";
 import { $, badge, h, say, throttle } from "./dom.js";
 import { checkLabel, formatClock, formatDuration, formatNumber, optionLabel, stateLabel, t } from "./i18n.js";
@@ -17,7 +18,7 @@ const TERMINAL = new Set(["done", "failed", "cancelled"]);
 
 /** What a segment row shows; a refresh leaves rows whose signature did not change alone. */
 function rowSignature(seg) {
-  return [seg.state, seg.text, seg.chapter, seg.audio_seconds, seg.rtf, seg.error, JSON.stringify(seg.settings || {}),
+  return [seg.state, seg.text, seg.chapter, seg.speaker, seg.audio_seconds, seg.rtf, seg.error, JSON.stringify(seg.settings || {}),
     JSON.stringify(seg.warnings || [])]
     .join("\u0001");
 }
@@ -491,6 +492,8 @@ export class JobView {
     const cell = tr.querySelector("td.text");
     const parts = [];
     if (seg.chapter) parts.push(h("span", { class: "chapter", title: seg.chapter }, t("seg.chapter")));
+    const speaker = speakerTag(seg.speaker, `segment-speaker-${index}`);
+    if (speaker) parts.push(speaker);
     parts.push(h("span", { dataset: { testid: `segment-text-${index}` } }, seg.text));
     const emotion = this.emotionNote(seg);
     if (emotion) parts.push(h("span", { class: "seg-emotion muted small", dataset: { testid: `segment-emotion-note-${index}` } }, emotion));

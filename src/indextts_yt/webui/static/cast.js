@@ -1,0 +1,136 @@
+// The cast of a script: characters by name, each with a voice (and a speed of its own).
+// A script names them in dialogue lines ("Pooh: Hello!") and [voice: Pooh] directions; the
+// server (jobs/plan.py) checks every voice before any work, and its error is shown as it is.
+// Also the speaker tag the preview and the segment table show, in a colour of its own.
+
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+/** A hue (0-359) that is always the same for the same name (any case). */
+export function speakerHue(name) {
+  let hash = 2166136261; // FNV-1a over the name's UTF-16 code units
+  for (const ch of String(name).toLowerCase()) {
+    hash ^= ch.codePointAt(0);
+    hash = Math.imul(hash, 16777619) >>> 0;
+  }
+  return hash % 360;
+}
+
+/** The speaker of a segment as a coloured tag; null for the narrator (no speaker). */
+export function speakerTag(name, testid) {
+  if (!name) return null;
+  return h("span", {
+    class: "speaker", style: `--speaker-hue: ${speakerHue(name)}`, title: t("cast.speakerTitle", { name }),
+    dataset: { testid, speaker: name },
+  }, name);
+}
+
+export class CastEditor {
+  /**
+   * @param {HTMLElement} root the <details> that holds the editor
+   * @param {{voiceOptions: () => Node[]}} hooks the voice picker's choices ("engine|voice" values)
+   */
+  constructor(root, hooks) {
+    this.root = root;
+    this.hooks = hooks;
+    this.rows = [];
+    this.list = root.querySelector("#cast-rows");
+    this.summary = root.querySelector("#cast-count");
+    root.querySelector("#cast-add").addEventListener("click", () => {
+      const row = this.addRow();
+      row.name.focus();
+    });
+  }
+
+  /** One more character: {name, voice: "engine|voice", speed}. */
+  addRow({ name = "", voice = "", speed = "" } = {}) {
+    const n = this.rows.length;
+    const row = {};
+    row.name = h("input", {
+      type: "text", maxlength: "40", value: name, class: "cast-name", dataset: { testid: `cast-name-${n}` },
+      oninput: () => this.renderCount(),
+    });
+    row.voice = h("select", { class: "cast-voice", dataset: { testid: `cast-voice-${n}` } });
+    row.speed = h("input", {
+      type: "number", min: "0.5", max: "2", step: "0.05", value: speed, class: "cast-speed",
+      dataset: { testid: `cast-speed-${n}` },
+    });
+    row.remove = h("button", {
+      type: "button", class: "small ghost danger", dataset: { testid: `cast-remove-${n}` },
+      onclick: () => this.removeRow(row),
+    });
+    row.labels = [h("span", { class: "label small" }), h("span", { class: "label small" }), h("span", { class: "label small" })];
+    row.li = h("li", { class: "cast-row", dataset: { testid: `cast-row-${n}` } },
+      h("label", { class: "cast-field" }, row.labels[0], row.name),
+      h("label", { class: "cast-field wide" }, row.labels[1], row.voice),
+      h("label", { class: "cast-field narrow" }, row.labels[2], row.speed),
+      row.remove);
+    this.rows.push(row);
+    this.list.append(row.li);
+    this.fillVoices(row, voice);
+    this.label(row);
+    this.root.open = true;
+    this.renderCount();
+    return row;
+  }
+
+  removeRow(row) {
+    this.rows = this.rows.filter((r) => r !== row);
+    row.li.remove();
+    this.renderCount();
+  }
+
+  fillVoices(row, select = row.voice.value) {
+    row.voice.replaceChildren(h("option", { value: "" }, t("cast.pickVoice")), ...this.hooks.voiceOptions());
+    row.voice.value = select;
+    if (row.voice.value !== select) row.voice.value = "";
+  }
+
+  /** The voice picker changed (engines, clips or library voices loaded): keep each choice. */
+  refreshVoices() {
+    for (const row of this.rows) this.fillVoices(row);
+  }
+
+  label(row) {
+    row.labels[0].textContent = t("cast.name");
+    row.labels[1].textContent = t("cast.voice");
+    row.labels[2].textContent = t("cast.speed");
+    row.name.placeholder = t("cast.namePlaceholder");
+    row.speed.placeholder = t("cast.speedPlaceholder");
+    row.remove.textContent = t("cast.remove");
+    row.remove.setAttribute("aria-label", t("cast.removeLabel", { name: row.name.value || "—" }));
+  }
+
+  relabel() {
+    for (const row of this.rows) {
+      this.label(row);
+      this.fillVoices(row);
+    }
+    this.renderCount();
+  }
+
+  renderCount() {
+    const named = this.rows.filter((r) => r.name.value.trim()).length;
+    this.summary.textContent = named ? t("cast.count", { n: named }) : "";
+  }
+
+  /** {cast} as the API takes it ({} for none), or {error}: a row without a name or a voice,
+   * or one name twice. The rest (names, voices, speeds) the server checks. */
+  value() {
+    const cast = {};
+    const seen = new Set();
+    for (const row of this.rows) {
+      const name = row.name.value.trim();
+      if (!name && !row.voice.value && row.speed.value === "") continue; // an empty row
+      if (!name) return { error: t("cast.needName") };
+      if (!row.voice.value) return { error: t("cast.needVoice", { name }) };
+      if (seen.has(name.toLowerCase())) return { error: t("cast.twice", { name }) };
+      seen.add(name.toLowerCase());
+      const [engine, voice] = row.voice.value.split("|");
+      const member = { voice, engine };
+      if (row.speed.value !== "") member.speed = Number(row.speed.value);
+      cast[name] = member;
+    }
+    return { cast };
+  }
+}

@@ -1,0 +1,139 @@
+"""The cast in the web UI: a cast of two characters with two eSpeak NG voices filled in the
+new-narration form, a script with `Pooh: …` lines and a `[voice: Piglet]` direction; the
+preview and the job's segment table show each speaker in a colour of its own (the narrator
+none); a cast the server refuses shows its error; the job's segments, through the API, have
+each character's voice and speaker; the form fits a phone's width and has its 中文 labels.
+
+The real `indextts-yt serve` in a subprocess, driven by Debian's Chromium (tests/browser_util.py).
+The form has no proofreading control, so the test adds `"checks": {"mode": "off"}` to the
+job request on its way (the job's cast and voices are what is tested, not Whisper).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from browser_util import browser, open_ui, serve_cli  # noqa: F401 - the fixture
+from test_webui_layout import OVERFLOW_JS
+
+SCRIPT = """# The meeting
+
+The friends met in the wood one morning.
+
+Pooh: Hello, Piglet! How are you today?
+Piglet: Oh, hello, Pooh.
+
+[voice: Piglet] Piglet ran home to tell everyone.
+[voice: narrator] And the narrator goes on.
+"""
+# (speaker, engine, voice) of each segment.
+WANT = [(None, "piper", "joe"), (None, "piper", "joe"), ("Pooh", "espeak", "en-gb"),
+        ("Piglet", "espeak", "en-us"), ("Piglet", "espeak", "en-us"), (None, "piper", "joe")]
+COLOUR_JS = "e => getComputedStyle(e).backgroundColor"
+
+
+def _fill_cast(tid, page, speed: str = "0.9") -> None:
+    page.locator("[data-testid=cast-panel] > summary").click()
+    tid("cast-add").click()
+    tid("cast-add").click()
+    tid("cast-name-0").fill("Pooh")
+    tid("cast-voice-0").select_option("espeak|en-gb")
+    tid("cast-name-1").fill("Piglet")
+    tid("cast-voice-1").select_option("espeak|en-us")
+    tid("cast-speed-1").fill(speed)
+
+
+def _speakers(page, prefix: str) -> dict[int, tuple[str, str]]:
+    """Row index -> (speaker, background colour) of every speaker tag ``prefix-N``."""
+    tags = page.locator(f"[data-testid^={prefix}-]")
+    out = {}
+    for i in range(tags.count()):
+        tag = tags.nth(i)
+        index = int(tag.get_attribute("data-testid").rsplit("-", 1)[1])
+        out[index] = (tag.inner_text(), tag.evaluate(COLOUR_JS))
+    return out
+
+
+def _check_colours(speakers: dict[int, tuple[str, str]]) -> None:
+    assert {i: name for i, (name, _) in speakers.items()} == \
+        {i: s for i, (s, _, _) in enumerate(WANT) if s}
+    colours = {name: colour for name, colour in speakers.values()}
+    assert all(c not in ("rgba(0, 0, 0, 0)", "transparent") for c in colours.values()), colours
+    assert colours["Pooh"] != colours["Piglet"], colours  # one colour per speaker, each its own
+    assert len(set(speakers.values())) == 2  # the same speaker: the same colour on every row
+
+
+@pytest.mark.timeout(180)
+def test_a_cast_in_the_form_speaks_its_lines(browser, tmp_path):  # noqa: F811
+    with serve_cli(tmp_path / "data", "--checkpoints", str(tmp_path / "no-weights")) as api:
+        page, errors, tid = open_ui(browser, api)
+        _fill_cast(tid, page, speed="9")
+        assert tid("cast-count").inner_text() == "2 characters"
+        tid("voice-select").select_option("piper|joe")
+        tid("script-input").fill(SCRIPT)
+
+        # A cast the server refuses: its own error, as it is.
+        tid("preview-button").click()
+        page.wait_for_selector("[data-testid=compose-message][data-kind=error]")
+        assert tid("compose-message").inner_text() == \
+            "cast 'Piglet': setting 'speed' must be between 0.5 and 2, got 9"
+        # One the form refuses itself: a character without a voice.
+        tid("cast-add").click()
+        tid("cast-name-2").fill("Owl")
+        tid("preview-button").click()
+        page.wait_for_function("document.querySelector('[data-testid=compose-message]')"
+                               ".textContent === 'Choose a voice for Owl.'")
+        tid("cast-remove-2").click()
+        tid("cast-speed-1").fill("0.9")
+
+        # The preview: each character's lines in its colour, the narrator's plain.
+        tid("preview-button").click()
+        page.wait_for_function(f"document.querySelectorAll('[data-testid=preview-row]').length === {len(WANT)}")
+        _check_colours(_speakers(page, "preview-speaker"))
+        rows = page.locator("[data-testid=preview-row]")
+        assert "espeak · en-gb" in rows.nth(2).inner_text()
+        assert "Hello, Piglet!" in rows.nth(2).inner_text()
+
+        # Start it (proofreading off, see the module's docstring).
+        def without_checks(route):
+            body = json.loads(route.request.post_data)
+            route.continue_(post_data=json.dumps({**body, "checks": {"mode": "off"}}))
+
+        page.route("**/api/jobs", lambda route: without_checks(route)
+                   if route.request.method == "POST" else route.continue_())
+        tid("generate-button").click()
+        page.wait_for_selector("[data-testid=segment-row-5]")
+        job_id = tid("job-id").inner_text()
+        deadline = time.monotonic() + 120
+        while (job := api.get(f"/api/jobs/{job_id}").json())["state"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["state"] == "done", job
+        assert job["settings"]["checks"]["mode"] == "off"
+        assert job["settings"]["cast"]["Piglet"] == {"voice": "en-us", "engine": "espeak",
+                                                     "speed": 0.9, "emotion": None}
+        segments = api.get(f"/api/jobs/{job_id}/segments").json()
+        assert [(s["speaker"], s["engine"], s["voice"]) for s in segments] == WANT
+        assert [s["settings"].get("speed") for s in segments if s["speaker"] == "Piglet"] == [0.9, 0.9]
+        # The job's segment table: the same speakers in the same colours as the preview.
+        preview = _speakers(page, "preview-speaker")
+        page.wait_for_selector("[data-testid=segment-speaker-4]")
+        assert _speakers(page, "segment-speaker") == preview
+
+        # 中文: the cast's own labels.
+        tid("lang-toggle").click()
+        page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+        assert tid("cast-panel").locator("summary").inner_text().startswith("角色")
+        assert not errors, errors
+        page.context.close()
+
+        # A phone's width: the cast rows fit the screen.
+        page, errors, tid = open_ui(browser, api, viewport={"width": 390, "height": 844})
+        _fill_cast(tid, page)
+        fit = page.evaluate(OVERFLOW_JS)
+        assert fit["scrollWidth"] <= fit["innerWidth"] and not fit["out"], fit
+        assert not errors, errors
+        page.context.close()
