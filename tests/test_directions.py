@@ -238,6 +238,8 @@ def test_a_dialogue_on_three_voices_is_narrated_as_planned(tmp_path, data_dir):
     assert speakers == [(None, "piper", "joe")] * 3 + [("Pooh", "espeak", "en-gb"),
                                                        ("Piglet", "espeak", "en-us")] \
         + [(None, "piper", "joe")] * 2
+    # The cast chose eSpeak NG for those lines: no note that piper "does not speak" English.
+    assert not any("does not speak" in n for n in json.loads(preview.stdout)["notes"])
     result = cli("narrate", str(script), "-o", str(out), "--engine", "piper", "--cast",
                  str(cast), "--check", "off", "--batch", "--data-dir", str(data_dir),
                  "--srt", str(tmp_path / "o.srt"), *DETERMINISTIC_FLAGS)

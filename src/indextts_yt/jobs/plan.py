@@ -416,7 +416,7 @@ def plan_notes(text: str, segments: list[NewSegment], choice: Choice) -> list[st
     chosen = choice.engine
     moved: dict[tuple[str, str], list[int]] = {}
     for index, seg in enumerate(segments):
-        if chosen != AUTO and seg.engine != chosen:
+        if _moved_for_language(seg, chosen):
             moved.setdefault((seg.language, seg.engine), []).append(index + 1)
     for (language, engine), numbers in moved.items():
         notes.append(f"{_segments(numbers)} {'is' if len(numbers) == 1 else 'are'} "
@@ -428,6 +428,14 @@ def plan_notes(text: str, segments: list[NewSegment], choice: Choice) -> list[st
                      f"eSpeak NG, which is hard to understand; {_mandarin_hint()}")
     notes += voice_terms(segments)
     return notes
+
+
+def _moved_for_language(seg: NewSegment, chosen: str) -> bool:
+    """The segment went to another engine than the chosen one because that one does not speak
+    its language (not because a cast or a [voice] direction chose its voice)."""
+    if chosen == AUTO or seg.engine == chosen:
+        return False
+    return not registry.speaks(registry.get_engine(chosen), seg.language)
 
 
 def voice_terms(segments: Sequence[NewSegment | SegmentRow]) -> list[str]:
