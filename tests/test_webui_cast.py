@@ -1,6 +1,6 @@
 """The cast in the web UI: a cast of two characters with two eSpeak NG voices filled in the
 new-narration form, a script with `Pooh: …` lines and a `[voice: Piglet]` direction; the
-preview and the job's segment table show each speaker in a colour of its own (the narrator
+preview, the job's segment table and its review panel show each speaker in a colour of its own (the narrator
 none); a cast the server refuses shows its error; the job's segments, through the API, have
 each character's voice and speaker; the form fits a phone's width and has its 中文 labels.
 
@@ -122,6 +122,9 @@ def test_a_cast_in_the_form_speaks_its_lines(browser, tmp_path):  # noqa: F811
         preview = _speakers(page, "preview-speaker")
         page.wait_for_selector("[data-testid=segment-speaker-4]")
         assert _speakers(page, "segment-speaker") == preview
+        # The review panel (proofreading off: every segment not checked) names them too.
+        page.wait_for_selector("[data-testid=review-speaker-4]")
+        assert _speakers(page, "review-speaker") == preview
 
         # 中文: the cast's own labels.
         tid("lang-toggle").click()

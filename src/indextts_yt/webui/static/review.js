@@ -6,6 +6,7 @@
 // The rows come from /segments (takes, can_retake), the counts from /review. Everything the
 // server sends is drawn as text nodes: scripts and transcripts are never parsed as HTML.
 
+import { speakerTag } from "./cast.js";
 import { api } from "./client.js";
 import { $, h, say, throttle } from "./dom.js";
 import { checkLabel, formatClock, formatNumber, lang, t } from "./i18n.js";
@@ -140,6 +141,7 @@ export class ReviewPanel {
     li.dataset.status = seg.status;
     const head = h("div", { class: "review-head" },
       h("strong", {}, t("review.segment", { n })),
+      speakerTag(seg.speaker, `review-speaker-${i}`),
       h("span", { class: "muted small mono", title: t("review.atTitle") }, seg.start_s != null ? formatClock(seg.start_s) : "--:--"),
       statusBadge(seg.status, `review-status-${i}`),
       seg.takes.length ? h("span", { class: "muted small" }, t("review.takeOf", { take: seg.take ?? "–", n: seg.takes.length })) : null);
