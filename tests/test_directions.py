@@ -289,7 +289,8 @@ def segment_level(audio: np.ndarray, rate: int, cue: tuple[float, float]) -> flo
     return float(20 * np.log10(np.sqrt(np.mean(part ** 2)) + 1e-9))
 
 
-def test_segments_keep_their_speaker_in_the_store_review_and_an_older_data_dir(data_dir):
+def test_segments_keep_their_speaker_in_the_store_review_and_an_older_data_dir(data_dir,
+                                                                               capsys):
     import sqlite3
 
     from conftest import as_made
@@ -305,7 +306,13 @@ def test_segments_keep_their_speaker_in_the_store_review_and_an_older_data_dir(d
                                 key=f"k{i}", speaker=speaker)
                   for i, (text, speaker) in enumerate([("Once.", None), ("Hi!", "Pooh")])])
     assert [s.speaker for s in store.segments(job.id)] == [None, "Pooh"]
-    assert [r["speaker"] for r in review_json(store, job.id)["segments"]] == [None, "Pooh"]
+    review = review_json(store, job.id)
+    assert [r["speaker"] for r in review["segments"]] == [None, "Pooh"]
+    from indextts_yt.cli.review import _listing
+
+    _listing(review, show_all=True)  # `indextts-yt review --all`: the speaker after the take
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("#")]
+    assert lines[0].endswith("no audio yet") and lines[1].endswith("no audio yet  (Pooh)")
     store.close()
     # A data dir made before segments had a speaker gets the column; its segments: narrator.
     db = sqlite3.connect(data_dir / st.DB_NAME)
