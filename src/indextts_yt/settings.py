@@ -24,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from .audio.encode import FORMATS, output_format
 from .audio.loudness import parse_target
 from .audio.subtitles import SubtitleStyle
+from .dictionary import Entry
 from .errors import InputError
 
 #: Longest pause a user may ask for, in seconds.
@@ -31,6 +32,8 @@ MAX_PAUSE_S = 10.0
 PAUSE_NAMES = ("clause", "sentence", "paragraph", "heading")
 #: Bounds of ``max_chars``, the longest segment in characters (None: the engine's own).
 MAX_CHARS_LIMITS = (20, 2000)
+#: Most pronunciation dictionary entries one job (or preset) carries.
+MAX_JOB_ENTRIES = 1000
 #: Loudness value meaning "leave the levels as the engine made them".
 LOUDNESS_OFF = "off"
 
@@ -129,6 +132,10 @@ class JobSettings(BaseModel):
     max_chars: MaxChars = Field(None, description="longest segment (default: the engine's)")
     output: OutputSettings = Field(default_factory=OutputSettings)
     checks: CheckSettings = Field(default_factory=CheckSettings)
+    dictionary: list[Entry] = Field(
+        default_factory=list, max_length=MAX_JOB_ENTRIES,
+        description="pronunciation dictionary entries of this job, over the studio's (see "
+                    "dictionary.Entry: match, say, language, kind, case_sensitive, regex)")
 
     def merged(self, overrides: Mapping[str, Any], what: str = "settings") -> JobSettings:
         """These settings with ``overrides`` on top: options, pauses and output merge key by
@@ -189,7 +196,8 @@ class StoredJob(BaseModel):
             output["loudness"] = LOUDNESS_OFF
         settings = {"engine": engine, "voice": voice, "options": data.get("options") or {},
                     "pauses": data.get("pauses") or {}, "max_chars": data.get("max_chars"),
-                    "output": output, "checks": data.get("checks") or {}}
+                    "output": output, "checks": data.get("checks") or {},
+                    "dictionary": data.get("dictionary") or []}
         return cls(settings=JobSettings.model_validate(settings, strict=False),
                    files=JobFiles(**files), notes=tuple(data.get("notes") or ()))
 

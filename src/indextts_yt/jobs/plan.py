@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..clips import ClipStore
 from ..db import DB_NAME
+from ..dictionary import Dictionary
 from ..engines import registry
 from ..engines.base import SettingValue, settings_for, speaking_rate
 from ..errors import InputError
@@ -164,9 +165,11 @@ def max_chars_for(choice: Choice) -> int:
 
 
 def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
-         max_chars: int | None = None, clips: ClipStore | None = None) -> list[NewSegment]:
+         max_chars: int | None = None, clips: ClipStore | None = None,
+         dictionary: Dictionary | None = None) -> list[NewSegment]:
     """Split ``text`` and attach to each segment its engine, voice, settings and key.
-    ``clips``: the studio's clips, to check the reference clips a job names."""
+    ``clips``: the studio's clips, to check the reference clips a job names.
+    ``dictionary``: the pronunciation entries to apply (see ``pronounced``)."""
     options = dict(options or {})
     choice = resolve_choice(choice, clips)
     bound = max_chars or max_chars_for(choice)
@@ -191,7 +194,38 @@ def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
             key=segment_key(piece.text, engine_name, engine.version, voice, settings),
         ))
     check_options(used, options)
-    return planned
+    return pronounced(planned, dictionary)
+
+
+def pronounced(segments: list[NewSegment], dictionary: Dictionary | None) -> list[NewSegment]:
+    """Each segment with the pronunciation dictionary applied for its engine and language:
+    ``engine_text`` is what the engine reads, and the key is of it, so changing an entry
+    changes exactly the keys (and so the audio) of the segments it touches. ``text`` stays
+    the script's words (subtitles, review)."""
+    if not dictionary:
+        return segments
+    out = []
+    for seg in segments:
+        applied = dictionary.apply(seg.text, seg.language, seg.engine)
+        spoken = applied.text if applied.text != seg.text else None
+        if spoken is None and not applied.unsaid:
+            out.append(seg)
+            continue
+        key = seg.key if spoken is None else segment_key(
+            spoken, seg.engine, registry.get_engine(seg.engine).version, seg.voice,
+            seg.settings)
+        out.append(replace(seg, engine_text=spoken, key=key, unsaid=applied.unsaid))
+    return out
+
+
+def dictionary_notes(segments: Sequence[NewSegment]) -> list[str]:
+    """Words the dictionary has entries for, but none in a form their engine takes."""
+    unsaid: dict[tuple[str, str], list[int]] = {}
+    for index, seg in enumerate(segments):
+        for word in seg.unsaid:
+            unsaid.setdefault((word, seg.engine), []).append(index + 1)
+    return [f"the dictionary has no respelling of {word!r} nor a form {engine} reads: said as "
+            f"written in {_segments(numbers)}" for (word, engine), numbers in unsaid.items()]
 
 
 def speaker_for(language: str, choice: Choice) -> tuple[str, str]:
@@ -276,6 +310,7 @@ def plan_notes(text: str, segments: list[NewSegment], choice: Choice) -> list[st
         notes.append(f"{_segments(poor)} (Chinese) {'is' if len(poor) == 1 else 'are'} read by "
                      f"eSpeak NG, which is hard to understand; {_mandarin_hint()}")
     notes += voice_terms(segments)
+    notes += dictionary_notes(segments)
     return notes
 
 
