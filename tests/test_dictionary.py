@@ -336,3 +336,95 @@ def test_a_job_stores_and_reads_back_its_entries(data_dir, tmp_path):
                         output_path=tmp_path / "x.wav")
     assert store.get_job(job.id).settings.dictionary == [Entry(match=NAME, say="Kendra")]
     assert json.loads(store.get_job(job.id).settings.model_dump_json())["dictionary"]
+
+
+# -- API and CLI ------------------------------------------------------------------------------
+
+
+def test_api_dictionary_add_list_import_export_remove_and_try(data_dir):
+    from urllib.parse import unquote
+
+    from server_util import assert_error, decode, serve
+
+    with serve(data_dir, start_worker=False) as s:
+        http = s.http
+        r = http.post("/api/dictionary", json={"match": NAME, "say": "Kendra"})
+        assert r.status_code == 201, r.text
+        r = http.post("/api/dictionary", json={"match": "行", "say": "XING2", "kind": "pinyin",
+                                               "language": "zh"})
+        assert r.status_code == 201 and r.json()["say"] == "xing2"
+        assert "say: character 3" in assert_error(http.post("/api/dictionary", json={
+            "match": "x", "say": "ab]]", "kind": "ipa"}), (400, 422))
+        assert [e["match"] for e in http.get("/api/dictionary").json()["entries"]] == \
+            [NAME, "行"]
+
+        csv_text = http.get("/api/dictionary/export", params={"format": "csv"})
+        assert csv_text.status_code == 200 and "attachment" in \
+            csv_text.headers["content-disposition"]
+        assert csv_text.text.startswith("match,say,language,kind,case_sensitive,regex\n")
+        bad = "match,say,kind\nok,fine,respell\nzz,zhong9,pinyin\n"
+        message = assert_error(http.post("/api/dictionary/import", content=bad.encode(),
+                                         headers={"content-type": "text/csv"}), 400)
+        assert "line 3, column 4: say: 'zhong9'" in message
+        assert "ok" not in [e["match"] for e in http.get("/api/dictionary").json()["entries"]]
+        r = http.post("/api/dictionary/import",
+                      files={"file": ("mine.json", json.dumps([{"match": "ok", "say": "fine"}]))})
+        assert r.status_code == 201 and r.json() == {"imported": 1}
+
+        assert http.delete("/api/dictionary", params={"match": "ok"}).status_code == 204
+        assert_error(http.delete("/api/dictionary", params={"match": "ok"}), 404)
+
+        r = http.post("/api/dictionary/try", json={"word": NAME, "engine": "piper"})
+        assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+        assert unquote(r.headers["x-spoken-text"]) == "Say Kendra again."
+        audio, rate = decode(r.content)
+        assert rate == 22050 and len(audio) > rate // 2
+        r = http.post("/api/dictionary/try", json={"word": NAME, "engine": "piper",
+                                                   "say": "kɛndɹə", "kind": "ipa"})
+        assert unquote(r.headers["x-spoken-text"]) == "Say [[kɛndɹə]] again."
+
+        # a job's own entries, in the JSON body, shown with the job
+        job = s.create(f"Hello {NAME}.", dictionary=[{"match": NAME, "say": "Ken"}],
+                       checks={"mode": "off"})
+        assert job["settings"]["dictionary"][0]["say"] == "Ken"
+        segs = http.get(f"/api/jobs/{job['id']}/segments").json()
+        assert NAME in segs[0]["text"]
+
+
+def test_cli_dict_commands(tmp_path, data_dir):
+    from conftest import cli
+
+    d = ("--data-dir", str(data_dir))
+    r = cli("dict", "add", NAME, "Kendra", *d)
+    assert r.returncode == 0, r.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("match,say,kind\nok,fine,respell\nx,a]],ipa\n", encoding="utf-8")
+    r = cli("dict", "import", str(bad), *d)
+    assert r.returncode == 2 and "bad.csv: line 3, column 4: say: character 2" in \
+        r.stderr.decode()
+    r = cli("dict", "list", "--json", *d)
+    assert [e["match"] for e in json.loads(r.stdout)["entries"]] == [NAME]
+    out = tmp_path / "d.csv"
+    assert cli("dict", "export", "-o", str(out), *d).returncode == 0
+    assert parse_file(out.read_bytes(), "d.csv") == [Entry(match=NAME, say="Kendra")]
+    wav = tmp_path / "try.wav"
+    r = cli("dict", "try", NAME, "-o", str(wav), "--engine", "piper", "--json", *d)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["spoken"] == ["Say Kendra again."] and wav.stat().st_size > 1000
+    assert cli("dict", "rm", NAME, *d).returncode == 0
+    r = cli("dict", "rm", NAME, *d)
+    assert r.returncode == 2 and "dict list" in r.stderr.decode()
+
+    # narrate --dict FILE: a job's own entries (previewed with `segments`? the job stores them)
+    job_dict = tmp_path / "job.json"
+    job_dict.write_text(json.dumps([{"match": NAME, "say": "Ken"}]), encoding="utf-8")
+    script = tmp_path / "s.txt"
+    script.write_text(f"Hello {NAME}.", encoding="utf-8")
+    r = cli("narrate", str(script), "-o", str(tmp_path / "n.wav"), "--dict", str(job_dict),
+            "--check", "off", "--srt", str(tmp_path / "n.srt"), *d)
+    assert r.returncode == 0, r.stderr
+    assert NAME in (tmp_path / "n.srt").read_text(encoding="utf-8")
+    store = Store(data_dir)
+    (job,) = store.list_jobs()
+    assert job.settings.dictionary == [Entry(match=NAME, say="Ken")]
+    assert store.segments(job.id)[0].engine_text == "Hello Ken."

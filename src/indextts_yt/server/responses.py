@@ -147,6 +147,9 @@ class JobSettingsPublic(_Public):
     max_chars: int | None = Field(description="null: the engine's own longest segment")
     checks: dict[str, Any] = Field(description="proofreading: {mode, retakes, asr_model} as "
                                    "asked (null: the engine's default)")
+    dictionary: list[dict[str, Any]] = Field(
+        default_factory=list, description="the job's own pronunciation entries (the "
+        "studio's apply too)")
 
 
 class JobPublic(_Public):
@@ -278,7 +281,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
         engine=job.engine,
         voice=job.voice,
         settings=JobSettingsPublic(**job.settings.model_dump(
-            include={"options", "pauses", "max_chars", "checks"})),
+            include={"options", "pauses", "max_chars", "checks", "dictionary"})),
         streaming=job.streaming,
         total=total,
         done=done,
