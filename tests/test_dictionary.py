@@ -428,3 +428,19 @@ def test_cli_dict_commands(tmp_path, data_dir):
     (job,) = store.list_jobs()
     assert job.settings.dictionary == [Entry(match=NAME, say="Ken")]
     assert store.segments(job.id)[0].engine_text == "Hello Ken."
+
+
+def test_the_preview_shows_what_the_engine_reads_and_notes_words_it_cannot_take(data_dir):
+    from indextts_yt.clips import ClipStore
+    from indextts_yt.jobs.plan import describe, plan_notes
+
+    with StudioDictionary(data_dir) as studio:
+        studio.add([Entry(match=NAME, say="kɛndɹə", kind="ipa")])
+    d = Dictionary(studio=studio_entries(data_dir))
+    text = f"Meet {NAME}."
+    piper = plan(text, Choice("piper"), clips=ClipStore(data_dir), dictionary=d)
+    assert describe(piper)[0]["spoken"] == "Meet [[kɛndɹə]]."
+    espeak = plan(text, Choice("espeak", "en-us"), clips=ClipStore(data_dir), dictionary=d)
+    assert describe(espeak)[0]["spoken"] is None
+    assert any(f"{NAME!r} nor a form espeak reads" in n
+               for n in plan_notes(text, espeak, Choice("espeak", "en-us")))

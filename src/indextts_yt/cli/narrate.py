@@ -261,6 +261,7 @@ def segments(
 ) -> None:
     """Preview how SCRIPT will be split, without synthesising anything."""
     from ..clips import ClipStore
+    from ..dictionary import Dictionary, studio_entries
     from ..jobs.plan import Choice, describe, plan, plan_notes, resolve_choice
     from ..paths import data_dir as resolve
     from ..script_input import read_script
@@ -270,7 +271,8 @@ def segments(
     # The studio's library voices by name and its clips, as narrate takes them.
     clips = ClipStore(resolve(data_dir))
     choice = resolve_choice(Choice(engine, voice), clips)
-    planned = plan(text, choice, {}, max_chars, clips)
+    planned = plan(text, choice, {}, max_chars, clips,
+                   dictionary=Dictionary(studio=studio_entries(clips.data_dir)))
     rows, notes = describe(planned), plan_notes(text, planned, choice)
     if json_out:
         typer.echo(json.dumps({"version": 1, "segments": rows, "notes": notes},

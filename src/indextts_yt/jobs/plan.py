@@ -276,11 +276,12 @@ def fingerprint(segments: list[NewSegment], extra: Mapping[str, Any]) -> str:
 
 def describe(segments: list[NewSegment]) -> list[dict[str, Any]]:
     """The stable JSON shape of a segmentation preview (documented in the README). Each
-    segment's ``seconds`` is estimated from its engine's speaking rate for its language."""
+    segment's ``seconds`` is estimated from its engine's speaking rate for its language;
+    ``spoken`` is what its engine reads where the pronunciation dictionary changed it."""
     return [
         {"index": i, "text": s.text, "chars": len(s.text), "pause_after": s.pause_after,
          "chapter": s.chapter, "language": s.language, "engine": s.engine, "voice": s.voice,
-         "seconds": estimate_seconds(s)}
+         "seconds": estimate_seconds(s), "spoken": s.engine_text}
         for i, s in enumerate(segments)
     ]
 

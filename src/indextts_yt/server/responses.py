@@ -130,6 +130,8 @@ class PreviewSegment(_Public):
     engine: str
     voice: str
     seconds: float = Field(description="estimated length of its speech at speed 1.0")
+    spoken: str | None = Field(None, description="what its engine reads, where the "
+                               "pronunciation dictionary changed the text; null otherwise")
 
 
 class Preview(_Public):
