@@ -36,6 +36,7 @@ def _settings(**kw) -> JobSettings:
     ({"match": "(a+)+", "say": "x", "regex": True}, "match: has a repeated group"),
     ({"match": "a(", "say": "x", "regex": True}, "match: is not a valid regular expression"),
     ({"match": "a*", "say": "x", "regex": True}, "match: matches the empty string"),
+    ({"match": "(a|aa)*b", "say": "x", "regex": True}, "repeats a group of alternatives"),
     ({"match": "x", "say": "zhong7", "kind": "pinyin"}, "say: 'zhong7' (character 1)"),
     ({"match": "x", "say": "qx1", "kind": "pinyin"}, "is not a pinyin syllable"),
     ({"match": "x", "say": "ab]]", "kind": "ipa"}, "say: character 3 ']' is not in piper"),
@@ -444,3 +445,17 @@ def test_the_preview_shows_what_the_engine_reads_and_notes_words_it_cannot_take(
     assert describe(espeak)[0]["spoken"] is None
     assert any(f"{NAME!r} nor a form espeak reads" in n
                for n in plan_notes(text, espeak, Choice("espeak", "en-us")))
+
+
+def test_an_edited_segment_gets_no_typed_markup_but_the_dictionary(data_dir, tmp_path):
+    from indextts_yt.jobs.service import edit_segment
+
+    store = Store(data_dir)
+    settings = _settings(engine="piper", dictionary=[Entry(match=NAME, say="kɛndɹə", kind="ipa")])
+    job, _ = create_job(store, JobRequest("A first line.", settings=settings),
+                        output_path=tmp_path / "e.wav")
+    list(run_job(store, job.id))
+    seg, changed = edit_segment(store, job.id, 0, text=f"Say [[h@loU]] to <a|B> and {NAME}.")
+    assert changed
+    assert seg.text == f"Say [h@loU] to <a, B> and {NAME}."
+    assert store.segment(job.id, 0).engine_text == "Say [h@loU] to <a, B> and [[kɛndɹə]]."

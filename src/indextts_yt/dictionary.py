@@ -65,6 +65,7 @@ _IPA = frozenset(
 _ESPEAK = frozenset(chr(c) for c in range(0x20, 0x7F)) - set("[]<>|")
 _SYLLABLE = re.compile(r"([a-zü]+)([1-5])")
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)\s*[*+{]")
+_REPEATED_ALTERNATIVES = re.compile(r"\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)\s*[*+{]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -139,8 +140,9 @@ def _first_control(value: str) -> int | None:
 
 def check_pattern(pattern: str) -> re.Pattern[str]:
     """A regular expression an entry may use: it compiles, matches something (never the
-    empty string) and has no quantified group that is itself quantified ("(a+)+"), which can
-    take exponential time."""
+    empty string) and repeats no group that holds a repetition ("(a+)+") or alternatives
+    ("(a|aa)*"), the usual shapes that take exponential time (a cheap check of the text of
+    the pattern; a segment is also at most a few hundred characters)."""
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
@@ -151,6 +153,11 @@ def check_pattern(pattern: str) -> re.Pattern[str]:
     if nested:
         raise At(f"has a repeated group that repeats inside (character {nested.start() + 1}"
                  "): it can take exponential time; simplify it", nested.start())
+    repeated = _REPEATED_ALTERNATIVES.search(pattern)
+    if repeated:
+        raise At(f"repeats a group of alternatives (character {repeated.start() + 1}): it can "
+                 "take exponential time; list the words as entries of their own",
+                 repeated.start())
     if compiled.fullmatch(""):
         raise At("matches the empty string")
     return compiled
@@ -229,6 +236,9 @@ class _Word:
     pattern: re.Pattern[str]
     forms: dict[str, Entry]  # by kind
     order: int
+    #: A piece of text every match contains (case-folded), to skip the pattern cheaply on a
+    #: segment without it; "" for a regular expression.
+    needle: str = ""
 
 
 class Dictionary:
@@ -243,7 +253,8 @@ class Dictionary:
         for e in entries:
             word = words.get(e.word)
             if word is None:
-                words[e.word] = _Word(_pattern(e), {e.kind: e}, len(words))
+                needle = "" if e.regex else max(e.match.split(), key=len).casefold()
+                words[e.word] = _Word(_pattern(e), {e.kind: e}, len(words), needle)
             else:
                 word.forms.setdefault(e.kind, e)
         self._words = list(words.values())
@@ -261,7 +272,10 @@ class Dictionary:
         if not words:
             return Applied(text)
         found: list[tuple[int, int, int, _Word]] = []
+        folded = text.casefold()
         for word, _ in words:
+            if word.needle and word.needle not in folded:
+                continue
             for m in word.pattern.finditer(text):
                 if m.end() > m.start():
                     found.append((m.start(), -(m.end() - m.start()), word.order, word))

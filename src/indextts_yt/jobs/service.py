@@ -26,6 +26,7 @@ from ..errors import InputError, JobBusy, JobConflict, PayloadTooLarge
 from ..script_input import MAX_SCRIPT_BYTES
 from ..settings import JobFiles, JobSettings, StoredJob, validated
 from ..text import normalize
+from ..text.markdown import engine_safe
 from . import proofread
 from . import store as st
 from .plan import (Choice, engine_options_for, fingerprint, plan, plan_notes, resolve_choice,
@@ -178,7 +179,8 @@ def edit_text(text: object) -> str:
     """A segment's new text, normalised as planned text is; InputError if unusable."""
     if not isinstance(text, str):
         raise InputError("text must be a string")
-    new_text = " ".join(normalize(text).split())
+    # Typed markup is text, never an engine instruction (only the dictionary writes any).
+    new_text = " ".join(engine_safe(normalize(text)).split())
     if not new_text:
         raise InputError("the segment's text is empty")
     if len(new_text) > MAX_SEGMENT_CHARS:
