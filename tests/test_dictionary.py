@@ -193,11 +193,10 @@ def test_a_pinyin_entry_reaches_indextts2_and_2_5_as_their_own_notation():
 
 def test_a_2_5_entry_reaches_the_library_as_word_bar_phonemes():
     d = Dictionary([Entry(match="going", say="G OW1 . IH0 NG", kind="indextts25")])
-    (seg,) = plan("We are going now.", Choice("indextts2.5", "clip-" + "0" * 32),
-                  dictionary=d) if False else [None]
     applied = d.apply("We are going now.", "en", "indextts2.5")
     assert applied.text == "We are <going|G OW1 . IH0 NG> now."
-    # The library's own pattern reads it as one annotation.
+    # The library's own pattern reads it as one annotation (through the model:
+    # test_indextts25.test_a_dictionary_entry_reaches_the_library_as_word_bar_phonemes).
     infer = pytest.importorskip("indextts25.infer_v2_5")
     assert [m.groups() for m in infer.PRONUNCIATION_ANNOTATION_PATTERN.finditer(applied.text)] \
         == [("going", "G OW1 . IH0 NG")]
