@@ -54,7 +54,7 @@ def test_segments_json_is_stable_and_needs_no_synthesis(tmp_path):
     rows = doc["segments"]
     assert [r["index"] for r in rows] == list(range(len(rows)))
     assert set(rows[0]) == {"index", "text", "chars", "pause_after", "chapter", "language",
-                            "engine", "voice", "speaker", "seconds"}
+                            "engine", "voice", "speaker", "seconds", "spoken"}
     assert rows[0]["chapter"] == "Intro" and rows[0]["pause_after"] == "heading"
     english = [r for r in rows if r["language"] == "en" and r["chapter"] is None]
     assert any("Dr. Smith paid $3.50 at 10:30 a.m." in r["text"] for r in english)

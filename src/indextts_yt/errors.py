@@ -37,6 +37,10 @@ class PresetNotFound(StudioError):
     """No settings preset with that name."""
 
 
+class EntryNotFound(StudioError):
+    """No pronunciation dictionary entry for that word."""
+
+
 class PresetConflict(InputError):
     """A preset of that name already exists (the user may replace it)."""
 

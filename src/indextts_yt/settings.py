@@ -24,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from .audio.encode import FORMATS, output_format
 from .audio.loudness import parse_target
 from .audio.subtitles import SubtitleStyle
+from .dictionary import Entry
 from .errors import InputError
 
 #: Longest pause a user may ask for, in seconds.
@@ -31,6 +32,8 @@ MAX_PAUSE_S = 10.0
 PAUSE_NAMES = ("clause", "sentence", "paragraph", "heading")
 #: Bounds of ``max_chars``, the longest segment in characters (None: the engine's own).
 MAX_CHARS_LIMITS = (20, 2000)
+#: Most pronunciation dictionary entries one job (or preset) carries.
+MAX_JOB_ENTRIES = 1000
 #: Loudness value meaning "leave the levels as the engine made them".
 LOUDNESS_OFF = "off"
 
@@ -171,6 +174,10 @@ class JobSettings(BaseModel):
     cast: Cast = Field(default_factory=dict, description="characters by name, each "
                        "{voice, engine?, speed?, emotion?}: spoken where a script's line "
                        "starts \"Name:\" or a [voice: Name] direction names them")
+    dictionary: list[Entry] = Field(
+        default_factory=list, max_length=MAX_JOB_ENTRIES,
+        description="pronunciation dictionary entries of this job, over the studio's (see "
+                    "dictionary.Entry: match, say, language, kind, case_sensitive, regex)")
 
     def merged(self, overrides: Mapping[str, Any], what: str = "settings") -> JobSettings:
         """These settings with ``overrides`` on top: options, pauses and output merge key by
@@ -236,7 +243,8 @@ class StoredJob(BaseModel):
         settings = {"engine": engine, "voice": voice, "options": data.get("options") or {},
                     "pauses": data.get("pauses") or {}, "max_chars": data.get("max_chars"),
                     "output": output, "checks": data.get("checks") or {},
-                    "cast": data.get("cast") or {}}
+                    "cast": data.get("cast") or {},
+                    "dictionary": data.get("dictionary") or []}
         return cls(settings=JobSettings.model_validate(settings, strict=False),
                    files=JobFiles(**files), notes=tuple(data.get("notes") or ()))
 
@@ -300,7 +308,9 @@ def field_message(exc: ValidationError) -> str:
     if err["type"] == "missing":
         return f"field {where!r} is missing"
     if err["type"] == "value_error":  # our own check: its message says it all
-        return str(err["ctx"]["error"])
+        message = str(err["ctx"]["error"])
+        # a dictionary entry's says its field ("say: ..."): name the entry too
+        return f"{where}.{message}" if parts[:1] == ["dictionary"] else message
     given = err.get("input")
     shown = json.dumps(given, ensure_ascii=False)[:40] if given is not None else "null"
     return f"field {where!r}: {err['msg'][0].lower()}{err['msg'][1:]}, got {shown}"

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..errors import JobNotFound, PresetNotFound, StudioError, VoiceNotFound
+from ..errors import EntryNotFound, JobNotFound, PresetNotFound, StudioError, VoiceNotFound
 from .batch import batch, cancel, pause, queue_app
+from .dictionary import dict_app
 from .narrate import jobs, narrate, resume, segments
 from .presets import presets_app
 from .review import review
@@ -34,6 +35,7 @@ for command in (segments, review, serve, preload, batch, pause, cancel):
     app.command()(command)
 app.add_typer(queue_app, name="queue")
 app.add_typer(presets_app, name="presets")
+app.add_typer(dict_app, name="dict")
 
 
 def _version(value: bool) -> None:
@@ -54,6 +56,7 @@ def main() -> None:
         # The messages are shared with the API; the command that lists the choices is ours.
         hint = {JobNotFound: "; `indextts-yt jobs` lists them",
                 PresetNotFound: "; `indextts-yt presets list` shows them",
+                EntryNotFound: "; `indextts-yt dict list` shows them",
                 VoiceNotFound: "; `indextts-yt voices` lists them"}.get(type(exc), "")
         print(f"indextts-yt: error: {exc}{hint}", file=sys.stderr)
         sys.exit(2)

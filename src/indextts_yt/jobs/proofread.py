@@ -8,6 +8,8 @@ the runner needs nothing of it but ``status``, ``verdicts`` and ``to_dict()``.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -109,11 +111,25 @@ def asr_checker(asr_model: str | None, engines: Callable[[str], Engine]) -> Chec
             asr.append(checks.AsrSet.single(asr_model) if asr_model else checks.default_asr())
         engine = engines(seg.engine)
         return checks.check_segment(
-            audio, sample_rate, seg.text, seg.language,
+            audio, sample_rate, heard_text(seg), seg.language,
             engine_rate_cpm=speaking_rate(engine.capabilities, seg.language),
             warnings=tuple(warnings), asr=asr[0])
 
     return check
+
+
+def heard_text(seg: SegmentRow) -> str:
+    """What a take should be heard to say: the respelled text where the pronunciation
+    dictionary respelled words (the engine was told to say those), the script's words where
+    it gave phonemes or pinyin (markup no recogniser writes) or nothing."""
+    spoken = seg.engine_text
+    if spoken and "[[" not in spoken and "<" not in spoken and \
+            not _PINYIN.search(spoken):
+        return spoken
+    return seg.text
+
+
+_PINYIN = re.compile(r"\b[A-Z]+[1-5]\b")  # IndexTTS2's inline pinyin (dictionary.py)
 
 
 def failed(take: TakeRow) -> int:

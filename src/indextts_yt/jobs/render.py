@@ -175,7 +175,10 @@ def rendering(segment: SegmentInput, clips: ClipStore | None = None, *,
     try:
         cache = voices if voices is not None else prepared_voices  # (an empty one is falsy)
         conditioning = cache.get(engine, voice)
-        render = Rendering(engine, segment.text, conditioning, settings, segment.language)
+        # The text as the engine reads it (the pronunciation dictionary applied), where the
+        # segment has one; the script's words otherwise.
+        text = getattr(segment, "engine_text", None) or segment.text
+        render = Rendering(engine, text, conditioning, settings, segment.language)
         try:
             yield render
         finally:

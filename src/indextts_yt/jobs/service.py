@@ -21,10 +21,12 @@ from filelock import FileLock, Timeout
 from ..audio.encode import FORMATS
 from ..engines import registry
 from ..clips import ClipStore
+from ..dictionary import Dictionary, studio_entries
 from ..errors import InputError, JobBusy, JobConflict, PayloadTooLarge
 from ..script_input import MAX_SCRIPT_BYTES
 from ..settings import JobFiles, JobSettings, StoredJob, validated
 from ..text import normalize
+from ..text.markdown import engine_safe
 from . import proofread
 from . import store as st
 from .plan import (Choice, engine_options_for, fingerprint, plan, plan_notes, resolve_choice,
@@ -80,7 +82,14 @@ def plan_request(req: JobRequest, clips: ClipStore | None = None) -> list[NewSeg
     s = req.settings
     proofread.check_asr_model(s.checks)
     return plan(req.text, Choice(s.engine or "auto", s.voice), s.options, s.max_chars, clips,
-                s.cast)
+                s.cast, dictionary=job_dictionary(s, clips.data_dir if clips else None))
+
+
+
+def job_dictionary(settings: JobSettings, data_dir: Path | str | None) -> Dictionary:
+    """The pronunciation entries a job applies: its own, then the studio's (as they are
+    now: a job planned again after an entry changed renders the segments it touches)."""
+    return Dictionary(settings.dictionary, studio_entries(data_dir))
 
 
 def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None,
@@ -171,7 +180,8 @@ def edit_text(text: object) -> str:
     """A segment's new text, normalised as planned text is; InputError if unusable."""
     if not isinstance(text, str):
         raise InputError("text must be a string")
-    new_text = " ".join(normalize(text).split())
+    # Typed markup is text, never an engine instruction (only the dictionary writes any).
+    new_text = " ".join(engine_safe(normalize(text)).split())
     if not new_text:
         raise InputError("the segment's text is empty")
     if len(new_text) > MAX_SEGMENT_CHARS:
@@ -201,7 +211,10 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
         # engine_options_for keeps only the engine's own options: refuse the others first
         check_engine_options({seg.engine}, given)
         settings = engine_options_for(seg.engine, {**settings, **given}, ClipStore(store.data_dir))
-    key = segment_key(new_text, seg.engine, engine.version, seg.voice, settings)
+    spoken = job_dictionary(job.settings, store.data_dir).apply(new_text, seg.language,
+                                                                seg.engine).text
+    engine_text = spoken if spoken != new_text else None
+    key = segment_key(engine_text or new_text, seg.engine, engine.version, seg.voice, settings)
     if key == seg.key:
         return seg, False
     # Whoever edits drives the job from now on (a CLI job edited in the UI is re-rendered
@@ -210,7 +223,7 @@ def edit_segment(store: Store, job_id: str, idx: int, *, text: str | None = None
     takes = store.take_files(job_id, idx)  # of the old text: gone with it
     if not store.edit_segment(job_id, idx, text=new_text, settings=settings, key=key,
                               job_state=edit.to, from_states=edit.sources,
-                              origin=origin):
+                              origin=origin, engine_text=engine_text):
         check(job_id, Action.EDIT, store.job_state(job_id))  # cancelled meanwhile
         raise JobConflict(f"job {job_id} is changing state; try again")
     for path in takes:

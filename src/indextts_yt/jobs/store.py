@@ -152,6 +152,14 @@ class SegmentRow:
     start_s: float | None = None  # where it starts in the last published narration
     #: The cast name that speaks it (text/directions.py); None: the narrator.
     speaker: str | None = None
+    #: The text the engine reads, where the pronunciation dictionary changed it (None: the
+    #: text itself); ``text`` stays the script's words, for subtitles and review.
+    engine_text: str | None = None
+
+    @property
+    def spoken(self) -> str:
+        """What the engine is given: the text with the dictionary applied."""
+        return self.engine_text or self.text
 
     @property
     def has_valid_audio(self) -> bool:
@@ -206,6 +214,16 @@ class NewSegment:
     #: The cast name that speaks it (text/directions.py); None: the narrator. Stored with
     #: the segment, shown by the preview, the segments API and review.
     speaker: str | None = None
+    #: What the engine reads where the pronunciation dictionary changed the text (the key
+    #: is of this); None: the text itself.
+    engine_text: str | None = None
+    #: Words with dictionary entries of no form this engine takes (for the plan's notes;
+    #: not stored).
+    unsaid: tuple[str, ...] = ()
+
+    @property
+    def spoken(self) -> str:
+        return self.engine_text or self.text
 
 
 def _marks(values: Iterable[object]) -> str:
@@ -266,7 +284,7 @@ class Store:
         self._add_columns("segments", (("warnings", "TEXT"), ("take", "INTEGER"),
                                        ("approved", "INTEGER NOT NULL DEFAULT 0"),
                                        ("retake_asked", "INTEGER NOT NULL DEFAULT 0"),
-                                       ("start_s", "REAL")))
+                                       ("start_s", "REAL"), ("engine_text", "TEXT")))
         self._add_speaker_column()
         self._add_columns("takes", (("rejected", "INTEGER NOT NULL DEFAULT 0"),))
 
@@ -333,10 +351,11 @@ class Store:
             )
             db.executemany(
                 "INSERT INTO segments (job_id, idx, text, chapter, pause_after, language, engine,"
-                " voice, settings, key, state, speaker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " voice, settings, key, state, speaker, engine_text)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(job_id, i, s.text, s.chapter, s.pause_after, s.language, s.engine, s.voice,
                   json.dumps(s.settings, sort_keys=True), s.key, SegmentState.PENDING,
-                  s.speaker)
+                  s.speaker, s.engine_text)
                  for i, s in enumerate(segments)],
             )
         return self.get_job(job_id)
@@ -526,7 +545,7 @@ class Store:
 
     def edit_segment(self, job_id: str, idx: int, *, text: str, settings: dict[str, float],
                      key: str, job_state: str, from_states: Iterable[str],
-                     origin: str | None = None) -> bool:
+                     origin: str | None = None, engine_text: str | None = None) -> bool:
         """New text/settings for one segment: it goes back to pending (its old audio stays
         on disk, no longer valid since its key differs, until the new audio replaces it) and
         the job takes ``job_state``, in one transaction, only if the job is in one of
@@ -547,10 +566,10 @@ class Store:
                 return False
             db.execute(
                 "UPDATE segments SET text = ?, settings = ?, key = ?, state = ?, error = NULL,"
-                " warnings = NULL, take = NULL, approved = 0, retake_asked = 0"
+                " warnings = NULL, take = NULL, approved = 0, retake_asked = 0, engine_text = ?"
                 " WHERE job_id = ? AND idx = ?",
-                (text, json.dumps(settings, sort_keys=True), key, SegmentState.PENDING, job_id,
-                 idx),
+                (text, json.dumps(settings, sort_keys=True), key, SegmentState.PENDING,
+                 engine_text, job_id, idx),
             )
             # Takes say the old text: gone with it (their files are the caller's).
             db.execute("DELETE FROM takes WHERE job_id = ? AND idx = ?", (job_id, idx))

@@ -29,6 +29,7 @@ from .routes_engines import router as engines_router
 from .routes_jobs import router as jobs_router
 from .routes_voices import router as voices_router
 from .routes_presets import router as presets_router
+from .routes_dictionary import router as dictionary_router
 from .routes_queue import router as queue_router
 from .security import Guard
 from .sse import router as sse_router
@@ -65,7 +66,7 @@ def create_app(data_dir: Path | str, api_key: str | None = None, start_worker: b
     app.state.studio = studio
     errors.install(app)
     for router in (engines_router, jobs_router, queue_router, presets_router, clips_router,
-                   sse_router, audio_router, speech_router, voices_router):
+                   sse_router, audio_router, speech_router, voices_router, dictionary_router):
         # Every error is an ErrorBody (errors.py); this also replaces FastAPI's 422 shape.
         app.include_router(router, responses=ERROR_RESPONSES)
 

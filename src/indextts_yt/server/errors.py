@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import (ClipNotFound, EngineUnavailable, InputError, JobBusy, JobConflict,
+from ..errors import (ClipNotFound, EngineUnavailable, EntryNotFound, InputError, JobBusy, JobConflict,
                       JobNotFound, PayloadTooLarge, PresetConflict, PresetNotFound,
                       StudioError, VoiceConflict, VoiceNotFound)
 from .responses import ErrorBody
@@ -35,6 +35,7 @@ _STATUS: tuple[tuple[type[StudioError], int], ...] = (
     (VoiceNotFound, 404),
     (VoiceConflict, 409),
     (PresetNotFound, 404),
+    (EntryNotFound, 404),
     (PresetConflict, 409),
     (JobBusy, 409),
     (JobConflict, 409),

@@ -32,6 +32,7 @@ from ..audio import MEDIA_TYPES, PauseSettings
 from ..clips import ClipStore
 from ..engines import registry
 from ..errors import EngineUnavailable, InputError, PayloadTooLarge, StudioError
+from ..dictionary import Dictionary, studio_entries
 from ..jobs.plan import AUTO, Choice, engine_options_for, plan, resolve_choice, segment_key
 from ..jobs.runner import job_sample_rate
 from ..jobs.store import NewSegment
@@ -107,7 +108,7 @@ def at_speed(seg: NewSegment, speed: float) -> NewSegment:
     settings = {**seg.settings, **engine_options_for(seg.engine, {"speed": rendered})}
     version = registry.get_engine(seg.engine).version
     return dataclasses.replace(seg, settings=settings,
-                               key=segment_key(seg.text, seg.engine, version, seg.voice, settings))
+                               key=segment_key(seg.spoken, seg.engine, version, seg.voice, settings))
 
 
 def scaled_pauses(speed: float) -> PauseSettings:
@@ -159,7 +160,8 @@ async def speech(body: SpeechRequest, request: Request) -> StreamingResponse:
         with pinned("voice"):
             choice = resolve_choice(choice, clips)
         with pinned("input"):
-            segments = plan(body.input, choice, clips=clips)
+            segments = plan(body.input, choice, clips=clips,
+                            dictionary=Dictionary(studio=studio_entries(studio.data_dir)))
         segments = [at_speed(seg, body.speed) for seg in segments]
         rate = PCM_RATE if body.response_format == "pcm" else job_sample_rate(s.engine for s in segments)
         return segments, rate

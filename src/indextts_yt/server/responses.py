@@ -132,6 +132,8 @@ class PreviewSegment(_Public):
     speaker: str | None = Field(None, description="the cast name that speaks it (a "
                                 "dialogue line or [voice: Name]); null: the narrator")
     seconds: float = Field(description="estimated length of its speech at speed 1.0")
+    spoken: str | None = Field(None, description="what its engine reads, where the "
+                               "pronunciation dictionary changed the text; null otherwise")
 
 
 class Preview(_Public):
@@ -151,6 +153,9 @@ class JobSettingsPublic(_Public):
                                    "asked (null: the engine's default)")
     cast: dict[str, Any] = Field(default_factory=dict, description="characters by name: "
                                  "{voice, engine, speed, emotion}")
+    dictionary: list[dict[str, Any]] = Field(
+        default_factory=list, description="the job's own pronunciation entries (the "
+        "studio's apply too)")
 
 
 class JobPublic(_Public):
@@ -286,7 +291,7 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
         engine=job.engine,
         voice=job.voice,
         settings=JobSettingsPublic(**job.settings.model_dump(
-            include={"options", "pauses", "max_chars", "checks", "cast"})),
+            include={"options", "pauses", "max_chars", "checks", "cast", "dictionary"})),
         streaming=job.streaming,
         total=total,
         done=done,

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from fastapi import APIRouter
 
 from .. import __version__
+from ..dictionary import Dictionary, studio_entries
 from ..engines import registry
 from ..errors import EngineUnavailable
 from ..jobs.plan import Choice, describe, plan, plan_notes, resolve_choice
@@ -64,6 +65,7 @@ def preview(body: PreviewRequest, clips: ClipsDep) -> Preview:
     check_text(body.text)
     # With the studio's clips: library voices by name, as a job takes them.
     choice = resolve_choice(Choice(body.engine, body.voice), clips)
-    segments = plan(body.text, choice, {}, body.max_chars, clips, body.cast)
+    segments = plan(body.text, choice, {}, body.max_chars, clips, body.cast,
+                    dictionary=Dictionary(studio=studio_entries(clips.data_dir)))
     return Preview(version=1, segments=[PreviewSegment(**d) for d in describe(segments)],
                    notes=plan_notes(body.text, segments, choice))

@@ -29,9 +29,9 @@ _FORM_SLACK = 256 * 1024  # form fields and multipart framing beside the file
 # the body may be about twice the text; the text itself is checked against the limit later.
 _JSON_LIMIT = 2 * MAX_SCRIPT_BYTES + _FORM_SLACK
 _FORM_LIMIT = MAX_SCRIPT_BYTES + _FORM_SLACK
-# The form takes JobCreate's fields (objects as JSON text) beside the uploaded file.
+# The form takes JobCreate's fields (objects and lists as JSON text) beside the uploaded file.
 _JSON_FIELDS = frozenset(name for name, f in JobCreate.model_fields.items()
-                         if "dict[" in str(f.annotation)
+                         if "dict[" in str(f.annotation) or "list[" in str(f.annotation)
                          or (isinstance(f.annotation, type)
                              and issubclass(f.annotation, BaseModel)))
 _FORM_FIELDS = frozenset(JobCreate.model_fields) | {"file"}

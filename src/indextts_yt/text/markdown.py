@@ -375,6 +375,12 @@ def strip_inline(text: str) -> str:
     while saved and any(ch in saved for ch in text):
         text = "".join(saved.get(ch, ch) for ch in text)
     # Inline code and escapes included: what a script says is never an engine instruction.
+    return engine_safe(text)
+
+
+def engine_safe(text: str) -> str:
+    """``text`` with no engine markup left: double brackets made single, a bar a pause (see
+    ``_ENGINE_BRACKETS``). Planned text has been through this; so must an edited segment."""
     return _ENGINE_BRACKETS.sub(lambda m: m.group()[0], _PIPES.sub(_pipe_pause, text))
 
 

@@ -12,6 +12,7 @@ import { JobView } from "./job.js";
 import {
   applyOutput, downloadLinks, notesList, outputFields, relabelOutput, reportView, resetOutput, setupOutput,
 } from "./output.js";
+import { setupDictionary } from "./dictionary.js";
 import { setupPresets } from "./presets.js";
 import { refresh as refreshQueue, setupQueue } from "./queue.js";
 import { changedOptions, emotionModeOf, settingsForm } from "./settings.js";
@@ -776,6 +777,7 @@ async function start() {
   wire();
   setupPresets($("#presets-panel"), { read: formSettings, apply: applySettings });
   setupQueue($("#queue-panel"), { openJob });
+  setupDictionary($("#dictionary-panel"));
   updateCounts.now();
   try {
     state.engines = await api.engines();

