@@ -284,6 +284,11 @@ def test_the_heard_rules_on_their_own():
     assert not verdict(text, text.replace("forest", "for")).ok  # 3+ letters short
     assert not verdict(text, "the cat sat on the mat and then it went to sleep for a while now").ok
     assert verdict("Hallo!", "Hello.").ok  # one word: too short for the rate to judge
+    # a script that breaks off trails its last word away as written: not a cut end
+    broken = "some lived in trees and some lived underground, and----"
+    assert verdict(broken, "some lived in trees and some lived underground").ok
+    assert verdict('I took it home, and..."', "I took it home").ok
+    assert not verdict("some lived underground, and then", "some lived underground").ok
 
 
 # -- the signal checks --------------------------------------------------------------------
