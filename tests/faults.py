@@ -121,7 +121,7 @@ class Fault:
 
 FAULTS = {f.name: f for f in (
     Fault("cut_clause", cut_clause, ("heard", "rate")),
-    Fault("repeat_phrase", repeat_phrase, ("heard", "rate")),
+    Fault("repeat_phrase", repeat_phrase, ("repeat", "heard", "rate")),
     Fault("insert_silence", insert_silence, ("silence",)),
     Fault("cut_last_word", cut_last_word, ("heard",)),
     Fault("clip", clip, ("clipping",)),

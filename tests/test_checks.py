@@ -21,6 +21,7 @@ from indextts_yt.checks import AsrSet, check_segment, default_asr, resolve_asr_m
 from indextts_yt.checks import asr as asr_mod
 from indextts_yt.checks.compare import compare, heard_verdict, units
 from indextts_yt.checks.numbers import numbers_to_words
+from indextts_yt.checks.repeat import REPEAT_THRESHOLDS, repeat_verdict, said_twice_lags
 from indextts_yt.checks.signal import clipping, click, levels, rate, runaway, silence
 from indextts_yt.engines.base import speaking_rate, synthesis_warnings
 from indextts_yt.engines.registry import get_engine
@@ -76,8 +77,8 @@ def test_a_clean_take_passes_with_a_timed_transcript(take, request):
     take = request.getfixturevalue(take)
     result = take.check()
     assert result.status == "ok", [v.evidence for v in result.verdicts]
-    assert [v.name for v in result.verdicts] == ["heard", "rate", "silence", "runaway",
-                                                 "clipping", "click"]
+    assert [v.name for v in result.verdicts] == ["heard", "repeat", "rate", "silence",
+                                                 "runaway", "clipping", "click"]
     words = result.transcript.words
     assert len(words) >= 5 and all(a.start <= b.start for a, b in zip(words, words[1:]))
     assert 0 <= words[0].start and words[-1].end <= len(take.audio) / take.rate + 0.1
@@ -106,6 +107,32 @@ def test_what_the_heard_check_says(english):
     assert any(op.kind in ("missing", "changed") and len(op.reference) >= 3 for op in cut.diff.ops)
     again = english.check(FAULTS["repeat_phrase"].inject(english.audio, english.rate))
     assert "words added: '" in again.verdict("heard").evidence
+
+
+@pytest.mark.parametrize("take", ["english", "chinese"])
+def test_a_phrase_said_twice_is_flagged_by_the_repeat_check(take, request):
+    """Whisper writes "he came to the door" for "he came to the he came to the door": the
+    audio's own echo says it was said twice, whatever the transcript."""
+    take = request.getfixturevalue(take)
+    clean = take.check().verdict("repeat")
+    assert clean.ok and clean.score >= REPEAT_THRESHOLDS.distance, clean.evidence
+    for seed in range(3):  # three places in the take
+        said_twice = take.check(FAULTS["repeat_phrase"].inject(take.audio, take.rate, seed=seed))
+        verdict = said_twice.verdict("repeat")
+        assert not verdict.ok and verdict.score < REPEAT_THRESHOLDS.distance, verdict.evidence
+        assert "said again" in verdict.evidence and "\n" not in verdict.evidence
+    # deterministic: the same audio, the same score
+    assert take.check().verdict("repeat") == clean
+
+
+def test_what_the_script_says_twice_is_no_repeat():
+    """Words the script itself repeats give the lags the take may echo at."""
+    # "said rabbit" twice, 19 of the 37 spoken characters (words and spaces) apart: 2.5 s
+    # of speech puts the second 1.28 s after the first. "the" alone is shorter than a window.
+    assert said_twice_lags("said rabbit, it was said rabbit again", "en", seconds=2.5) == [1.28]
+    assert said_twice_lags("the cat and the dog", "en", seconds=1.5) == []
+    song = np.zeros(16000, np.float32)
+    assert repeat_verdict(song, 16000, "tra la la", "en", 0.0).ok  # no speech: nothing repeated
 
 
 def test_the_engines_runaway_warning_flags_the_take(english):
@@ -257,6 +284,11 @@ def test_the_heard_rules_on_their_own():
     assert not verdict(text, text.replace("forest", "for")).ok  # 3+ letters short
     assert not verdict(text, "the cat sat on the mat and then it went to sleep for a while now").ok
     assert verdict("Hallo!", "Hello.").ok  # one word: too short for the rate to judge
+    # a script that breaks off trails its last word away as written: not a cut end
+    broken = "some lived in trees and some lived underground, and----"
+    assert verdict(broken, "some lived in trees and some lived underground").ok
+    assert verdict('I took it home, and..."', "I took it home").ok
+    assert not verdict("some lived underground, and then", "some lived underground").ok
 
 
 # -- the signal checks --------------------------------------------------------------------

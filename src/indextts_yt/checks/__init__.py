@@ -1,13 +1,15 @@
 """Proofreading: is a finished take what the script says, said cleanly?
 
 ``check_segment`` runs every check on one take: what an ASR model hears against the text
-(``heard``), and from the audio alone the speaking rate, long silences, clipping, an end
-click, and the engine's own runaway warning. A language no ASR model covers gets the signal
+(``heard``), and from the audio alone a stretch said twice (``repeat``: Whisper tidies
+repeats away), the speaking rate, long silences, clipping, an end click, and the engine's
+own runaway warning. A language no ASR model covers gets the signal
 checks only and is "not_checked", never "ok".
 
 Modules, one job each: ``model`` (results), ``asr`` (which Whisper model, loading it,
 transcribing), ``compare`` (heard vs written: normalisation, alignment, the heard verdict),
-``numbers`` (English numbers as words), ``signal`` (the audio-only checks). Below ``jobs``:
+``numbers`` (English numbers as words), ``repeat`` (speech said twice, from the audio's
+self-similarity), ``signal`` (the other audio-only checks). Below ``jobs``:
 nothing here knows about jobs, storage or delivery.
 """
 
@@ -22,11 +24,14 @@ from .asr import AsrModelRef, AsrSet, resolve_asr_model, transcribe
 from .compare import HEARD_THRESHOLDS, heard_verdict
 from .compare import compare as compare_texts
 from .model import CHECK_NAMES, CheckResult, Diff, DiffOp, Transcript, Verdict, Word
-from .signal import THRESHOLDS, Thresholds, clipping, click, levels, rate, runaway, silence
+from .repeat import REPEAT_THRESHOLDS, RepeatThresholds, repeat_verdict
+from .signal import (THRESHOLDS, Thresholds, clipping, click, levels, rate, runaway, silence,
+                     speech_seconds)
 
 __all__ = [
-    "CHECK_NAMES", "HEARD_THRESHOLDS", "THRESHOLDS", "AsrModelRef", "AsrSet", "CheckResult",
-    "Diff", "DiffOp", "Thresholds", "Transcript", "Verdict", "Word", "check_segment",
+    "CHECK_NAMES", "HEARD_THRESHOLDS", "REPEAT_THRESHOLDS", "THRESHOLDS", "AsrModelRef",
+    "AsrSet", "CheckResult", "Diff", "DiffOp", "RepeatThresholds", "Thresholds", "Transcript",
+    "Verdict", "Word", "check_segment",
     "default_asr", "resolve_asr_model",
 ]
 
@@ -52,6 +57,7 @@ def check_segment(audio: np.ndarray, sample_rate: int, text: str, language: str,
     lv = levels(samples, sample_rate)
     verdicts = {v.name: v for v in (
         rate(lv, text, engine_rate_cpm, thresholds), silence(lv, thresholds),
+        repeat_verdict(samples, sample_rate, text, language, speech_seconds(lv)),
         runaway(warnings), clipping(samples, thresholds),
         click(samples, sample_rate, lv, thresholds))}
     model = (asr or default_asr()).model_for(language)

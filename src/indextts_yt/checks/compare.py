@@ -21,7 +21,8 @@ The heard verdict (``heard_verdict``) flags a take when any of these holds:
   count ("tra la la tra la la" heard as "trowelala trowelala" was said, only split otherwise);
 - *added*: ``added`` or more units heard but not written in one place (a repeat, babble);
 - the *end* is not heard: the edit holding the text's last unit heard fewer characters
-  (Chinese) or 3+ fewer letters ("forgotten" heard as "for");
+  (Chinese) or 3+ fewer letters ("forgotten" heard as "for"); not judged when the script
+  itself breaks off there ("and----", "if..."): that word trails away as written;
 - the *error rate* is over ``error_rate`` on a segment of ``min_units`` units or more
   (wholesale wrong speech; shorter segments are judged by the rules above alone).
 
@@ -77,6 +78,12 @@ class Comparison:
     error_rate: float  # errors / reference units (1.0 when nothing was written but speech heard)
     diff: Diff
     reference_units: int
+    breaks_off: bool = False  # the script itself stops mid-sentence ("and----", "if...")
+
+
+# A script that ends on a dash or an ellipsis (closing quotes after it allowed) breaks off:
+# its last word trails away as written, and Whisper often drops it ("and----").
+_BREAKS_OFF = re.compile(r"(?:-{2,}|[—–…]|\.{3})[\s\"'”’)\]]*$")
 
 
 def units(text: str, language: str) -> list[Unit]:
@@ -155,9 +162,10 @@ def compare(reference: str, heard: str, language: str) -> Comparison:
     ref, hyp = units(reference, language), units(heard, language)
     ops = _merge_respaced(_align(ref, hyp))
     diff = Diff(tuple(ops), "char" if language in CHAR_LANGUAGES else "word")
+    breaks_off = bool(_BREAKS_OFF.search(reference.strip()))
     if not ref:
-        return Comparison(1.0 if hyp else 0.0, diff, 0)
-    return Comparison(diff.errors / len(ref), diff, len(ref))
+        return Comparison(1.0 if hyp else 0.0, diff, 0, breaks_off)
+    return Comparison(diff.errors / len(ref), diff, len(ref), breaks_off)
 
 
 def _align(ref: list[Unit], hyp: list[Unit]) -> list[DiffOp]:
@@ -268,7 +276,7 @@ def heard_verdict(comparison: Comparison, language: str,
     if added is not None and (n := added_units(added, diff.unit)) >= t.added:
         problems.append(f"{n} {unit}s added: '{say(added.heard)}'"
                         + (f" for '{say(added.reference)}'" if added.reference else ""))
-    end = cut_end(diff)
+    end = None if comparison.breaks_off else cut_end(diff)
     if end is not None and end is not missing:
         problems.append(f"the end is not heard: '{say(end.reference)}'"
                         + (f" heard as '{say(end.heard)}'" if end.heard else " missing"))

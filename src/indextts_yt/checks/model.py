@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 #: Every check, in the order verdicts are listed.
-CHECK_NAMES = ("heard", "rate", "silence", "runaway", "clipping", "click")
+CHECK_NAMES = ("heard", "repeat", "rate", "silence", "runaway", "clipping", "click")
 
-CheckName = Literal["heard", "rate", "silence", "runaway", "clipping", "click"]
+CheckName = Literal["heard", "repeat", "rate", "silence", "runaway", "clipping", "click"]
 Status = Literal["ok", "flagged", "not_checked"]
 DiffKind = Literal["equal", "missing", "added", "changed"]
 
