@@ -156,6 +156,20 @@ MAX_CAST = 50
 Cast = Annotated[dict[str, CastMember], AfterValidator(_check_cast)]
 
 
+class DialogueSettings(BaseModel):
+    """Automatic dialogue (text/dialogue.py): quoted speech in the narration goes to the
+    character its attribution names ("...," said Pooh) when the cast has that name, else to
+    ``voice``; the narration around it stays the narrator's."""
+
+    model_config = _STRICT
+
+    voice: str | None = Field(None, min_length=1, max_length=200, description="the voice of "
+                              "quotes without a known speaker: a cast name or any voice the "
+                              "studio lists; null (or narrator): the narrator's")
+    attribution: bool = Field(True, description="give a quote to the cast member named in "
+                              "its attribution (said Pooh, Pooh asked, 小熊说)")
+
+
 class JobSettings(BaseModel):
     """Every setting of a narration but its script (see the module's docstring)."""
 
@@ -174,6 +188,9 @@ class JobSettings(BaseModel):
     cast: Cast = Field(default_factory=dict, description="characters by name, each "
                        "{voice, engine?, speed?, emotion?}: spoken where a script's line "
                        "starts \"Name:\" or a [voice: Name] direction names them")
+    dialogue: DialogueSettings | None = Field(
+        None, description="automatic dialogue: quoted speech to the character its attribution "
+        "names, else to a dialogue voice ({voice, attribution}); null: off")
     dictionary: list[Entry] = Field(
         default_factory=list, max_length=MAX_JOB_ENTRIES,
         description="pronunciation dictionary entries of this job, over the studio's (see "
@@ -243,7 +260,7 @@ class StoredJob(BaseModel):
         settings = {"engine": engine, "voice": voice, "options": data.get("options") or {},
                     "pauses": data.get("pauses") or {}, "max_chars": data.get("max_chars"),
                     "output": output, "checks": data.get("checks") or {},
-                    "cast": data.get("cast") or {},
+                    "cast": data.get("cast") or {}, "dialogue": data.get("dialogue"),
                     "dictionary": data.get("dictionary") or []}
         return cls(settings=JobSettings.model_validate(settings, strict=False),
                    files=JobFiles(**files), notes=tuple(data.get("notes") or ()))

@@ -29,6 +29,10 @@ VoiceOpt = Annotated[Optional[str], typer.Option("--voice", "-v", help="Voice id
 CastOpt = Annotated[Optional[Path], typer.Option(
     "--cast", metavar="FILE", help="Characters and their voices (.json or .toml): "
     '{"Pooh": {"voice": "espeak:en-gb", "speed": 0.9}}; see the README.')]
+DialogueOpt = Annotated[Optional[str], typer.Option(
+    "--dialogue-voice", metavar="NAME", help="Automatic dialogue: quoted speech goes to the "
+    "cast member its attribution names (\"...,\" said Pooh), else to this voice (a cast name "
+    "or any voice id; narrator: the narrator's). See the README.")]
 SpeedOpt = Annotated[Optional[float], typer.Option("--speed", help="Speaking rate, 1.0 = normal.")]
 OptionOpt = Annotated[Optional[list[str]], typer.Option("--option", "-O", metavar="NAME=VALUE",
                       help="Engine option, e.g. -O noise_scale=0.5 (repeatable).")]

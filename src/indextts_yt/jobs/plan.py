@@ -19,8 +19,8 @@ from ..dictionary import Dictionary
 from ..engines import registry
 from ..engines.base import SettingValue, settings_for, speaking_rate
 from ..errors import InputError
-from ..settings import CastMember
-from ..text import Segment, directions, split_script
+from ..settings import CastMember, DialogueSettings
+from ..text import Segment, dialogue as quoted, directions, split_script
 from ..text.chars import joiner
 from ..text.split import inner_pause
 from ..voices.bundled import bundled_voices
@@ -170,12 +170,15 @@ def max_chars_for(choice: Choice) -> int:
 def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
          max_chars: int | None = None, clips: ClipStore | None = None,
          cast: Mapping[str, CastMember] | None = None,
-         dictionary: Dictionary | None = None) -> list[NewSegment]:
+         dictionary: Dictionary | None = None,
+         dialogue: DialogueSettings | None = None) -> list[NewSegment]:
     """Split ``text`` and attach to each segment its engine, voice, settings and key.
     ``clips``: the studio's clips, to check the reference clips a job names. ``cast``: the
     job's characters; the script's directions and dialogue lines (text/directions.py) choose
     who speaks each part, every section split on its own (segments never mix voices).
-    ``dictionary``: the pronunciation entries to apply (see ``pronounced``)."""
+    ``dictionary``: the pronunciation entries to apply (see ``pronounced``). ``dialogue``:
+    automatic dialogue (text/dialogue.py): the quotes of the narrator's sections go to the
+    characters their attributions name, else to its dialogue voice."""
     options = dict(options or {})
     choice = resolve_choice(choice, clips)
     cast = dict(cast or {})
@@ -188,6 +191,8 @@ def plan(text: str, choice: Choice, options: Mapping[str, Any] | None = None,
     planned: list[NewSegment] = []
     used: set[str] = set()
     refs: dict[str, Choice] = {}
+    if dialogue is not None:
+        items = with_dialogue(items, dialogue, cast, choice, refs, clips)
     for item in items:
         if isinstance(item, directions.Pause):
             if not planned:
@@ -270,6 +275,49 @@ def _section_choice(voice: directions.Voice, job: Choice, cast: Mapping[str, Cho
             names = f"; the cast has: {', '.join(cast)}" if cast else ""
             raise InputError(f"{voice.at}: {exc}{names}") from None
     return refs[voice.ref]
+
+
+def with_dialogue(items: list[directions.Section | directions.Pause],
+                  dialogue: DialogueSettings, cast: Mapping[str, CastMember], job: Choice,
+                  refs: dict[str, Choice], clips: ClipStore | None
+                  ) -> list[directions.Section | directions.Pause]:
+    """``items`` with each quote of the narrator's sections (those no [voice] direction or
+    dialogue line gave a voice) a section of its own, in its speaker's voice: the character
+    its attribution names, else the dialogue voice (checked here, before any work; none:
+    the narrator's, and the quote stays in the narration)."""
+    unknown = directions.Voice()
+    ref = dialogue.voice
+    if ref is not None:
+        name = directions.cast_name(ref, cast)
+        if name is not None:
+            unknown = directions.Voice(speaker=name)
+        elif ref.lower() not in directions.DEFAULT_VOICE:
+            if ref not in refs:
+                try:
+                    refs[ref] = voice_choice(ref, job, clips)
+                except InputError as exc:
+                    names = f"; the cast has: {', '.join(cast)}" if cast else ""
+                    raise InputError(f"dialogue voice: {exc}{names}") from None
+            unknown = directions.Voice(ref=ref)
+    out: list[directions.Section | directions.Pause] = []
+    for item in items:
+        if isinstance(item, directions.Pause) or item.voice.speaker is not None \
+                or item.voice.ref is not None:
+            out.append(item)
+            continue
+        for part in quoted.split(item.text, list(cast), dialogue.attribution):
+            voice = item.voice
+            if part.quote:
+                voice = directions.Voice(speaker=part.speaker) if part.speaker else unknown
+                if voice == directions.Voice():
+                    voice = item.voice  # the narrator's quote: in the narration
+            last = out[-1] if out else None
+            if isinstance(last, directions.Section) and last.voice == voice:
+                last.text += part.text
+            else:
+                out.append(directions.Section(part.text, voice))
+    directions.mark_paragraphs(out)
+    return out
 
 
 def _split_section(section: directions.Section, choice: Choice, max_chars: int | None,

@@ -82,7 +82,8 @@ def plan_request(req: JobRequest, clips: ClipStore | None = None) -> list[NewSeg
     s = req.settings
     proofread.check_asr_model(s.checks)
     return plan(req.text, Choice(s.engine or "auto", s.voice), s.options, s.max_chars, clips,
-                s.cast, dictionary=job_dictionary(s, clips.data_dir if clips else None))
+                s.cast, dictionary=job_dictionary(s, clips.data_dir if clips else None),
+                dialogue=s.dialogue)
 
 
 

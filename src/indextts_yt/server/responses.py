@@ -153,6 +153,8 @@ class JobSettingsPublic(_Public):
                                    "asked (null: the engine's default)")
     cast: dict[str, Any] = Field(default_factory=dict, description="characters by name: "
                                  "{voice, engine, speed, emotion}")
+    dialogue: dict[str, Any] | None = Field(None, description="automatic dialogue: "
+                                            "{voice, attribution}; null: off")
     dictionary: list[dict[str, Any]] = Field(
         default_factory=list, description="the job's own pronunciation entries (the "
         "studio's apply too)")
@@ -291,7 +293,8 @@ def job_json(job: Job, progress: tuple[int, int, float], queue: list[str]) -> Jo
         engine=job.engine,
         voice=job.voice,
         settings=JobSettingsPublic(**job.settings.model_dump(
-            include={"options", "pauses", "max_chars", "checks", "cast", "dictionary"})),
+            include={"options", "pauses", "max_chars", "checks", "cast", "dialogue",
+                     "dictionary"})),
         streaming=job.streaming,
         total=total,
         done=done,

@@ -66,6 +66,7 @@ def preview(body: PreviewRequest, clips: ClipsDep) -> Preview:
     # With the studio's clips: library voices by name, as a job takes them.
     choice = resolve_choice(Choice(body.engine, body.voice), clips)
     segments = plan(body.text, choice, {}, body.max_chars, clips, body.cast,
-                    dictionary=Dictionary(studio=studio_entries(clips.data_dir)))
+                    dictionary=Dictionary(studio=studio_entries(clips.data_dir)),
+                    dialogue=body.dialogue)
     return Preview(version=1, segments=[PreviewSegment(**d) for d in describe(segments)],
                    notes=plan_notes(body.text, segments, choice))

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
-from ..settings import Cast, JobSettings, Options, OutputSettings
+from ..settings import Cast, DialogueSettings, JobSettings, Options, OutputSettings
 
 
 _JOB = JobSettings.model_fields
@@ -60,6 +60,7 @@ class PreviewRequest(BaseModel):
     voice: str | None = _JOB["voice"]
     max_chars: int | None = _JOB["max_chars"]
     cast: Cast = _JOB["cast"]
+    dialogue: DialogueSettings | None = _JOB["dialogue"]
 
 
 class SegmentEdit(BaseModel):

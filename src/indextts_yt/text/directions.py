@@ -160,7 +160,7 @@ def parse(text: str, cast: Collection[str] = ()) -> list[Section | Pause]:
         elif spoken or not line.strip():  # a line of directions only goes with them
             p.buffer.append(newline)
     p.flush(always=p.voice != Voice())
-    _mark_paragraphs(p.items)
+    mark_paragraphs(p.items)
     return p.items
 
 
@@ -274,7 +274,7 @@ def _unescape(chunk: str) -> str:
     return _WIDE_ESCAPE.sub(r"\1", chunk)
 
 
-def _mark_paragraphs(items: list[Section | Pause]) -> None:
+def mark_paragraphs(items: list[Section | Pause]) -> None:
     """Each section's ``ends_paragraph``: a blank line (or the end) before the next text."""
     sections = [item for item in items if isinstance(item, Section)]
     for i, section in enumerate(sections):
