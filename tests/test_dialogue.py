@@ -151,3 +151,22 @@ def test_the_cli_previews_and_narrates_a_dialogue_per_voice(tmp_path, data_dir):
     assert [(r.speaker, r.engine, r.voice) for r in rows] == planned
     assert all(r.audio_seconds and r.audio_seconds > 0.2 for r in rows)
     assert out.stat().st_size > 0
+
+
+def test_the_http_preview_and_job_form_take_the_dialogue_setting(data_dir):
+    from server_util import serve
+
+    text = '"Hunting," said Pooh.\n\n"Hunting what?"\n'
+    cast = {"Pooh": {"voice": "espeak:en-gb"}, "Piglet": {"voice": "espeak:en-us"}}
+    with serve(data_dir, start_worker=False) as srv:
+        rows = srv.http.post("/api/preview", json={
+            "text": text, "engine": "piper", "cast": cast,
+            "dialogue": {"voice": "Piglet"}}).json()["segments"]
+        assert [r["speaker"] for r in rows] == ["Pooh", None, "Piglet"]
+        bad = srv.http.post("/api/preview", json={"text": text, "dialogue": {"voice": "nope"}})
+        assert bad.status_code == 400 and "dialogue voice" in bad.json()["error"]
+        made = srv.http.post("/api/jobs", files={"file": ("s.txt", text.encode())}, data={
+            "engine": "piper", "cast": json.dumps(cast),
+            "dialogue": json.dumps({"voice": "Piglet", "attribution": False})})
+        assert made.status_code == 201, made.text
+        assert made.json()["settings"]["dialogue"] == {"voice": "Piglet", "attribution": False}

@@ -7,6 +7,7 @@ refused with 413 after at most the limit has been read, whatever Content-Length 
 from __future__ import annotations
 
 import json
+import typing
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -30,10 +31,15 @@ _FORM_SLACK = 256 * 1024  # form fields and multipart framing beside the file
 _JSON_LIMIT = 2 * MAX_SCRIPT_BYTES + _FORM_SLACK
 _FORM_LIMIT = MAX_SCRIPT_BYTES + _FORM_SLACK
 # The form takes JobCreate's fields (objects and lists as JSON text) beside the uploaded file.
+def _is_model(annotation: object) -> bool:
+    """A model, or a union with one (``DialogueSettings | None``)."""
+    kinds = typing.get_args(annotation) or (annotation,)
+    return any(isinstance(k, type) and issubclass(k, BaseModel) for k in kinds)
+
+
 _JSON_FIELDS = frozenset(name for name, f in JobCreate.model_fields.items()
                          if "dict[" in str(f.annotation) or "list[" in str(f.annotation)
-                         or (isinstance(f.annotation, type)
-                             and issubclass(f.annotation, BaseModel)))
+                         or _is_model(f.annotation))
 _FORM_FIELDS = frozenset(JobCreate.model_fields) | {"file"}
 
 
