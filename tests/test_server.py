@@ -85,7 +85,7 @@ def test_create_by_json_and_upload_list_get_segments_download(data_dir, tmp_path
         assert first["title"] == "From JSON" and first["settings"] == {
             "options": {"speed": 1.1}, "pauses": {"paragraph": 0.5}, "max_chars": None,
             "checks": {"mode": None, "retakes": None, "asr_model": None},  # engine defaults
-            "cast": {}}
+            "cast": {}, "dialogue": None, "dictionary": []}
         r = srv.http.post("/api/jobs", files={"file": ("my-script.md", SHORT_SCRIPT.encode())},
                           data={"engine": "piper", "options": '{"noise_scale": 0.5}'})
         assert r.status_code == 201, r.text

@@ -53,7 +53,7 @@ const el = {
   title: $("#title-input"), script: $("#script-input"), scriptFile: $("#script-file"),
   counts: $("#script-counts"),
   speed: $("#speed-input"), speedRange: $("#speed-range"),
-  maxChars: $("#max-chars"), maxCharsHint: $("#max-chars-hint"),
+  maxChars: $("#max-chars"), maxCharsHint: $("#max-chars-hint"), checkMode: $("#check-mode"),
   pauses: {
     clause: $("#pause-clause"), sentence: $("#pause-sentence"), paragraph: $("#pause-paragraph"),
     heading: $("#pause-heading"),
@@ -439,13 +439,16 @@ function jobSettings() {
   if (maxChars.error) return { error: maxChars.error };
   const output = outputFields();
   if (output.error) return { error: output.error };
-  return { options, max_chars: maxChars.value, pauses, output: output.fields, error: null };
+  // Only a mode the user picked is sent: unset, each engine keeps its own default.
+  const checks = el.checkMode.value ? { mode: el.checkMode.value } : {};
+  return { options, max_chars: maxChars.value, pauses, checks, output: output.fields, error: null };
 }
 
 function resetSettings() {
   const speed = speedSpec();
   el.speed.value = el.speedRange.value = speed ? speed.default : 1;
   el.maxChars.value = "";
+  el.checkMode.value = "";
   for (const input of Object.values(el.pauses)) input.value = input.defaultValue;
   for (const group of form.groups) {
     for (const ctrl of group.controls) if (!ctrl.ignored) ctrl.set(ctrl.spec.default);
@@ -460,11 +463,12 @@ function resetSettings() {
 function formSettings() {
   const problem = choiceProblem();
   if (problem) return { error: problem };
-  const { options, max_chars, pauses, output, error } = jobSettings();
+  const { options, max_chars, pauses, checks, output, error } = jobSettings();
   if (error) return { error };
   const { engine, voice } = choice();
   const settings = { engine, voice, options, pauses, output };
   if (max_chars != null) settings.max_chars = max_chars;
+  if (checks.mode) settings.checks = checks;
   return { settings };
 }
 
@@ -498,6 +502,7 @@ function applySettings(settings) {
   const hidden = Object.keys(options).filter((name) => !shown.has(name));
   if (hidden.length) problems.push(() => t("presets.optionsHidden", { names: hidden.join(", ") }));
   el.maxChars.value = settings.max_chars ?? "";
+  el.checkMode.value = (settings.checks && settings.checks.mode) || "";
   const pauses = settings.pauses || {};
   for (const [name, input] of Object.entries(el.pauses)) input.value = pauses[name] ?? input.defaultValue;
   applyOutput(settings.output || {});
@@ -610,7 +615,7 @@ async function generate() {
   if (!text.trim()) return say(el.message, t("script.empty"), "error");
   const problem = choiceProblem();
   if (problem) return say(el.message, problem, "error");
-  const { options, max_chars, pauses, output, error } = jobSettings();
+  const { options, max_chars, pauses, checks, output, error } = jobSettings();
   if (error) return say(el.message, error, "error");
   const { cast, error: castError } = castEditor.value();
   if (castError) return say(el.message, castError, "error");
@@ -619,7 +624,7 @@ async function generate() {
   try {
     const { engine, voice } = choice();
     const job = await api.createJob({
-      text, title: el.title.value.trim() || null, engine, voice, options, max_chars, pauses, cast,
+      text, title: el.title.value.trim() || null, engine, voice, options, max_chars, pauses, cast, checks,
       streaming: el.streaming.checked, ...output,
     });
     say(el.message, "");
