@@ -152,9 +152,12 @@ def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F81
         assert "20 to 2000" in tid("compose-message").inner_text()
         assert api.get("/api/jobs").json() == []
         tid("max-chars").fill("300")
-        with page.expect_request(lambda r: r.url.endswith("/api/jobs") and r.method == "POST") as sent:
+        # The answer, not just the request: else the next job's expect_response below could
+        # catch this job's answer, still on its way while the button waits to be enabled.
+        with page.expect_response(lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST") as sent:
             tid("generate-button").click()
-        body = sent.value.post_data_json
+        assert sent.value.status == 201, sent.value.text()
+        body = sent.value.request.post_data_json
         assert body["max_chars"] == 300 and body["pauses"]["clause"] == 0.2 and body["format"] == "flac"
 
         # --- a job from the form with the preset applied has its settings
