@@ -140,3 +140,33 @@ def test_a_cast_in_the_form_speaks_its_lines(browser, tmp_path):  # noqa: F811
         assert fit["scrollWidth"] <= fit["innerWidth"] and not fit["out"], fit
         assert not errors, errors
         page.context.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_preset_carries_the_cast(browser, tmp_path):  # noqa: F811
+    with serve_cli(tmp_path / "data", "--checkpoints", str(tmp_path / "no-weights")) as api:
+        page, errors, tid = open_ui(browser, api)
+        _fill_cast(tid, page)
+        tid("voice-select").select_option("piper|joe")
+        page.locator("#settings > summary").click()
+        tid("preset-save-open").click()
+        tid("preset-name").fill("Pooh cast")
+        tid("preset-save").click()
+        page.wait_for_selector("[data-testid=preset-message][data-kind=ok]")
+        cast = api.get("/api/presets/Pooh cast").json()["settings"]["cast"]
+        assert cast["Pooh"]["voice"] == "en-gb" and cast["Pooh"]["engine"] == "espeak"
+        assert cast["Piglet"]["voice"] == "en-us" and cast["Piglet"]["speed"] == 0.9
+
+        # The cast cleared: applying the preset brings its rows back.
+        tid("cast-remove-1").click()
+        tid("cast-remove-0").click()
+        assert tid("cast-count").inner_text() == ""
+        tid("preset-select").select_option("")
+        tid("preset-select").select_option("Pooh cast")
+        rows = {tid(f"cast-name-{i}").input_value(): (tid(f"cast-voice-{i}").input_value(),
+                                                      tid(f"cast-speed-{i}").input_value())
+                for i in range(2)}
+        assert rows == {"Pooh": ("espeak|en-gb", ""), "Piglet": ("espeak|en-us", "0.9")}
+        assert tid("cast-count").inner_text() == "2 characters"
+        assert not errors, errors
+        page.context.close()

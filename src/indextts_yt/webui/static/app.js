@@ -469,6 +469,9 @@ function formSettings() {
   const settings = { engine, voice, options, pauses, output };
   if (max_chars != null) settings.max_chars = max_chars;
   if (checks.mode) settings.checks = checks;
+  const { cast, error: castError } = castEditor.value();
+  if (castError) return { error: castError };
+  if (Object.keys(cast).length) settings.cast = cast;
   return { settings };
 }
 
@@ -506,6 +509,7 @@ function applySettings(settings) {
   const pauses = settings.pauses || {};
   for (const [name, input] of Object.entries(el.pauses)) input.value = pauses[name] ?? input.defaultValue;
   applyOutput(settings.output || {});
+  castEditor.set(settings.cast);
   return problems;
 }
 

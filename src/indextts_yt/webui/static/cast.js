@@ -74,6 +74,17 @@ export class CastEditor {
     return row;
   }
 
+  /** Rows for a preset's cast ({name: {voice, engine, speed}}); none (or {}): no rows. */
+  set(cast) {
+    for (const row of this.rows) row.li.remove();
+    this.rows = [];
+    for (const [name, member] of Object.entries(cast || {})) {
+      const voice = member.voice ? `${member.engine || "auto"}|${member.voice}` : "";
+      this.addRow({ name, voice, speed: member.speed ?? "" });
+    }
+    this.renderCount();
+  }
+
   removeRow(row) {
     this.rows = this.rows.filter((r) => r !== row);
     row.li.remove();
