@@ -170,3 +170,64 @@ def test_a_preset_carries_the_cast(browser, tmp_path):  # noqa: F811
         assert tid("cast-count").inner_text() == "2 characters"
         assert not errors, errors
         page.context.close()
+
+
+DIALOGUE = "“Hello,” said Pooh.\n\n“Who is there?”\n"
+
+
+def _preview_rows(page, tid) -> list[tuple[str | None, str]]:
+    """(speaker, text) of every preview row, once a fresh preview is shown."""
+    page.wait_for_selector("[data-testid=preview-row]")
+    rows = page.locator("[data-testid=preview-row]")
+    out = []
+    for i in range(rows.count()):
+        tag = rows.nth(i).locator(".speaker")
+        out.append((tag.inner_text() if tag.count() else None, rows.nth(i).inner_text()))
+    return out
+
+
+@pytest.mark.timeout(120)
+def test_the_dialogue_voice_gives_quotes_to_characters(browser, tmp_path):  # noqa: F811
+    with serve_cli(tmp_path / "data", "--checkpoints", str(tmp_path / "no-weights")) as api:
+        page, errors, tid = open_ui(browser, api)
+        _fill_cast(tid, page)
+        tid("voice-select").select_option("piper|joe")
+        tid("script-input").fill(DIALOGUE)
+        assert tid("dialogue-voice").input_value() == ""  # off
+        requests = []
+        page.on("request", lambda r: requests.append(json.loads(r.post_data))
+                if r.url.endswith("/api/preview") else None)
+
+        # Off: the quotes stay the narrator's.
+        tid("preview-button").click()
+        rows = _preview_rows(page, tid)
+        assert all(speaker is None for speaker, _ in rows), rows
+        assert requests[-1]["dialogue"] is None
+
+        # A character: the attributed quote is Pooh's, the other the dialogue voice's (Piglet).
+        tid("dialogue-voice").select_option("Piglet")
+        page.evaluate("document.querySelector('#preview-rows').replaceChildren()")
+        tid("preview-button").click()
+        page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length > 0")
+        rows = _preview_rows(page, tid)
+        assert requests[-1]["dialogue"] == {"voice": "Piglet"}
+        said = {speaker: text for speaker, text in rows}
+        assert "Hello," in said["Pooh"] and "Who is there?" in said["Piglet"], rows
+        assert "said Pooh." in said[None], rows
+
+        # A voice of the picker: the unattributed quote in that voice, without a speaker.
+        tid("dialogue-voice").select_option("espeak:en-us")
+        page.evaluate("document.querySelector('#preview-rows').replaceChildren()")
+        tid("preview-button").click()
+        page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length > 0")
+        rows = _preview_rows(page, tid)
+        assert requests[-1]["dialogue"] == {"voice": "espeak:en-us"}
+        quote = [text for _, text in rows if "Who is there?" in text]
+        assert len(quote) == 1 and "espeak · en-us" in quote[0], rows
+
+        # 中文 labels.
+        tid("lang-toggle").click()
+        page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+        assert tid("dialogue-voice").locator("option").first.inner_text() == "关闭"
+        assert not errors, errors
+        page.context.close()

@@ -571,7 +571,8 @@ async function runPreview() {
   el.previewButton.disabled = true;
   try {
     const { engine, voice } = choice();
-    const result = await api.preview({ text, engine, voice, max_chars: maxChars.value, cast });
+    const result = await api.preview({ text, engine, voice, max_chars: maxChars.value, cast,
+      dialogue: castEditor.dialogue() });
     state.preview = { text, segments: result.segments, notes: result.notes || [] };
     renderPreview();
     updateCounts.now(); // the script's estimate is now the preview's
@@ -629,7 +630,7 @@ async function generate() {
     const { engine, voice } = choice();
     const job = await api.createJob({
       text, title: el.title.value.trim() || null, engine, voice, options, max_chars, pauses, cast, checks,
-      streaming: el.streaming.checked, ...output,
+      dialogue: castEditor.dialogue(), streaming: el.streaming.checked, ...output,
     });
     say(el.message, "");
     await jobView.attach(job, { autoplay: true });

@@ -36,6 +36,8 @@ export class CastEditor {
     this.rows = [];
     this.list = root.querySelector("#cast-rows");
     this.summary = root.querySelector("#cast-count");
+    this.dialogueSelect = root.querySelector("#dialogue-voice");
+    this.fillDialogue();
     root.querySelector("#cast-add").addEventListener("click", () => {
       const row = this.addRow();
       row.name.focus();
@@ -100,6 +102,7 @@ export class CastEditor {
   /** The voice picker changed (engines, clips or library voices loaded): keep each choice. */
   refreshVoices() {
     for (const row of this.rows) this.fillVoices(row);
+    this.fillDialogue();
   }
 
   label(row) {
@@ -120,7 +123,34 @@ export class CastEditor {
     this.renderCount();
   }
 
+  /** The dialogue voice's choices: off, each named character, each voice of the picker (as
+   * the API names it: "engine:voice" for a bundled voice, a clip id for a library voice). */
+  fillDialogue(select = this.dialogueSelect.value) {
+    const names = [...new Set(this.rows.map((r) => r.name.value.trim()).filter(Boolean))];
+    const voices = this.hooks.voiceOptions();
+    for (const group of voices) {
+      for (const option of group.querySelectorAll("option")) {
+        const [engine, voice] = option.value.split("|");
+        option.value = voice.startsWith("clip-") ? voice : `${engine}:${voice}`;
+      }
+    }
+    this.dialogueSelect.replaceChildren(
+      h("option", { value: "" }, t("cast.dialogueOff")),
+      ...(names.length ? [h("optgroup", { label: t("cast.dialogueCast") },
+        ...names.map((name) => h("option", { value: name }, name)))] : []),
+      ...voices);
+    this.dialogueSelect.value = select;
+    if (this.dialogueSelect.value !== select) this.dialogueSelect.value = "";
+  }
+
+  /** Automatic dialogue as the API takes it: {voice}, or null when off. */
+  dialogue() {
+    const voice = this.dialogueSelect.value;
+    return voice ? { voice } : null;
+  }
+
   renderCount() {
+    this.fillDialogue();
     const named = this.rows.filter((r) => r.name.value.trim()).length;
     this.summary.textContent = named ? t("cast.count", { n: named }) : "";
   }

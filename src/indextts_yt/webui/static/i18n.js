@@ -251,6 +251,13 @@ const STRINGS = {
     "为每个角色指定音色。文稿中 \"Pooh: Hello!\" 这样的一行由 Pooh 朗读；[voice: Pooh] 切换到 Pooh，直到下一个 [voice: …]（[voice: 旁白] 切回旁白）。",
   ],
   "cast.add": ["Add a character", "添加角色"],
+  "cast.dialogue": ["Dialogue voice", "对话音色"],
+  "cast.dialogueOff": ["Off", "关闭"],
+  "cast.dialogueCast": ["The cast", "角色"],
+  "cast.dialogueHelp": [
+    "On: quoted speech in the narration goes to the character its attribution names (“Hello,” said Pooh.), any other quote to this voice.",
+    "开启后：旁白中的引语交给说明语所指的角色（“你好，”小熊说。），其他引语用此音色朗读。",
+  ],
   "cast.count": ["{n} characters", "{n} 个角色"],
   "cast.name": ["Name", "名字"],
   "cast.namePlaceholder": ["e.g. Pooh", "例如 Pooh"],
