@@ -8,17 +8,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from ..dictionary import MAX_ENTRIES, Entry, StudioDictionary, entry, export, parse_file
-from ..errors import InputError, PayloadTooLarge
+from ..errors import InputError
 from ..jobs.plan import Choice
 from ..jobs.say_it import MAX_WORD_CHARS, say_it
 from .context import ClipsDep, StudioDep
 from .downloads import attachment
-from .errors import UnsupportedMedia
 from .responses import file_response
-from .uploads import capped
+from .uploads import read_file_upload
 
 router = APIRouter(tags=["dictionary"])
 MAX_FILE_BYTES = 1024 * 1024
@@ -88,27 +86,12 @@ def export_entries(studio: StudioDep,
              summary="Add every entry of a CSV or JSON file (the body, or multipart 'file'), "
                      "or none: an error names its line and column")
 async def import_entries(request: Request, studio: StudioDep) -> Imported:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    limited = capped(request, MAX_FILE_BYTES + 16 * 1024)
-    try:
-        if ctype in ("application/json", "text/csv"):
-            raw = await limited.body()
-            name = "dictionary.json" if ctype == "application/json" else "dictionary.csv"
-        elif ctype == "multipart/form-data":
-            form = await limited.form(max_files=1, max_fields=1)
-            try:
-                upload = form.get("file")
-                if not isinstance(upload, UploadFile):
-                    raise InputError("the form needs a 'file' field with the dictionary")
-                raw, name = await upload.read(), upload.filename or "dictionary"
-            finally:
-                await form.close()
-        else:
-            raise UnsupportedMedia("send the dictionary as application/json, text/csv or "
-                                   "multipart/form-data with a 'file' field")
-    except PayloadTooLarge:
-        raise PayloadTooLarge(f"a dictionary file is at most {MAX_FILE_BYTES // 1024} KB") \
-            from None
+    raw, name = await read_file_upload(
+        request, what="dictionary", max_bytes=MAX_FILE_BYTES,
+        bodies={"application/json": "dictionary.json", "text/csv": "dictionary.csv"},
+        upload_name="dictionary",
+        unsupported="send the dictionary as application/json, text/csv or "
+                    "multipart/form-data with a 'file' field")
     entries = parse_file(raw, name)
     if len(entries) > MAX_ENTRIES:
         raise InputError(f"at most {MAX_ENTRIES} entries")

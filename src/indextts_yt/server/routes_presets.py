@@ -5,16 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from ..errors import InputError, PayloadTooLarge
 from ..settings import JobSettings
 from ..presets.schema import MAX_PRESET_BYTES
 from .context import PresetsDep
 from .downloads import attachment
-from .errors import UnsupportedMedia
 from .responses import PresetPublic, file_response
-from .uploads import capped
+from .uploads import read_file_upload
 
 router = APIRouter(tags=["presets"])
 
@@ -67,25 +64,11 @@ def export_preset(name: str, presets: PresetsDep) -> Response:
                      "versions are migrated, unknown fields and wrong types refused")
 async def import_preset(request: Request, presets: PresetsDep, name: str | None = Query(None),
                         replace: bool = Query(False)) -> PresetPublic:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    limited = capped(request, MAX_PRESET_BYTES + 16 * 1024)
-    try:
-        if ctype == "application/json":
-            raw, source = await limited.body(), "preset file"
-        elif ctype == "multipart/form-data":
-            form = await limited.form(max_files=1, max_fields=2)
-            try:
-                upload = form.get("file")
-                if not isinstance(upload, UploadFile):
-                    raise InputError("the form needs a 'file' field with the preset")
-                raw, source = await upload.read(), upload.filename or "preset file"
-            finally:
-                await form.close()
-        else:
-            raise UnsupportedMedia("send the preset file as application/json or as "
-                                   "multipart/form-data with a 'file' field")
-    except PayloadTooLarge:
-        raise PayloadTooLarge(f"a preset file is at most {MAX_PRESET_BYTES // 1024} KB") from None
+    raw, source = await read_file_upload(
+        request, what="preset", max_bytes=MAX_PRESET_BYTES,
+        bodies={"application/json": "preset file"}, upload_name="preset file",
+        unsupported="send the preset file as application/json or as multipart/form-data "
+                    "with a 'file' field", max_fields=2)
     preset = await run_in_threadpool(presets.import_file, raw, source=source, name=name,
                                      replace=replace)
     return PresetPublic(**preset.to_dict())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -80,6 +81,31 @@ class JobForm:
         base = presets.get(self.spec.preset).settings if self.spec.preset else JobSettings()
         settings = base.merged(self.spec.settings_given()).checked()
         return JobRequest(self.text, self.title, settings, streaming=self.spec.streaming)
+
+
+async def read_file_upload(request: Request, *, what: str, max_bytes: int,
+                           bodies: Mapping[str, str], upload_name: str, unsupported: str,
+                           max_fields: int = 1) -> tuple[bytes, str]:
+    """A small file (a preset, a dictionary) sent as the request body, of one of
+    ``bodies``' media types (each named by its value), or as a multipart form's ``file``
+    field: (its bytes, its name). Read in bounded memory: a larger one is 413."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    limited = capped(request, max_bytes + 16 * 1024)  # room for the form's own framing
+    try:
+        if ctype in bodies:
+            return await limited.body(), bodies[ctype]
+        if ctype != "multipart/form-data":
+            raise UnsupportedMedia(unsupported)
+        form = await limited.form(max_files=1, max_fields=max_fields)
+        try:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InputError(f"the form needs a 'file' field with the {what}")
+            return await upload.read(), upload.filename or upload_name
+        finally:
+            await form.close()
+    except PayloadTooLarge:
+        raise PayloadTooLarge(f"a {what} file is at most {max_bytes // 1024} KB") from None
 
 
 async def read_job_form(request: Request) -> JobForm:
