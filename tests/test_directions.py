@@ -258,6 +258,17 @@ def test_a_dialogue_on_three_voices_is_narrated_as_planned(tmp_path, data_dir):
                                                      row.settings, row.language)))
         audio, rate = sf.read(row.audio_path, dtype="float32")
         assert rate == engine.sample_rate and abs(len(audio) - len(made)) <= 0.02 * rate, row
+    # ... and sounds like that voice (resemblyzer): every narrator line nearer the narrator
+    # than either character, every character line nearer its eSpeak NG voice than the
+    # narrator. (en-gb and en-us are one eSpeak NG speaker told apart by accent only: the
+    # comparison above tells those two apart, a speaker embedding cannot.)
+    similar = speaker_similarity(rows, {"joe": "piper", "en-gb": "espeak", "en-us": "espeak"})
+    for row, scores in zip(rows, similar):
+        own, others = scores[row.voice], [v for k, v in scores.items() if k != row.voice]
+        if row.engine == "piper":
+            assert own > max(others) + 0.15, (row.text, scores)
+        else:
+            assert own > scores["joe"] + 0.15, (row.text, scores)
     # [speed: 0.7]: the same sentence takes longer.
     usual, slow = rows[-2], rows[-1]
     assert usual.text == slow.text and slow.settings["speed"] == 0.7
@@ -268,6 +279,32 @@ def test_a_dialogue_on_three_voices_is_narrated_as_planned(tmp_path, data_dir):
     # Loudness stays even across the three voices (mastering works per segment).
     levels = [segment_level(audio, rate, cue) for cue in cues(job, store)]
     assert max(levels) - min(levels) < 4.0, levels
+
+
+REFERENCE = ("This is how my voice sounds when I read a longer passage aloud, slowly and "
+             "clearly, for everyone to hear.")
+
+
+def speaker_similarity(rows, voices: dict[str, str]) -> list[dict[str, float]]:
+    """Each segment's speaker similarity (cosine of resemblyzer embeddings) to a reference
+    sentence said by each voice of ``voices`` (voice id -> engine)."""
+    from resemblyzer import VoiceEncoder, preprocess_wav
+
+    from indextts_yt.engines import registry
+
+    encoder = VoiceEncoder("cpu", verbose=False)
+
+    def embed(audio: np.ndarray, rate: int) -> np.ndarray:
+        return encoder.embed_utterance(preprocess_wav(audio, source_sr=rate))
+
+    references = {}
+    for voice, name in voices.items():
+        engine = registry.get_engine(name)
+        said = np.concatenate(list(engine.synthesize(REFERENCE, engine.prepare_voice(voice),
+                                                     {}, "en")))
+        references[voice] = embed(said, engine.sample_rate)
+    return [{voice: float(embed(*sf.read(row.audio_path, dtype="float32")) @ reference)
+             for voice, reference in references.items()} for row in rows]
 
 
 def longest_silence(audio: np.ndarray) -> int:
