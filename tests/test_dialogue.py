@@ -170,3 +170,34 @@ def test_the_http_preview_and_job_form_take_the_dialogue_setting(data_dir):
             "dialogue": json.dumps({"voice": "Piglet", "attribution": False})})
         assert made.status_code == 201, made.text
         assert made.json()["settings"]["dialogue"] == {"voice": "Piglet", "attribution": False}
+
+
+def test_no_attribution_gives_every_quote_to_the_dialogue_voice(tmp_path, data_dir):
+    from test_cli import assert_no_jobs, one_error_line
+
+    script, cast = tmp_path / "s.txt", tmp_path / "cast.json"
+    script.write_text('"Hallo!" said Piglet.\n\n"Hunting," said Pooh.\n', encoding="utf-8")
+    cast.write_text(json.dumps({"Pooh": {"voice": "espeak:en-gb"},
+                                "Piglet": {"voice": "espeak:en-us"}}), encoding="utf-8")
+    args = ("--engine", "piper", "--cast", str(cast), "--no-attribution")
+    preview = cli("segments", str(script), *args, "--dialogue-voice", "Piglet", "--json")
+    assert preview.returncode == 0, preview.stderr.decode()
+    assert [r["speaker"] for r in json.loads(preview.stdout)["segments"]] == \
+        ["Piglet", None, "Piglet", None]  # Pooh's quote is Piglet's too: names left aside
+    out = tmp_path / "o.wav"
+    narrated = cli("narrate", str(script), "-o", str(out), *args, "--dialogue-voice", "Piglet",
+                   "--check", "off", "--data-dir", str(data_dir), *DETERMINISTIC_FLAGS)
+    assert narrated.returncode == 0, narrated.stderr.decode()
+    from indextts_yt.jobs.store import Store
+
+    (job,) = Store(data_dir).list_jobs()
+    assert job.settings.dialogue == DialogueSettings(voice="Piglet", attribution=False)
+    # Without a dialogue voice nothing would change voice: refused, nothing stored.
+    for command in ("segments", "narrate"):
+        extra = ("-o", str(tmp_path / "x.wav"), "--data-dir", str(tmp_path / "d")) \
+            if command == "narrate" else ()
+        refused = cli(command, str(script), *args, *extra)
+        assert refused.returncode == 2
+        assert "with attribution off every quote goes to the dialogue voice" in \
+            one_error_line(refused)
+    assert_no_jobs(tmp_path / "d")

@@ -33,6 +33,10 @@ DialogueOpt = Annotated[Optional[str], typer.Option(
     "--dialogue-voice", metavar="NAME", help="Automatic dialogue: quoted speech goes to the "
     "cast member its attribution names (\"...,\" said Pooh), else to this voice (a cast name "
     "or any voice id; narrator: the narrator's). See the README.")]
+AttributionOpt = Annotated[bool, typer.Option(
+    "--attribution/--no-attribution", help="Automatic dialogue: give a quote to the cast "
+    "member its attribution names (the default); --no-attribution: every quote to the "
+    "dialogue voice.")]
 SpeedOpt = Annotated[Optional[float], typer.Option("--speed", help="Speaking rate, 1.0 = normal.")]
 OptionOpt = Annotated[Optional[list[str]], typer.Option("--option", "-O", metavar="NAME=VALUE",
                       help="Engine option, e.g. -O noise_scale=0.5 (repeatable).")]

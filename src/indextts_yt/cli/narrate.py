@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ..jobs.state import JobState
-from .common import (GPU_PANEL, CastOpt, DataDir, DialogueOpt, EngineLoad, EngineOpt, JsonOpt, MaxCharsOpt,
-                     OptionOpt,
-                     SpeedOpt, VoiceOpt, given_params, open_store, option_groups, parse_options,
-                     run_to_end)
+from .common import (GPU_PANEL, AttributionOpt, CastOpt, DataDir, DialogueOpt, EngineLoad,
+                     EngineOpt, JsonOpt, MaxCharsOpt, OptionOpt, SpeedOpt, VoiceOpt, given_params,
+                     open_store, option_groups, parse_options, run_to_end)
 
 from ..settings import (MAX_PAUSE_S, PAUSE_NAMES, DialogueSettings, JobFiles, JobSettings,
                         read_cast, validated)
@@ -54,6 +53,7 @@ class SettingFlags:
     max_chars: MaxCharsOpt = None
     cast: CastOpt = None
     dialogue_voice: DialogueOpt = None
+    attribution: AttributionOpt = True
     batch: Annotated[bool, typer.Option("--batch", help="Write the output once at the end "
                      "instead of growing it (playable) while segments finish.")] = False
     check: Annotated[Optional[str], typer.Option(
@@ -98,6 +98,7 @@ SETTING_OF_FLAG: dict[str, tuple[str, ...]] = {
     "subtitle_max_s": ("output", "subtitles", "max_cue_s"),
     "check": ("checks", "mode"), "retakes": ("checks", "retakes"),
     "asr_model": ("checks", "asr_model"), "dialogue_voice": ("dialogue", "voice"),
+    "attribution": ("dialogue", "attribution"),
 }
 
 
@@ -264,6 +265,7 @@ def segments(
     max_chars: MaxCharsOpt = None,
     cast: CastOpt = None,
     dialogue_voice: DialogueOpt = None,
+    attribution: AttributionOpt = True,
     json_out: Annotated[bool, typer.Option("--json", help="Stable JSON (see README).")] = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -281,8 +283,9 @@ def segments(
     choice = resolve_choice(Choice(engine, voice), clips)
     planned = plan(text, choice, {}, max_chars, clips, read_cast(cast) if cast else None,
                    dictionary=Dictionary(studio=studio_entries(clips.data_dir)),
-                   dialogue=None if dialogue_voice is None else validated(
-                       DialogueSettings, {"voice": dialogue_voice}, "--dialogue-voice"))
+                   dialogue=None if dialogue_voice is None and attribution else validated(
+                       DialogueSettings, {"voice": dialogue_voice, "attribution": attribution},
+                       "--dialogue-voice"))
     rows, notes = describe(planned), plan_notes(text, planned, choice)
     if json_out:
         typer.echo(json.dumps({"version": 1, "segments": rows, "notes": notes},

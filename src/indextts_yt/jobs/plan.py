@@ -299,6 +299,9 @@ def with_dialogue(items: list[directions.Section | directions.Pause],
                     names = f"; the cast has: {', '.join(cast)}" if cast else ""
                     raise InputError(f"dialogue voice: {exc}{names}") from None
             unknown = directions.Voice(ref=ref)
+    if not dialogue.attribution and unknown == directions.Voice():
+        raise InputError("dialogue: with attribution off every quote goes to the dialogue "
+                         "voice; name one (a cast name or any voice)")
     out: list[directions.Section | directions.Pause] = []
     for item in items:
         if isinstance(item, directions.Pause) or item.voice.speaker is not None \
