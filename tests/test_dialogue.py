@@ -89,6 +89,27 @@ def test_chinese_corner_brackets_and_shuo():
     assert [(r["text"], r["speaker"]) for r in rows] == [("小熊说：", None), ("「你好！」", "小熊")]
 
 
+def test_a_quote_over_paragraphs_is_one_speech_in_one_voice():
+    # Each paragraph but the last opens the quote again and leaves it open.
+    text = ('"I went to the wood," said Pooh, "and there I saw\n\n'
+            '"a Heffalump, or so I thought,\n\n'
+            '  "but it was only Piglet."\n\n'
+            '"Really?" asked Piglet.\n\n'
+            '"Yes and\n\n"no." It ended.')
+    parts = [(p.text, p.speaker) for p in split(text, CAST) if p.quote]
+    assert parts == [('"I went to the wood,"', "Pooh"), ('"and there I saw', "Pooh"),
+                     ('"a Heffalump, or so I thought,', "Pooh"),
+                     ('"but it was only Piglet."', "Pooh"), ('"Really?"', "Piglet"),
+                     ('"Yes and', None), ('"no."', None)]
+    # Attributed only at its end: the whole speech is that character's.
+    assert {p.speaker for p in split('"One\n\n"two," said Piglet.', CAST) if p.quote} == \
+        {"Piglet"}
+    # Segments still never mix voices: the paragraphs of a speech are segments of its voice.
+    rows = who(text, DialogueSettings(voice="narrator"))
+    assert [(t, voice) for t, _, voice in rows if t.startswith('"a Heff')] == \
+        [('"a Heffalump, or so I thought,', "espeak:en-gb")]
+
+
 @pytest.mark.parametrize("text", [
     '"Hallo! said Piglet, who never stopped.', "“Oh dear,” said Pooh. “Oh",
     "Pooh said “no.\n\nAnd then” it ended.", "An empty “” quote.",
