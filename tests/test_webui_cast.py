@@ -1,8 +1,11 @@
 """The cast in the web UI: a cast of two characters with two eSpeak NG voices filled in the
 new-narration form, a script with `Pooh: …` lines and a `[voice: Piglet]` direction; the
 preview, the job's segment table and its review panel show each speaker in a colour of its own (the narrator
-none); a cast the server refuses shows its error; the job's segments, through the API, have
-each character's voice and speaker; the form fits a phone's width and has its 中文 labels.
+none); a cast the server refuses (a speed, an emotion its engine cannot take) shows its
+error; the job's segments, through the API, have each character's voice and speaker; the
+form fits a phone's width and has its 中文 labels.
+A character's emotion (an emotion clip) reaches the plan on the tiny IndexTTS-2.5 model
+(test_webui_cloning.py's); presets carry the cast and the dialogue voice.
 
 The real `indextts-yt serve` in a subprocess, driven by Debian's Chromium (tests/browser_util.py).
 The form has no proofreading control, so the test adds `"checks": {"mode": "off"}` to the
@@ -17,6 +20,7 @@ import time
 import pytest
 
 from browser_util import browser, open_ui, serve_cli  # noqa: F401 - the fixture
+from test_webui_cloning import _serve, _speak, _wait_job, tiny_model  # noqa: F401 - the fixture
 from test_webui_layout import OVERFLOW_JS
 
 SCRIPT = """# The meeting
@@ -44,6 +48,16 @@ def _fill_cast(tid, page, speed: str = "0.9") -> None:
     tid("cast-name-1").fill("Piglet")
     tid("cast-voice-1").select_option("espeak|en-us")
     tid("cast-speed-1").fill(speed)
+
+
+def _without_checks(page) -> None:
+    """Jobs the page starts have proofreading off (see the module's docstring)."""
+    def without_checks(route):
+        body = json.loads(route.request.post_data)
+        route.continue_(post_data=json.dumps({**body, "checks": {"mode": "off"}}))
+
+    page.route("**/api/jobs", lambda route: without_checks(route)
+               if route.request.method == "POST" else route.continue_())
 
 
 def _speakers(page, prefix: str) -> dict[int, tuple[str, str]]:
@@ -75,9 +89,17 @@ def test_a_cast_in_the_form_speaks_its_lines(browser, tmp_path):  # noqa: F811
         tid("voice-select").select_option("piper|joe")
         tid("script-input").fill(SCRIPT)
 
-        # A cast the server refuses: its own error, as it is.
+        # A cast the server refuses: its own error, as it is (an emotion eSpeak cannot take,
+        # then, that one cleared, a speed out of bounds).
+        tid("cast-emotion-0").fill("happy")
         tid("preview-button").click()
         page.wait_for_selector("[data-testid=compose-message][data-kind=error]")
+        assert tid("compose-message").inner_text() == \
+            "cast 'Pooh': espeak cannot take the emotion 'happy' (it has no emotion control)"
+        tid("cast-emotion-0").fill("")
+        tid("preview-button").click()
+        page.wait_for_function("document.querySelector('[data-testid=compose-message]')"
+                               ".textContent.startsWith(\"cast 'Piglet'\")")
         assert tid("compose-message").inner_text() == \
             "cast 'Piglet': setting 'speed' must be between 0.5 and 2, got 9"
         # One the form refuses itself: a character without a voice.
@@ -97,13 +119,7 @@ def test_a_cast_in_the_form_speaks_its_lines(browser, tmp_path):  # noqa: F811
         assert "espeak · en-gb" in rows.nth(2).inner_text()
         assert "Hello, Piglet!" in rows.nth(2).inner_text()
 
-        # Start it (proofreading off, see the module's docstring).
-        def without_checks(route):
-            body = json.loads(route.request.post_data)
-            route.continue_(post_data=json.dumps({**body, "checks": {"mode": "off"}}))
-
-        page.route("**/api/jobs", lambda route: without_checks(route)
-                   if route.request.method == "POST" else route.continue_())
+        _without_checks(page)
         tid("generate-button").click()
         page.wait_for_selector("[data-testid=segment-row-5]")
         job_id = tid("job-id").inner_text()
@@ -145,22 +161,32 @@ def test_a_cast_in_the_form_speaks_its_lines(browser, tmp_path):  # noqa: F811
 @pytest.mark.timeout(120)
 def test_a_preset_carries_the_cast(browser, tmp_path):  # noqa: F811
     with serve_cli(tmp_path / "data", "--checkpoints", str(tmp_path / "no-weights")) as api:
+        # Presets saved elsewhere: one without dialogue (as before the cast had it), one whose
+        # quotes go to the narrator (null), which the form has no choice for.
+        for name, extra in (("Plain", {}), ("Narrator quotes", {"dialogue": {"voice": None}})):
+            r = api.post("/api/presets", json={"name": name, "settings": {"engine": "piper", "voice": "joe", **extra}})
+            assert r.status_code == 201, r.text
         page, errors, tid = open_ui(browser, api)
         _fill_cast(tid, page)
+        tid("dialogue-voice").select_option("Piglet")
         tid("voice-select").select_option("piper|joe")
         page.locator("#settings > summary").click()
         tid("preset-save-open").click()
         tid("preset-name").fill("Pooh cast")
         tid("preset-save").click()
         page.wait_for_selector("[data-testid=preset-message][data-kind=ok]")
-        cast = api.get("/api/presets/Pooh cast").json()["settings"]["cast"]
+        saved = api.get("/api/presets/Pooh cast").json()["settings"]
+        cast = saved["cast"]
         assert cast["Pooh"]["voice"] == "en-gb" and cast["Pooh"]["engine"] == "espeak"
         assert cast["Piglet"]["voice"] == "en-us" and cast["Piglet"]["speed"] == 0.9
+        assert saved["dialogue"] == {"voice": "Piglet", "attribution": True}
 
-        # The cast cleared: applying the preset brings its rows back.
+        # The cast cleared (the dialogue voice, a character gone, with it): applying the
+        # preset brings its rows and its dialogue voice back.
         tid("cast-remove-1").click()
         tid("cast-remove-0").click()
         assert tid("cast-count").inner_text() == ""
+        assert tid("dialogue-voice").input_value() == ""
         tid("preset-select").select_option("")
         tid("preset-select").select_option("Pooh cast")
         rows = {tid(f"cast-name-{i}").input_value(): (tid(f"cast-voice-{i}").input_value(),
@@ -168,6 +194,92 @@ def test_a_preset_carries_the_cast(browser, tmp_path):  # noqa: F811
                 for i in range(2)}
         assert rows == {"Pooh": ("espeak|en-gb", ""), "Piglet": ("espeak|en-us", "0.9")}
         assert tid("cast-count").inner_text() == "2 characters"
+        assert tid("dialogue-voice").input_value() == "Piglet"
+
+        # A preset without dialogue turns it off; one the form cannot show says so.
+        tid("preset-select").select_option("Plain")
+        page.wait_for_selector("[data-testid=preset-message][data-kind=ok]")
+        assert tid("dialogue-voice").input_value() == ""
+        tid("preset-select").select_option("Pooh cast")
+        assert tid("dialogue-voice").input_value() == "Piglet"
+        tid("preset-select").select_option("Narrator quotes")
+        page.wait_for_selector("[data-testid=preset-message][data-kind=error]")
+        assert "its dialogue voice narrator is not among the choices here, so dialogue is off" in \
+            tid("preset-message").inner_text()
+        assert tid("dialogue-voice").input_value() == ""
+        assert not errors, errors
+        page.context.close()
+
+
+EMOTIVE = "The friends met in the wood.\n\nPooh: Hello, Piglet!\n"
+
+
+@pytest.mark.timeout(240)
+def test_a_character_speaks_with_an_emotion(tiny_model, browser, tmp_path):  # noqa: F811
+    with _serve(tmp_path, tiny_model) as api:
+        clips = {}
+        for name, text in (("pooh", "Hello there, this is Pooh, reading a short sentence."),
+                           ("excited", "Oh wow, what a wonderful surprise this is!")):
+            with open(_speak(api, text, tmp_path / f"{name}.wav"), "rb") as f:
+                r = api.post("/api/clips", files={"file": (f"{name}.wav", f, "audio/wav")})
+            assert r.status_code == 201, r.text
+            clips[name] = r.json()["id"]
+        page, errors, tid = open_ui(browser, api)
+        previews = []
+        page.on("request", lambda r: previews.append(json.loads(r.post_data))
+                if r.url.endswith("/api/preview") else None)
+        tid("voice-select").select_option("piper|joe")
+        tid("script-input").fill(EMOTIVE)
+        page.locator("[data-testid=cast-panel] > summary").click()
+        tid("cast-add").click()
+        tid("cast-name-0").fill("Pooh")
+        tid("cast-voice-0").select_option(f"indextts2.5|{clips['pooh']}")
+
+        # Words: IndexTTS-2.5 takes an emotion from a clip only, and the server says so.
+        tid("cast-emotion-0").fill("happy")
+        tid("preview-button").click()
+        page.wait_for_selector("[data-testid=compose-message][data-kind=error]")
+        assert tid("compose-message").inner_text() == \
+            "cast 'Pooh': indextts2.5 cannot take the emotion 'happy' (it takes an emotion clip id)"
+        # The field offers the studio's clips by id.
+        offered = page.eval_on_selector_all("#cast-emotion-clips option", "os => os.map(o => o.value)")
+        assert sorted(offered) == sorted(clips.values())
+        tid("cast-emotion-0").fill(clips["excited"])
+        tid("preview-button").click()
+        page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length === 2")
+        assert previews[-1]["cast"]["Pooh"] == {"voice": clips["pooh"], "engine": "indextts2.5",
+                                                "emotion": clips["excited"]}
+        assert f"indextts2.5 · {clips['pooh']}" in page.locator("[data-testid=preview-row]").nth(1).inner_text()
+
+        # The job: the character's emotion kept in its settings, and on its segment.
+        _without_checks(page)
+        tid("generate-button").click()
+        page.wait_for_selector("[data-testid=segment-row-1]")
+        job_id = tid("job-id").inner_text()
+        job = _wait_job(api, job_id, timeout=120)
+        assert job["settings"]["cast"]["Pooh"] == {"voice": clips["pooh"], "engine": "indextts2.5",
+                                                   "speed": None, "emotion": clips["excited"]}
+        segments = api.get(f"/api/jobs/{job_id}/segments").json()
+        assert [(s["speaker"], s["engine"], s["settings"].get("emotion_clip")) for s in segments] == \
+            [(None, "piper", None), ("Pooh", "indextts2.5", clips["excited"])]
+
+        # A preset keeps it: the row cleared, applying the preset brings the emotion back.
+        page.locator("#settings > summary").click()
+        tid("preset-save-open").click()
+        tid("preset-name").fill("Excited Pooh")
+        tid("preset-save").click()
+        page.wait_for_selector("[data-testid=preset-message][data-kind=ok]")
+        assert api.get("/api/presets/Excited Pooh").json()["settings"]["cast"]["Pooh"]["emotion"] == \
+            clips["excited"]
+        tid("cast-remove-0").click()
+        tid("preset-select").select_option("")
+        tid("preset-select").select_option("Excited Pooh")
+        assert tid("cast-emotion-0").input_value() == clips["excited"]
+
+        # 中文: the field's label.
+        tid("lang-toggle").click()
+        page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+        assert "情感" in tid("cast-row-0").inner_text()
         assert not errors, errors
         page.context.close()
 

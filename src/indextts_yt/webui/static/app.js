@@ -472,6 +472,8 @@ function formSettings() {
   const { cast, error: castError } = castEditor.value();
   if (castError) return { error: castError };
   if (Object.keys(cast).length) settings.cast = cast;
+  const dialogue = castEditor.dialogue();
+  if (dialogue) settings.dialogue = dialogue;
   return { settings };
 }
 
@@ -510,6 +512,10 @@ function applySettings(settings) {
   for (const [name, input] of Object.entries(el.pauses)) input.value = pauses[name] ?? input.defaultValue;
   applyOutput(settings.output || {});
   castEditor.set(settings.cast);
+  // After the cast: its names are dialogue voices too. A preset without dialogue turns it
+  // off; one on with the narrator's voice (null) has no choice here, and is named as missing.
+  const dialogue = settings.dialogue ? settings.dialogue.voice || "narrator" : "";
+  if (!castEditor.setDialogue(dialogue)) problems.push(() => t("presets.dialogueMissing", { voice: dialogue }));
   return problems;
 }
 

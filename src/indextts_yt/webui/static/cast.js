@@ -1,4 +1,5 @@
-// The cast of a script: characters by name, each with a voice (and a speed of its own).
+// The cast of a script: characters by name, each with a voice (and a speed and an emotion of
+// its own).
 // A script names them in dialogue lines ("Pooh: Hello!") and [voice: Pooh] directions; the
 // server (jobs/plan.py) checks every voice before any work, and its error is shown as it is.
 // Also the speaker tag the preview and the segment table show, in a colour of its own.
@@ -37,15 +38,17 @@ export class CastEditor {
     this.list = root.querySelector("#cast-rows");
     this.summary = root.querySelector("#cast-count");
     this.dialogueSelect = root.querySelector("#dialogue-voice");
+    this.emotionClips = root.querySelector("#cast-emotion-clips");
     this.fillDialogue();
+    this.fillEmotionClips();
     root.querySelector("#cast-add").addEventListener("click", () => {
       const row = this.addRow();
       row.name.focus();
     });
   }
 
-  /** One more character: {name, voice: "engine|voice", speed}. */
-  addRow({ name = "", voice = "", speed = "" } = {}) {
+  /** One more character: {name, voice: "engine|voice", speed, emotion}. */
+  addRow({ name = "", voice = "", speed = "", emotion = "" } = {}) {
     const n = this.rows.length;
     const row = {};
     row.name = h("input", {
@@ -57,15 +60,22 @@ export class CastEditor {
       type: "number", min: "0.5", max: "2", step: "0.05", value: speed, class: "cast-speed",
       dataset: { testid: `cast-speed-${n}` },
     });
+    // Free text, as an [emotion: ...] direction takes it (words, NAME=V,... or a clip id, the
+    // clips offered); which forms an engine takes only the server knows, and says.
+    row.emotion = h("input", {
+      type: "text", maxlength: "200", value: emotion, list: "cast-emotion-clips", class: "cast-emotion",
+      dataset: { testid: `cast-emotion-${n}` },
+    });
     row.remove = h("button", {
       type: "button", class: "small ghost danger", dataset: { testid: `cast-remove-${n}` },
       onclick: () => this.removeRow(row),
     });
-    row.labels = [h("span", { class: "label small" }), h("span", { class: "label small" }), h("span", { class: "label small" })];
+    row.labels = [0, 1, 2, 3].map(() => h("span", { class: "label small" }));
     row.li = h("li", { class: "cast-row", dataset: { testid: `cast-row-${n}` } },
       h("label", { class: "cast-field" }, row.labels[0], row.name),
       h("label", { class: "cast-field wide" }, row.labels[1], row.voice),
       h("label", { class: "cast-field narrow" }, row.labels[2], row.speed),
+      h("label", { class: "cast-field" }, row.labels[3], row.emotion),
       row.remove);
     this.rows.push(row);
     this.list.append(row.li);
@@ -76,15 +86,22 @@ export class CastEditor {
     return row;
   }
 
-  /** Rows for a preset's cast ({name: {voice, engine, speed}}); none (or {}): no rows. */
+  /** Rows for a preset's cast ({name: {voice, engine, speed, emotion}}); none (or {}): no rows. */
   set(cast) {
     for (const row of this.rows) row.li.remove();
     this.rows = [];
     for (const [name, member] of Object.entries(cast || {})) {
       const voice = member.voice ? `${member.engine || "auto"}|${member.voice}` : "";
-      this.addRow({ name, voice, speed: member.speed ?? "" });
+      this.addRow({ name, voice, speed: member.speed ?? "", emotion: member.emotion ?? "" });
     }
     this.renderCount();
+  }
+
+  /** Choose a preset's dialogue voice ("": off); false when it is not among the choices
+   * (then dialogue is off). */
+  setDialogue(voice) {
+    this.fillDialogue(voice);
+    return this.dialogueSelect.value === voice;
   }
 
   removeRow(row) {
@@ -103,14 +120,28 @@ export class CastEditor {
   refreshVoices() {
     for (const row of this.rows) this.fillVoices(row);
     this.fillDialogue();
+    this.fillEmotionClips();
+  }
+
+  /** The emotion fields' suggestions: every clip of the voice picker, by id (a cloning
+   * engine takes one as the emotion of a character's lines). */
+  fillEmotionClips() {
+    const clips = new Map();
+    for (const option of this.hooks.voiceOptions().flatMap((group) => [...group.querySelectorAll("option")])) {
+      const voice = option.value.split("|")[1];
+      if (voice.startsWith("clip-")) clips.set(voice, option.textContent);
+    }
+    this.emotionClips.replaceChildren(...[...clips].map(([id, name]) => h("option", { value: id, label: name })));
   }
 
   label(row) {
     row.labels[0].textContent = t("cast.name");
     row.labels[1].textContent = t("cast.voice");
     row.labels[2].textContent = t("cast.speed");
+    row.labels[3].textContent = t("cast.emotion");
     row.name.placeholder = t("cast.namePlaceholder");
     row.speed.placeholder = t("cast.speedPlaceholder");
+    row.emotion.placeholder = t("cast.emotionPlaceholder");
     row.remove.textContent = t("cast.remove");
     row.remove.setAttribute("aria-label", t("cast.removeLabel", { name: row.name.value || "—" }));
   }
@@ -120,6 +151,7 @@ export class CastEditor {
       this.label(row);
       this.fillVoices(row);
     }
+    this.fillEmotionClips();
     this.renderCount();
   }
 
@@ -156,13 +188,14 @@ export class CastEditor {
   }
 
   /** {cast} as the API takes it ({} for none), or {error}: a row without a name or a voice,
-   * or one name twice. The rest (names, voices, speeds) the server checks. */
+   * or one name twice. The rest (names, voices, speeds, emotions) the server checks. */
   value() {
     const cast = {};
     const seen = new Set();
     for (const row of this.rows) {
       const name = row.name.value.trim();
-      if (!name && !row.voice.value && row.speed.value === "") continue; // an empty row
+      const emotion = row.emotion.value.trim();
+      if (!name && !row.voice.value && row.speed.value === "" && !emotion) continue; // an empty row
       if (!name) return { error: t("cast.needName") };
       if (!row.voice.value) return { error: t("cast.needVoice", { name }) };
       if (seen.has(name.toLowerCase())) return { error: t("cast.twice", { name }) };
@@ -170,6 +203,7 @@ export class CastEditor {
       const [engine, voice] = row.voice.value.split("|");
       const member = { voice, engine };
       if (row.speed.value !== "") member.speed = Number(row.speed.value);
+      if (emotion) member.emotion = emotion;
       cast[name] = member;
     }
     return { cast };

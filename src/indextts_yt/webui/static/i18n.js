@@ -247,8 +247,8 @@ const STRINGS = {
   // The cast (cast.js)
   "cast.heading": ["Cast (characters)", "角色（多人朗读）"],
   "cast.help": [
-    "Give each character a voice. In the script, a line \"Pooh: Hello!\" is spoken by Pooh, and [voice: Pooh] hands the narration to Pooh until the next [voice: …] ([voice: narrator] gives it back).",
-    "为每个角色指定音色。文稿中 \"Pooh: Hello!\" 这样的一行由 Pooh 朗读；[voice: Pooh] 切换到 Pooh，直到下一个 [voice: …]（[voice: 旁白] 切回旁白）。",
+    "Give each character a voice. In the script, a line \"Pooh: Hello!\" is spoken by Pooh, and [voice: Pooh] hands the narration to Pooh until the next [voice: …] ([voice: narrator] gives it back). An emotion is what an [emotion: …] direction takes: words, NAME=V,… or an emotion clip, on an engine with emotion control.",
+    "为每个角色指定音色。文稿中 \"Pooh: Hello!\" 这样的一行由 Pooh 朗读；[voice: Pooh] 切换到 Pooh，直到下一个 [voice: …]（[voice: 旁白] 切回旁白）。情感的写法同 [emotion: …] 指令：文字、NAME=V,… 或情感参考音频，仅适用于支持情感控制的引擎。",
   ],
   "cast.add": ["Add a character", "添加角色"],
   "cast.dialogue": ["Dialogue voice", "对话音色"],
@@ -265,6 +265,8 @@ const STRINGS = {
   "cast.pickVoice": ["Choose a voice…", "选择音色……"],
   "cast.speed": ["Speed", "语速"],
   "cast.speedPlaceholder": ["as the job", "同任务"],
+  "cast.emotion": ["Emotion", "情感"],
+  "cast.emotionPlaceholder": ["as the job", "同任务"],
   "cast.remove": ["Remove", "移除"],
   "cast.removeLabel": ["Remove the character {name}", "移除角色 {name}"],
   "cast.needName": ["A character of the cast has no name.", "有一个角色没有名字。"],
@@ -497,6 +499,7 @@ const STRINGS = {
   "presets.appliedWith": ["Applied “{name}”, except: {problems}", "已应用“{name}”，但：{problems}"],
   "presets.voiceMissing": ["its voice {voice} is not available here, so Automatic is used", "其音色 {voice} 在此不可用，已改用自动"],
   "presets.optionsHidden": ["no control here for {names} (not sent)", "此处没有 {names} 的控件（不会发送）"],
+  "presets.dialogueMissing": ["its dialogue voice {voice} is not among the choices here, so dialogue is off", "其对话音色 {voice} 不在此处的选项中，已关闭对话"],
 
   // Batch and queue (queue.js)
   "queue.heading": ["Batch and queue", "批量与队列"],
