@@ -14,13 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
 from filelock import FileLock, Timeout
 
 from ..atomic import link_or_copy_atomic
-from ..audio import Assembler, PauseSettings, sweep_temp_files, write_segment
+from ..audio import Assembler, PauseSettings, sweep_temp_files
 from ..audio.segment_file import read_segment
 from ..clips import ClipStore
 from ..engines import registry
@@ -28,8 +25,8 @@ from ..errors import JobBusy
 from . import proofread
 from . import store as st
 from .proofread import Checker, CheckOutcome, NotChecked, Policy
+from .farm import AudioTap, Failed, Farm, LocalFarm, Order
 from .publish import publish
-from .render import rendering
 from .state import Event, JobState, check, fire
 from .store import SegmentRow, Store, TakeRow
 
@@ -70,29 +67,10 @@ class ProgressEvent:
         return asdict(self)
 
 
-class AudioTap(Protocol):
-    """Sees a segment's audio while it is being made, chunk by chunk, before the segment file
-    exists: the server streams it from here, so a listener hears the first sentence of a
-    long first segment without waiting for the whole segment."""
-
-    def segment_started(self, job_id: str, idx: int, key: str, sample_rate: int) -> None: ...
-
-    def chunk(self, job_id: str, idx: int, chunk: np.ndarray) -> None: ...
-
-    def segment_ended(self, job_id: str, idx: int, ok: bool) -> None: ...
-
-
 def job_sample_rate(engine_names: Iterable[str]) -> int:
     """The output rate of a job using these engines: the highest, so nothing is downsampled.
     The assembler and the live stream both use this, so they agree."""
     return max(registry.get_engine(name).sample_rate for name in set(engine_names))
-
-
-def _tapped(chunks: Iterable[np.ndarray], tap: AudioTap, job_id: str, idx: int,
-            ) -> Iterator[np.ndarray]:
-    for chunk in chunks:
-        tap.chunk(job_id, idx, chunk)
-        yield chunk
 
 
 def _lock(store: Store, job_id: str) -> FileLock:
@@ -160,8 +138,8 @@ def _preview(text: str) -> str:
 
 
 def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = None,
-            tap: AudioTap | None = None, checker: Checker | None = None
-            ) -> Iterator[ProgressEvent]:
+            tap: AudioTap | None = None, checker: Checker | None = None,
+            farm: Callable[[ClipStore], Farm] | None = None) -> Iterator[ProgressEvent]:
     """Render every segment still missing, then assemble the output. Yields progress events.
 
     Raises JobBusy if another process is running the job. Closing the generator early (or a
@@ -170,6 +148,8 @@ def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = No
     (else yield nothing); the server's worker passes ('queued',) so that a job paused or
     cancelled just before it starts is left alone. ``tap`` sees audio as it is made.
     ``checker`` proofreads each take (default: jobs.proofread's, by the job's settings).
+    ``farm`` makes where takes are rendered (default: here, one at a time, with ``tap``;
+    jobs.cluster: engine actors on Ray, in parallel, finishing in any order).
 
     Between segments the run stops as soon as the job is no longer 'running': paused,
     cancelled, or sent back to 'queued' by an edit (the worker then runs it again).
@@ -190,7 +170,12 @@ def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = No
         _clear_debris(store, job)
         if not fire(store, job_id, Event.START, seen=job.state, runner_pid=os.getpid()):
             return  # its state changed under us (a pause, a cancel): respect it
-        yield from _run_locked(store, job, tap, checker)
+        made = farm(ClipStore(store.data_dir)) if farm else \
+            LocalFarm(ClipStore(store.data_dir), tap)
+        try:
+            yield from _run_locked(store, job, made, tap if farm is None else None, checker)
+        finally:
+            made.close()
     except GeneratorExit:
         _stop(store, job_id)
         raise
@@ -328,8 +313,8 @@ class _Proofreader:
                                  self.store.takes(self.job.id))
 
 
-def _run_locked(store: Store, job: st.Job, tap: AudioTap | None, checker: Checker | None
-                ) -> Iterator[ProgressEvent]:
+def _run_locked(store: Store, job: st.Job, farm: Farm, tap: AudioTap | None,
+                checker: Checker | None) -> Iterator[ProgressEvent]:
     started = time.monotonic()
     segments = store.segments(job.id)
     total = len(segments)
@@ -363,10 +348,11 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None, checker: Checke
 
     remaining_chars = sum(len(s.text) for s in segments if not s.has_valid_audio)
     spoken_chars = 0
-    run_compute = run_audio = run_wall = 0.0
-    clips = ClipStore(store.data_dir)
+    run_compute = run_audio = 0.0
+    rendering_since: float | None = None  # the first take handed out
     pending = deque(i for i, s in enumerate(segments) if not s.has_valid_audio)
     proof = _Proofreader(store, job, segments, checker)
+    out: dict[int, Order] = {}  # takes handed out, by segment position
 
     def checked(block: bool) -> Iterator[ProgressEvent]:
         for i, take, result in proof.finished(block):
@@ -378,95 +364,93 @@ def _run_locked(store: Store, job: st.Job, tap: AudioTap | None, checker: Checke
             streamer.__enter__()
             stream_ready()
         proof.resume()
+        stopped: str | None = None  # the job's state once it is no longer running
         while True:
             yield from checked(block=False)
-            if proof.retakes:  # a flagged segment's next take comes before the next segment
-                i, take = proof.retakes.popleft()
-            elif pending:
-                i, take = pending.popleft(), 1
-            elif proof.outstanding:  # nothing left to render: wait for the checks
-                yield from checked(block=True)
-                continue
-            else:
+            # Hand out takes while the farm has room: a flagged segment's next take comes
+            # before the next segment. A segment is out at most once at a time.
+            while stopped is None and farm.room() and (
+                    pending or any(i not in out for i, _ in proof.retakes)):
+                state = store.job_state(job.id)
+                if state != JobState.RUNNING:  # paused, cancelled, or re-queued by an edit
+                    stopped = state
+                    break
+                retakes = [r for r in proof.retakes if r[0] not in out]
+                if retakes:
+                    proof.retakes.remove(retakes[0])
+                    i, take = retakes[0]
+                else:
+                    i, take = pending.popleft(), 1
+                seg = segments[i]
+                retake = take > 1
+                if not retake:
+                    store.mark_segment_running(job.id, seg.idx)
+                yield event("segment_started", JobState.RUNNING, seg,
+                            take=take if retake else None)
+                if rendering_since is None:
+                    rendering_since = time.monotonic()
+                # The live stream plays a segment's first take at once; retakes are not
+                # streamed.
+                out[i] = Order(i, seg, take, {"seed": proofread.retake_seed(seg, take)}
+                               if retake else None, _take_path(store, seg, take),
+                               live=tap is not None and not retake)
+                farm.submit(out[i])
+            if not out:
+                if stopped is not None:
+                    yield event("stopped", stopped, None)
+                    return
+                if proof.outstanding:  # nothing left to render: wait for the checks
+                    yield from checked(block=True)
+                    continue
                 break
-            seg = segments[i]
-            state = store.job_state(job.id)
-            if state != JobState.RUNNING:  # paused, cancelled, or re-queued by an edit
-                yield event("stopped", state, None)
-                return
-            retake = take > 1
-            if not retake:
-                store.mark_segment_running(job.id, seg.idx)
-            yield event("segment_started", JobState.RUNNING, seg, take=take if retake else None)
-
-            engine = registry.get_engine(seg.engine)
-            path = _take_path(store, seg, take)
-            seed = proofread.retake_seed(seg, take)
-            # The live stream plays a segment's first take at once; retakes are not streamed.
-            live = tap if not retake else None
-            try:
-                # One render at a time per engine, shared with the server's speech endpoint.
-                with rendering(seg, clips, overrides={"seed": seed} if retake else None
-                               ) as render:
-                    # The voice is prepared (and the model loaded) before the block, once
-                    # per process: t0 leaves it out, so RTF and ETA describe synthesis.
-                    t0 = time.monotonic()
-                    chunks: Iterator[np.ndarray] = render.chunks()
-                    if live is not None:
-                        live.segment_started(job.id, seg.idx, seg.key, engine.sample_rate)
-                        chunks = _tapped(chunks, live, job.id, seg.idx)
-                    audio_s = write_segment(path, chunks, engine.sample_rate)
-                warnings = list(render.warnings)
-            except Exception as exc:  # the engine failed: keep everything finished, say why
-                if live is not None:
-                    live.segment_ended(job.id, seg.idx, False)
-                # An exception without a message still says what it was.
-                why = str(exc) or type(exc).__name__
-                message = f"segment {seg.idx + 1}{f' take {take}' if retake else ''} " \
-                          f"failed: {why}"
-                if not retake:  # a failed retake leaves the segment its finished audio
-                    store.mark_segment_failed(job.id, seg.idx, why)
-                fire(store, job.id, Event.FAIL, error=message)
-                yield event("stopped", JobState.FAILED, seg, error=message)
-                return
-            except BaseException:
-                if live is not None:
-                    live.segment_ended(job.id, seg.idx, False)
-                raise
-            compute = time.monotonic() - t0
-            row = TakeRow(job.id, seg.idx, take, seg.key, seed, str(path), engine.sample_rate,
-                          audio_s, compute, tuple(warnings))
-            # Take 1 becomes the segment's audio at once (the draft and the live stream use
-            # it), as does a take a person asked for; another retake only when its check
-            # makes it the best.
-            recorded = store.add_take(row, choose=not retake or seg.retake_asked)
-            if live is not None:
-                live.segment_ended(job.id, seg.idx, recorded)
-            if not recorded:
-                # Edited while it was being made: this audio is of the old text. Drop it; the
-                # edit re-queued the job, so the check at the next segment stops this run.
-                path.unlink(missing_ok=True)
-                continue
-            if not retake and seg.audio_path and seg.audio_path != str(path):
-                Path(seg.audio_path).unlink(missing_ok=True)  # stale audio of an edited segment
-            segments[i] = store.segment(job.id, seg.idx)
-            proof.submit(i, row)
-            run_compute += compute
-            run_audio += audio_s
-            if not retake:
-                done += 1
-                spoken_chars += len(seg.text)
-                remaining_chars -= len(seg.text)
-                if streamer:
-                    stream_ready()
-            # The rate includes writing and assembly, so the ETA is wall-clock honest.
-            run_wall += time.monotonic() - t0
-            chars_per_s = spoken_chars / max(run_wall, 1e-9)
-            yield event("segment_done", JobState.RUNNING, seg, segment_compute_s=compute,
-                        segment_audio_s=audio_s, segment_rtf=compute / max(audio_s, 1e-9),
-                        cumulative_rtf=run_compute / max(run_audio, 1e-9),
-                        eta_s=remaining_chars / chars_per_s if chars_per_s else None,
-                        warnings=list(warnings), take=take if retake else None)
+            for outcome in farm.outcomes():
+                order = out.pop(outcome.order.position)
+                i, take, seg = order.position, order.take, order.segment
+                retake = take > 1
+                if isinstance(outcome, Failed):  # keep everything finished, say why
+                    message = f"segment {seg.idx + 1}{f' take {take}' if retake else ''} " \
+                              f"failed: {outcome.why}"
+                    if not retake:  # a failed retake leaves the segment its finished audio
+                        store.mark_segment_failed(job.id, seg.idx, outcome.why)
+                    fire(store, job.id, Event.FAIL, error=message)
+                    yield event("stopped", JobState.FAILED, seg, error=message)
+                    return
+                path, compute = order.path, outcome.compute_s
+                row = TakeRow(job.id, seg.idx, take, seg.key,
+                              proofread.retake_seed(seg, take), str(path), outcome.sample_rate,
+                              outcome.audio_s, compute, outcome.warnings)
+                # Take 1 becomes the segment's audio at once (the draft and the live stream
+                # use it), as does a take a person asked for; another retake only when its
+                # check makes it the best.
+                recorded = store.add_take(row, choose=not retake or seg.retake_asked)
+                if order.live and tap is not None:
+                    tap.segment_ended(job.id, seg.idx, recorded)
+                if not recorded:
+                    # Edited while it was being made: this audio is of the old text. Drop it;
+                    # the edit re-queued the job, so the next hand-out stops this run.
+                    path.unlink(missing_ok=True)
+                    continue
+                if not retake and seg.audio_path and seg.audio_path != str(path):
+                    Path(seg.audio_path).unlink(missing_ok=True)  # an edited segment's old audio
+                segments[i] = store.segment(job.id, seg.idx)
+                proof.submit(i, row)
+                run_compute += compute
+                run_audio += outcome.audio_s
+                if not retake:
+                    done += 1
+                    spoken_chars += len(seg.text)
+                    remaining_chars -= len(seg.text)
+                    if streamer:
+                        stream_ready()
+                # Wall-clock since the first take went out (writing, assembly and parallel
+                # renderers included), so the ETA is honest.
+                chars_per_s = spoken_chars / max(time.monotonic() - rendering_since, 1e-9)
+                yield event("segment_done", JobState.RUNNING, seg, segment_compute_s=compute,
+                            segment_audio_s=outcome.audio_s,
+                            segment_rtf=compute / max(outcome.audio_s, 1e-9),
+                            cumulative_rtf=run_compute / max(run_audio, 1e-9),
+                            eta_s=remaining_chars / chars_per_s if chars_per_s else None,
+                            warnings=list(outcome.warnings), take=take if retake else None)
 
         state = store.job_state(job.id)
         if state != JobState.RUNNING:  # paused or cancelled during the last segment, or edited
