@@ -13,17 +13,21 @@ import pytest
 import soundfile as sf
 
 class Spy:
-    """Wraps a real method or function: counts calls and keeps their arguments, then calls
-    through (the real code still runs). Restores the original on exit of a ``with``."""
+    """Wraps a real method or function: counts calls and keeps their arguments (and what
+    each returned), then calls through (the real code still runs). Restores the original on
+    exit of a ``with``."""
 
     def __init__(self, owner, name: str):
         self.owner, self.name, self.real = owner, name, getattr(owner, name)
         self.calls: list[tuple[tuple, dict]] = []
+        self.results: list = []
         setattr(owner, name, self)
 
     def __call__(self, *args, **kwargs):
         self.calls.append((args, kwargs))
-        return self.real(*args, **kwargs)
+        result = self.real(*args, **kwargs)
+        self.results.append(result)
+        return result
 
     def restore(self) -> None:
         setattr(self.owner, self.name, self.real)

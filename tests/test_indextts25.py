@@ -246,6 +246,117 @@ def test_narrate_in_a_cloned_voice_then_change_one_segments_emotion(engine, mode
     assert Path(after[2].audio_path).exists() and after[2].audio_path != segments[2].audio_path
 
 
+# -- a dialogue: a narrator and two characters, each a reference clip --------------------------
+
+def test_a_dialogue_on_three_cloned_voices_is_narrated_as_planned(engine, clips, tmp_path):
+    """A narrator (the job's clip) and a cast of two (Pooh with an emotion clip of his own,
+    Piglet at his own speed), dialogue lines and a [voice: clip] direction. Counted in the
+    library, per segment and in order: the clip it is asked for, the speaker analysis (the
+    style) that reaches the GPT and the reference mel that reaches the diffusion, and the
+    emotion conditioning (voice + emotion clip, merged by the GPT) that reaches the GPT.
+    Each segment's file is its voice's: rendered again with the same seed it is the same,
+    in another of the three voices it is not."""
+    from indextts_yt.jobs.plan import Choice, describe, plan
+    from indextts_yt.settings import CastMember, CheckSettings
+
+    data = tmp_path / "data"
+    store, library = Store(data), ClipStore(data)
+    narrator, pooh, piglet = (library.add_file(clips[name]) for name in ("voice", "other",
+                                                                           "emotion"))
+    excited = library.add_file(espeak_clip(tmp_path / "excited.wav", "Wow! What a day!"))
+    cast = {"Pooh": CastMember(voice=pooh.id, emotion=excited.id),
+            "Piglet": CastMember(voice=piglet.id, speed=1.2)}
+    script = (f"The narrator begins.\nPooh: Hello, Piglet!\nPiglet: Oh, hello, Pooh.\n"
+              f"[voice: {pooh.id}] Hello, Piglet!\n[voice: default] And so they met.\n")
+    # Who speaks each line, in what voice, with what of the character's own.
+    expected = [(None, narrator, None, 1.0), ("Pooh", pooh, excited, 1.0),
+                ("Piglet", piglet, None, 1.2), (None, pooh, None, 1.0),
+                (None, narrator, None, 1.0)]
+    preview = describe(plan(script, Choice(ENGINE, narrator.id), FAST, clips=library,
+                            cast=cast))
+    assert [(r["speaker"], r["engine"], r["voice"]) for r in preview] == \
+        [(who, ENGINE, clip.id) for who, clip, _, _ in expected]
+
+    tts = pipeline(engine)
+    asked = Spy(tts, "infer_generator")
+    merge = Spy(tts.gpt, "merge_emovec")
+    gpt = Spy(tts.gpt, "inference_speech")
+    diffusion = Spy(tts.s2mel.models["cfm"], "inference")
+    try:
+        job, _ = service.create_job(store, service.JobRequest(text=script, settings=JobSettings(
+            engine=ENGINE, voice=narrator.id, options=FAST, cast=cast,
+            checks=CheckSettings(mode="off"))))
+        assert [e.state for e in run_job(store, job.id)][-1] == "done"
+    finally:
+        for spy in (asked, merge, gpt, diffusion):
+            spy.restore()
+
+    rows = store.segments(job.id)
+    assert [(r.speaker, r.engine, r.voice) for r in rows] == \
+        [(who, ENGINE, clip.id) for who, clip, _, _ in expected]
+    assert [r.text for r in rows] == [r["text"] for r in preview]
+    assert [r.settings.get("emotion_clip") or None for r in rows] == \
+        [emo.id if emo else None for _, _, emo, _ in expected]
+    assert [r.settings.get("speed", 1.0) for r in rows] == [s for *_, s in expected]
+
+    # Each segment is one call of the library, with one piece of text: one GPT call and one
+    # diffusion each, in the order of the script.
+    assert len(asked.calls) == len(gpt.calls) == len(diffusion.calls) == len(rows) == 5
+    speaker = {c.id: engine.conditioning.get("speaker", str(c.path), lambda: pytest.fail())
+               for c in (narrator, pooh, piglet)}
+    emotion = {c.id: engine.conditioning.get("emotion", str(c.path), lambda: pytest.fail())
+               for c in (narrator, pooh, piglet, excited)}
+    # The GPT merges a voice with an emotion once per pair (the library keeps the result):
+    # the narrator's own, Pooh's voice with his emotion clip at full strength, Piglet's own,
+    # Pooh's voice on its own (the [voice] direction names the clip, not the character).
+    pairs = [(clip.id, (emo or clip).id) for _, clip, emo, _ in expected[:4]]
+    assert len(merge.calls) == 4
+    for (args, kwargs), (voice_id, emotion_id) in zip(merge.calls, pairs):
+        assert args[0] is speaker[voice_id]["spk_cond_emb"]
+        assert args[1] is emotion[emotion_id]["emo_cond_emb"] and kwargs["alpha"] == 1.0
+    merged = dict(zip(pairs, merge.results))
+    for k, (who, clip, emo, speed) in enumerate(expected):
+        kwargs = asked.calls[k][1]
+        assert kwargs["spk_audio_prompt"] == str(clip.path)
+        assert kwargs["emo_audio_prompt"] == (str(emo.path) if emo else None)
+        assert kwargs["duration_factor"] == pytest.approx(1 / speed)
+        (_, _, emovec, style), _ = gpt.calls[k]
+        assert style is speaker[clip.id]["style"], (k, who)
+        assert emovec is merged[(clip.id, (emo or clip).id)], (k, who)
+        condition, _, ref_mel, diffusion_style = diffusion.calls[k][0][:4]
+        assert ref_mel is speaker[clip.id]["ref_mel"] and diffusion_style is style
+        prompt = speaker[clip.id]["prompt_condition"]
+        assert torch_equal(condition[:, : prompt.shape[1]], prompt)
+
+    # Pooh's own emotion changes what reaches the GPT, not the voice it is spoken in. (On
+    # these random weights it does not change the codes sampled: the audio shows the voice.)
+    assert not torch_equal(merged[(pooh.id, excited.id)], merged[(pooh.id, pooh.id)])
+
+    # The files: each is what its voice says (a render of the same segment now, same seed),
+    # and not what another of the three voices says with the same words and settings.
+    voices = [narrator, pooh, piglet]
+    for row, (who, clip, _, _) in zip(rows, expected):
+        made, rate = sf.read(row.audio_path, dtype="float32")
+        assert rate == engine.sample_rate and len(made) and np.isfinite(made).all()
+        path, settings = library.resolve(engine, row.voice, row.settings)
+        assert path == str(clip.path)
+        other = voices[(voices.index(clip) + 1) % 3]
+        for voice, same in ((clip, True), (other, False)):
+            again = np.concatenate(list(engine.synthesize(
+                row.text, engine.prepare_voice(str(voice.path)), settings, row.language)))
+            assert same_audio(made, again) == same, (row.idx, who, voice.id)
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return a.shape == b.shape and bool(torch.equal(a, b))
+
+
+def same_audio(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
 # -- the KV cache (engines/kv_cache.py) -----------------------------------------------------------
 
 @pytest.mark.parametrize("beams", [1, 3])
