@@ -3,11 +3,12 @@ running a job with its progress drawn."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -17,7 +18,7 @@ from ..errors import InputError
 from ..settings import MAX_CHARS_LIMITS
 
 if TYPE_CHECKING:
-    from ..jobs.runner import ProgressEvent
+    from ..jobs.runner import FarmFactory, ProgressEvent
     from ..jobs.store import Store
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Studio data folder "
@@ -78,6 +79,42 @@ class EngineLoad:
 
         configure_indextts(self.checkpoints or [], device=self.device, fp16=self.fp16,
                            accel=self.accel, compile=self.compile, cuda_kernel=self.cuda_kernel)
+
+
+@dataclasses.dataclass
+class Workers:
+    """Where takes are rendered (narrate, resume, serve): here, or on engine actors on Ray.
+    A command takes it as one parameter; @option_groups makes it these two flags."""
+
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", metavar="N", help="Render on N engine actors on Ray, in parallel (one "
+        "GPU each where the cluster has GPUs, else a share of the CPUs); needs "
+        "pip install 'indextts-yt[cluster]'. Default: in this process.")] = None
+    ray: Annotated[Optional[str], typer.Option(
+        "--ray", metavar="ADDRESS", help="Join the Ray cluster at ADDRESS (its head's "
+        "host:port, or auto) instead of starting one here; with --workers.")] = None
+
+    def check(self) -> None:
+        """Refuse what cannot work, before any work."""
+        if self.workers is None and self.ray is not None:
+            raise InputError("--ray needs --workers N: how many engine actors to start there")
+        if self.workers is not None and self.workers < 1:
+            raise InputError(f"--workers must be at least 1 (got {self.workers})")
+
+    @contextlib.contextmanager
+    def pool(self) -> Iterator[FarmFactory | None]:
+        """The farm factory of the worker pool (None: render here), closed at the end."""
+        self.check()
+        if self.workers is None:
+            yield None
+            return
+        from ..jobs.cluster import WorkerPool
+
+        pool = WorkerPool(self.workers, self.ray)
+        try:
+            yield pool.farm
+        finally:
+            pool.close()
 
 
 def option_groups(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -148,19 +185,20 @@ def given_params(ctx: typer.Context) -> set[str]:
                                                                      "ENVIRONMENT")}
 
 
-def run_with_progress(store: Store, job_id: str,
-                      from_states: Iterable[str] | None = None) -> ProgressEvent | None:
+def run_with_progress(store: Store, job_id: str, from_states: Iterable[str] | None = None,
+                      farm: FarmFactory | None = None) -> ProgressEvent | None:
     """Run the job here, drawing its progress; returns the last event."""
     from ..jobs.runner import run_job
     from .progress import render
 
-    return render(run_job(store, job_id, from_states=from_states))
+    return render(run_job(store, job_id, from_states=from_states, farm=farm))
 
 
-def run_to_end(store: Store, job_id: str) -> None:
-    """Run the job here; exit 130 on Ctrl-C (saying how to resume), 1 unless it is done."""
+def run_to_end(store: Store, job_id: str, farm: FarmFactory | None = None) -> None:
+    """Run the job from here; exit 130 on Ctrl-C (saying how to resume), 1 unless it is
+    done. ``farm``: the worker pool's (--workers), else rendered in this process."""
     try:
-        last = run_with_progress(store, job_id)
+        last = run_with_progress(store, job_id, farm=farm)
     except KeyboardInterrupt:
         typer.echo(f"interrupted; continue with: indextts-yt resume {job_id}", err=True)
         raise typer.Exit(130) from None

@@ -11,6 +11,7 @@ import typer
 
 from ..jobs.state import JobState
 from .common import (GPU_PANEL, AttributionOpt, CastOpt, DataDir, DialogueOpt, EngineLoad,
+                     Workers,
                      EngineOpt, JsonOpt, MaxCharsOpt, OptionOpt, SpeedOpt, VoiceOpt, given_params,
                      open_store, option_groups, parse_options, run_to_end)
 
@@ -161,6 +162,7 @@ def narrate(
                         "where proofreading heard the segment (--check), else estimated.")] = None,
     flags: SettingFlags = SettingFlags(),
     load: EngineLoad = EngineLoad(),
+    workers: Workers = Workers(),
     preset: Annotated[Optional[str], typer.Option(
         "--preset", "-p", help="Start from this settings preset; options given here win.")] = None,
     save_preset: Annotated[Optional[str], typer.Option(
@@ -190,6 +192,7 @@ def narrate(
     words_path = check_writable(words, (".json",), "word timings file") if words else None
     text, title = read_script(script)
     load.configure()
+    workers.check()
     clips = ClipStore(resolve(data_dir))
     presets = PresetLibrary(resolve(data_dir)) if preset or save_preset else None
     chosen = settings_from_flags(flags, given, clips,
@@ -208,32 +211,38 @@ def narrate(
             {"output": {"format": settings.output.format, "bitrate": settings.output.bitrate}}))
         typer.echo(f"saved preset {saved.name!r}", err=True)
 
-    store = open_store(data_dir)
-    # An encoded output (mp3, ...) is made at the end from the job's WAV, which grows in the
-    # job's folder meanwhile; a .wav output is that WAV itself.
-    wav_path = out if files.file is None else None
-    job, continued = service.create_job(store, request, output_path=wav_path, srt_path=srt_path,
-                                        origin=ORIGIN_CLI, continue_identical=True,
-                                        planned=planned)
-    if continued:
-        typer.echo(f"resuming unfinished job {job.id}", err=True)
-    for note in job.notes:
-        typer.echo(f"note: {note}", err=True)
-    run_to_end(store, job.id)
+    # The workers start before the job is stored: a cluster that cannot be reached stores
+    # nothing.
+    with workers.pool() as farm:
+        store = open_store(data_dir)
+        # An encoded output (mp3, ...) is made at the end from the job's WAV, which grows in
+        # the job's folder meanwhile; a .wav output is that WAV itself.
+        wav_path = out if files.file is None else None
+        job, continued = service.create_job(store, request, output_path=wav_path,
+                                            srt_path=srt_path, origin=ORIGIN_CLI,
+                                            continue_identical=True, planned=planned)
+        if continued:
+            typer.echo(f"resuming unfinished job {job.id}", err=True)
+        for note in job.notes:
+            typer.echo(f"note: {note}", err=True)
+        run_to_end(store, job.id, farm)
 
 
 @option_groups
 def resume(job_id: Annotated[str, typer.Argument(help="Job id (see `jobs`).")],
            load: EngineLoad = EngineLoad(),
+           workers: Workers = Workers(),
            data_dir: DataDir = None) -> None:
     """Continue a job that was interrupted, paused or failed."""
     load.configure()
+    workers.check()
     store = open_store(data_dir)
     job = store.get_job(job_id)
     if job.state == JobState.DONE:
         typer.echo(f"job {job_id} is already done -> {job.files.file or job.output_path}", err=True)
         return
-    run_to_end(store, job_id)
+    with workers.pool() as farm:
+        run_to_end(store, job_id, farm)
 
 
 def jobs(json_out: JsonOpt = False, data_dir: DataDir = None) -> None:

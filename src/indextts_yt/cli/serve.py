@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import InputError
-from .common import DataDir, EngineLoad, option_groups
+from .common import DataDir, EngineLoad, Workers, option_groups
 
 SERVER_LOCK = "server.lock"  # in the data folder, held while a server runs on it
 
@@ -23,6 +23,7 @@ def serve(
     api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="INDEXTTS_YT_API_KEY",
                        show_envvar=True, help="Key every API route requires.")] = None,
     load: EngineLoad = EngineLoad(),
+    workers: Workers = Workers(),
     data_dir: DataDir = None,
 ) -> None:
     """Serve the web UI, the JSON API and the audio (one server; loopback by default)."""
@@ -33,6 +34,7 @@ def serve(
         raise InputError(f"refusing to listen on {host} without an API key: pass --api-key KEY "
                          "or set INDEXTTS_YT_API_KEY (or listen on 127.0.0.1)")
     load.configure()
+    workers.check()
     import logging
 
     import uvicorn
@@ -43,9 +45,9 @@ def serve(
     logging.getLogger("uvicorn.access").addFilter(RedactKey())
 
     folder = resolve(data_dir)
-    with _only_server(folder):
+    with _only_server(folder), workers.pool() as farm:
         server_app = create_app(folder, api_key=api_key,
-                                allowed_hosts=None if api_key else LOOPBACK_HOSTS)
+                                allowed_hosts=None if api_key else LOOPBACK_HOSTS, farm=farm)
         shown = f"[{host}]" if ":" in host else host
         key_hint = "?key=<your key>" if api_key else ""
         typer.echo(f"Index-TTS-YT studio on http://{shown}:{port}/{key_hint}  (API docs: /docs)",

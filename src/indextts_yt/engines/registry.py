@@ -96,6 +96,22 @@ def configure_engine(name: str, config: object) -> None:
             _instances.pop(name, None)
 
 
+def snapshot() -> tuple[dict[str, EngineEntry], dict[str, object]]:
+    """The engines known here and how each is configured: another process (an engine
+    actor on Ray) restores it to make the same engines as this one."""
+    with _registry_lock:
+        return dict(_ENGINES), dict(_configs)
+
+
+def restore(entries: dict[str, EngineEntry], configs: dict[str, object]) -> None:
+    """Know and configure engines as ``snapshot`` gave them."""
+    for name, entry in entries.items():
+        if _ENGINES.get(name) != entry:
+            register_engine(name, entry)
+    for name, config in configs.items():
+        configure_engine(name, config)
+
+
 def engine_names(builtin_only: bool = False) -> list[str]:
     """Known engines, installed or not (get_engine tells which can start); ``builtin_only``:
     just those that come with the package itself (piper, espeak)."""

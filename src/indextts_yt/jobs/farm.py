@@ -17,6 +17,7 @@ import numpy as np
 from ..audio import write_segment
 from ..clips import ClipStore
 from ..engines.base import SettingValue
+from .proofread import CheckOutcome
 from .render import rendering
 from .store import SegmentRow
 
@@ -55,6 +56,7 @@ class Rendered:
     audio_s: float
     compute_s: float  # synthesis alone: the voice was prepared before the clock started
     warnings: tuple[str, ...]
+    check: CheckOutcome | None = None  # where the renderer proofread it too
 
 
 @dataclass(frozen=True)

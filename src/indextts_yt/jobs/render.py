@@ -144,7 +144,8 @@ class Rendering:
 def rendering(segment: SegmentInput, clips: ClipStore | None = None, *,
               while_waiting: Callable[[], None] | None = None,
               voices: PreparedVoices | None = None,
-              overrides: Mapping[str, SettingValue] | None = None) -> Iterator[Rendering]:
+              overrides: Mapping[str, SettingValue] | None = None,
+              resolved: bool = False) -> Iterator[Rendering]:
     """Hold ``segment``'s engine and prepare its voice; the block then renders it with
     ``Rendering.chunks()``. The lock is released when the block ends, so a caller must
     leave the block before waiting on anything else (a slow client, the next segment).
@@ -154,13 +155,15 @@ def rendering(segment: SegmentInput, clips: ClipStore | None = None, *,
     ``WAIT_S`` while another render holds the engine; it may raise to give up waiting.
     Preparing the voice (and the model load it may cause) happens before the block
     starts, so timing the block times synthesis alone. ``overrides``: settings that differ
-    for this render only (a retake's seed), leaving the segment (and its key) as it is."""
+    for this render only (a retake's seed), leaving the segment (and its key) as it is.
+    ``resolved``: the segment's clips are file paths already (``ClipStore.resolve`` was
+    done by whoever sent it: an engine actor gets copies of the driver's clips)."""
     engine = registry.get_engine(segment.engine)
     # Clip ids become the paths of the stored clips (cloning engines only); a missing clip
     # fails here, before the engine is taken from anyone else.
     if clips is not None:
         voice, settings = clips.resolve(engine, segment.voice, segment.settings)
-    elif engine.capabilities.cloning:
+    elif engine.capabilities.cloning and not resolved:
         raise ValueError(f"engine {segment.engine!r} clones voices: rendering needs the clips")
     else:
         voice, settings = segment.voice, dict(segment.settings)

@@ -31,6 +31,8 @@ from .state import Event, JobState, check, fire
 from .store import SegmentRow, Store, TakeRow
 
 PREVIEW_CHARS = 80
+#: Makes the farm of a run (jobs.cluster.WorkerPool.farm); None: jobs.farm.LocalFarm.
+FarmFactory = Callable[[ClipStore, st.Job], Farm]
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def _preview(text: str) -> str:
 
 def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = None,
             tap: AudioTap | None = None, checker: Checker | None = None,
-            farm: Callable[[ClipStore], Farm] | None = None) -> Iterator[ProgressEvent]:
+            farm: FarmFactory | None = None) -> Iterator[ProgressEvent]:
     """Render every segment still missing, then assemble the output. Yields progress events.
 
     Raises JobBusy if another process is running the job. Closing the generator early (or a
@@ -170,7 +172,7 @@ def run_job(store: Store, job_id: str, *, from_states: Iterable[str] | None = No
         _clear_debris(store, job)
         if not fire(store, job_id, Event.START, seen=job.state, runner_pid=os.getpid()):
             return  # its state changed under us (a pause, a cancel): respect it
-        made = farm(ClipStore(store.data_dir)) if farm else \
+        made = farm(ClipStore(store.data_dir), job) if farm else \
             LocalFarm(ClipStore(store.data_dir), tap)
         try:
             yield from _run_locked(store, job, made, tap if farm is None else None, checker)
@@ -250,12 +252,17 @@ class _Proofreader:
             if not unchecked and not seg.retake_asked:
                 self.settle(i)
 
-    def submit(self, i: int, take: TakeRow) -> None:
+    def submit(self, i: int, take: TakeRow, checked: CheckOutcome | None = None) -> None:
+        """Check ``take`` in the checking thread, unless ``checked`` (its renderer did)."""
         seg = self.segments[i]
         if self._pool is None or not self.policy(seg).checks:
             return
-        future = self._pool.submit(_check_take, self.checker, take.audio_path, seg,
-                                   take.warnings)
+        if checked is not None:
+            future: Future[CheckOutcome] = Future()
+            future.set_result(checked)
+        else:
+            future = self._pool.submit(_check_take, self.checker, take.audio_path, seg,
+                                       take.warnings)
         self._checking[future] = (i, take.take, take.key)
 
     @property
@@ -433,7 +440,7 @@ def _run_locked(store: Store, job: st.Job, farm: Farm, tap: AudioTap | None,
                 if not retake and seg.audio_path and seg.audio_path != str(path):
                     Path(seg.audio_path).unlink(missing_ok=True)  # an edited segment's old audio
                 segments[i] = store.segment(job.id, seg.idx)
-                proof.submit(i, row)
+                proof.submit(i, row, outcome.check)
                 run_compute += compute
                 run_audio += outcome.audio_s
                 if not retake:

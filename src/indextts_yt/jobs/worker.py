@@ -23,7 +23,7 @@ from ..engines.base import settings_for
 from ..errors import JobBusy, StudioError
 from .events import EventHub
 from .render import RenderInput, render_all
-from .runner import run_job, sweep_stale
+from .runner import FarmFactory, run_job, sweep_stale
 from .service import requeue_interrupted
 from .state import Event, JobState, fire
 from .store import Store
@@ -35,9 +35,10 @@ __all__ = ["Worker"]
 
 class Worker:
     def __init__(self, data_dir: Path, hub: EventHub, *, warm: tuple[str, ...] = ("piper",),
-                 idle_poll_s: float = 1.0) -> None:
+                 idle_poll_s: float = 1.0, farm: FarmFactory | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.hub = hub
+        self.farm = farm  # where takes are rendered: None, here (runner.run_job)
         self._warm_engines = warm
         # Polling as well as waking: a job queued by another process (a CLI resume into the
         # same data dir) is found within this time.
@@ -112,7 +113,8 @@ class Worker:
 
     def _run(self, store: Store, job_id: str) -> None:
         self.current_job_id = job_id
-        runner = run_job(store, job_id, from_states=(JobState.QUEUED,), tap=self.hub)
+        runner = run_job(store, job_id, from_states=(JobState.QUEUED,), tap=self.hub,
+                         farm=self.farm)
         try:
             for event in runner:
                 self.hub.publish(event)

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
+from ..jobs.runner import FarmFactory
 from . import errors
 from .audio_stream import router as audio_router
 from .context import Studio
@@ -42,14 +43,17 @@ The API is running: see <a href="docs">/docs</a>.</p>"""
 
 
 def create_app(data_dir: Path | str, api_key: str | None = None, start_worker: bool = True,
-               allowed_hosts: Iterable[str] | None = None) -> FastAPI:
+               allowed_hosts: Iterable[str] | None = None,
+               farm: FarmFactory | None = None) -> FastAPI:
     """The studio's app over ``data_dir``.
 
     ``api_key``: required on every route but /api/health when set. ``allowed_hosts``: Host
     header names accepted (the CLI passes the loopback names when there is no key, against
     DNS rebinding); None accepts any. ``start_worker=False``: jobs are stored but not run.
+    ``farm``: where the worker renders takes (engine actors on Ray: jobs.cluster); None:
+    in this process.
     """
-    studio = Studio(Path(data_dir), start_worker=start_worker)
+    studio = Studio(Path(data_dir), start_worker=start_worker, farm=farm)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,17 +18,19 @@ from fastapi import Depends, Request
 from ..clips import ClipStore
 from ..jobs.events import EventHub
 from ..jobs.store import Store
+from ..jobs.runner import FarmFactory
 from ..jobs.worker import Worker
 from ..presets import PresetLibrary
 from ..voices import VoiceLibrary
 
 
 class Studio:
-    def __init__(self, data_dir: Path | str, *, start_worker: bool = True) -> None:
+    def __init__(self, data_dir: Path | str, *, start_worker: bool = True,
+                 farm: FarmFactory | None = None) -> None:
         self.data_dir = Path(data_dir)
         Store(self.data_dir).close()  # create the folder, schema and migrations now, once
         self.hub = EventHub()
-        self.worker = Worker(self.data_dir, self.hub)
+        self.worker = Worker(self.data_dir, self.hub, farm=farm)
         self.start_worker = start_worker
         self._speech = 0  # OpenAI speech generations in progress
         self._speech_lock = threading.Lock()
