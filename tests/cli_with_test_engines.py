@@ -17,6 +17,7 @@ from indextts_yt.cli import main  # noqa: E402
 from indextts_yt.engines import registry  # noqa: E402
 
 registry.register_engine("piper-faults", registry.EngineEntry("faulty_engines", "FaultyPiper"))
+registry.register_engine("piper-slow", registry.EngineEntry("faulty_engines", "SlowPiper"))
 FaultyPiper.FAULTS = json.loads(os.environ.get("INDEXTTS_YT_TEST_FAULTS", "{}"))
 sys.argv = ["indextts-yt", *sys.argv[1:]]
 main()

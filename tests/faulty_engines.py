@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -82,3 +83,22 @@ class FaultyPiper(PiperEngine):
         if fault and seed == 0:
             audio = FAULTS[fault].inject(audio, self.sample_rate).astype(np.float32)
         yield audio
+
+
+class SlowPiper(PiperEngine):
+    """piper, waiting ``DELAY`` seconds before each segment (the CPU idle, as it is while a
+    GPU renders): a worker can be killed while it renders. A segment whose text holds
+    ``MARK`` waits until the file named by $INDEXTTS_YT_TEST_GATE exists (a test makes it
+    when another segment is done): segments finish out of order, by construction."""
+
+    name = "piper-slow"
+    DELAY, MARK = 0.4, "Slowly"
+
+    def synthesize(self, text, conditioning, settings, language="en"):
+        time.sleep(self.DELAY)
+        gate = os.environ.get("INDEXTTS_YT_TEST_GATE")
+        if self.MARK in text and gate:
+            deadline = time.monotonic() + 120
+            while not os.path.exists(gate) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        return (yield from super().synthesize(text, conditioning, settings, language))

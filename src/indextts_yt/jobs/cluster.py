@@ -193,6 +193,7 @@ class RayFarm:
         self._out: dict[Any, tuple[Order, int, int]] = {}  # ref -> (order, actor, attempts)
         self._sent: dict[str, Any] = {}  # clip path -> its bytes in the object store
         self._cannot: dict[str, dict[int, str]] = {}  # engine -> actors that cannot, and why
+        self.reassigned = 0  # takes handed to another actor because theirs died
 
     def room(self) -> int:
         return PER_ACTOR * len(self.pool.actors) - len(self._out)
@@ -238,6 +239,7 @@ class RayFarm:
                     yield Failed(order, f"its worker died {attempts + 1} times "
                                         f"({_first_line(exc)})")
                 else:  # the actor died with it: another one takes it
+                    self.reassigned += 1
                     self.submit(order, attempts + 1, avoid=k)
                 continue
             except ray.exceptions.RayError as exc:
