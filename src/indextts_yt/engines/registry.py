@@ -139,6 +139,11 @@ def get_engine(name: str) -> Engine:
     return engine
 
 
+def loaded_engines() -> list[str]:
+    """The engines made in this process so far."""
+    return list(_instances)
+
+
 def entry_clones(name: str) -> bool:
     """Whether engine ``name`` is a cloning engine, without starting it."""
     return _ENGINES[name].cloning

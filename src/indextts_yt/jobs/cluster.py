@@ -57,9 +57,20 @@ class EngineActor:
         registry.restore(*engines)
         self._clips = Path(tempfile.mkdtemp(prefix="indextts-yt-clips-"))
         self._checkers: dict[str | None, proofread.Checker] = {}
+        self._rendered = 0
+
+    def rendered(self) -> int:
+        """How many takes this process rendered."""
+        return self._rendered
 
     def pid(self) -> int:
         return os.getpid()
+
+    def analyses(self) -> int:
+        """How many voice analyses this process computed (not read from the disk cache)."""
+        loaded = [registry.get_engine(name) for name in registry.loaded_engines()]
+        return sum(e.conditioning.stats["computed"] for e in loaded
+                   if hasattr(e, "conditioning"))
 
     def render(self, seg: SegmentRow, voice: str, settings: Mapping[str, Any],
                overrides: Mapping[str, Any] | None, clips: Mapping[str, Any],
@@ -83,6 +94,7 @@ class EngineActor:
         except Exception as exc:  # noqa: BLE001 - the driver says why, in one line
             return ("failed", str(exc) or type(exc).__name__)
         audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        self._rendered += 1
         verdict = None
         if check:
             if asr_model not in self._checkers:
@@ -194,14 +206,24 @@ class RayFarm:
         self._sent: dict[str, Any] = {}  # clip path -> its bytes in the object store
         self._cannot: dict[str, dict[int, str]] = {}  # engine -> actors that cannot, and why
         self.reassigned = 0  # takes handed to another actor because theirs died
+        # A cloned voice is analysed by its first take's actor (into the disk cache the
+        # actors of a machine share); its other takes wait for that one.
+        self._voices: dict[tuple[str, str], int | None] = {}  # -> position of the first take
+        self._held: list[Order] = []
 
     def room(self) -> int:
-        return PER_ACTOR * len(self.pool.actors) - len(self._out)
+        return PER_ACTOR * len(self.pool.actors) - len(self._out) - len(self._held)
 
     def submit(self, order: Order, attempts: int = 0, avoid: int | None = None) -> None:
         """Hand ``order`` to the least busy actor that can start its engine (other than
         ``avoid``, where there is another)."""
         seg = order.segment
+        if registry.get_engine(seg.engine).capabilities.cloning:
+            voice = (seg.engine, seg.voice)
+            first = self._voices.setdefault(voice, order.position)
+            if first is not None and first != order.position:
+                self._held.append(order)  # until the voice's analysis is on disk
+                return
         cannot = self._cannot.get(seg.engine, {})
         busy = {k: 0 for k in range(len(self.pool.actors)) if k not in cannot}
         for _, k, _ in self._out.values():
@@ -227,40 +249,55 @@ class RayFarm:
         ray = _ray()
         if not self._out:
             return
-        ready, _ = ray.wait(list(self._out), num_returns=1)
-        ready, _ = ray.wait(list(self._out), num_returns=len(self._out), timeout=0) \
-            if len(self._out) > 1 else (ready, None)
+        ray.wait(list(self._out), num_returns=1)  # at least one, then all that are back
+        ready, _ = ray.wait(list(self._out), num_returns=len(self._out), timeout=0)
         for ref in ready:
-            order, k, attempts = self._out.pop(ref)
-            try:
-                result = ray.get(ref)
-            except ray.exceptions.RayActorError as exc:
-                if attempts + 1 >= MAX_ATTEMPTS:
-                    yield Failed(order, f"its worker died {attempts + 1} times "
-                                        f"({_first_line(exc)})")
-                else:  # the actor died with it: another one takes it
-                    self.reassigned += 1
-                    self.submit(order, attempts + 1, avoid=k)
-                continue
-            except ray.exceptions.RayError as exc:
-                yield Failed(order, _first_line(exc))
-                continue
-            if result[0] == "unavailable":
-                engine = order.segment.engine
-                self._cannot.setdefault(engine, {})[k] = result[1]
-                if len(self._cannot[engine]) < len(self.pool.actors):
-                    self.submit(order, attempts)  # the others carry on
-                else:
-                    yield Failed(order, f"no worker can start engine {engine!r}: {result[1]}")
-            elif result[0] == "failed":
-                yield Failed(order, result[1])
-            else:
-                _, audio, rate, compute, warnings, verdict = result
-                audio_s = write_segment(order.path, [audio], rate)
-                yield Rendered(order, rate, audio_s, compute, warnings, verdict)
+            outcome = self._outcome(ref, *self._out.pop(ref))
+            if outcome is not None:
+                self._analysed(outcome.order)
+                yield outcome
+
+    def _outcome(self, ref: Any, order: Order, k: int, attempts: int) -> Outcome | None:
+        """What came back for ``order`` from actor ``k``; None: it went to another actor."""
+        ray = _ray()
+        try:
+            result = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:
+            if attempts + 1 >= MAX_ATTEMPTS:
+                return Failed(order, f"its worker died {attempts + 1} times "
+                                     f"({_first_line(exc)})")
+            self.reassigned += 1  # the actor died with it: another one takes it
+            self.submit(order, attempts + 1, avoid=k)
+            return None
+        except ray.exceptions.RayError as exc:
+            return Failed(order, _first_line(exc))
+        if result[0] == "unavailable":
+            engine = order.segment.engine
+            self._cannot.setdefault(engine, {})[k] = result[1]
+            if len(self._cannot[engine]) == len(self.pool.actors):
+                return Failed(order, f"no worker can start engine {engine!r}: {result[1]}")
+            self.submit(order, attempts)  # the others carry on
+            return None
+        if result[0] == "failed":
+            return Failed(order, result[1])
+        _, audio, rate, compute, warnings, verdict = result
+        audio_s = write_segment(order.path, [audio], rate)
+        return Rendered(order, rate, audio_s, compute, warnings, verdict)
+
+    def _analysed(self, order: Order) -> None:
+        """``order`` is back: if its voice was being analysed, its held takes go out."""
+        voice = (order.segment.engine, order.segment.voice)
+        if self._voices.get(voice) != order.position:
+            return
+        self._voices[voice] = None
+        held = [o for o in self._held if (o.segment.engine, o.segment.voice) == voice]
+        self._held = [o for o in self._held if o not in held]
+        for o in held:
+            self.submit(o)
 
     def close(self) -> None:
         ray = _ray()
+        self._held.clear()
         for ref in self._out:
             ray.cancel(ref)
         self._out.clear()
