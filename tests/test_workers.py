@@ -135,6 +135,33 @@ def test_a_worker_killed_mid_segment_hands_its_take_over(pool, tmp_path):
     assert len(pool.pids()) == 2  # Ray started the killed actor again
 
 
+def test_a_pause_stops_handing_out_and_keeps_what_was_out(pool, gate, tmp_path):
+    from indextts_yt.jobs.state import Action, JobState, perform
+
+    gate.touch()
+    store = Store(tmp_path)
+    job, _ = service.create_job(store, service.JobRequest(
+        text="\n\n".join(f"Paragraph {n}, a short one." for n in range(1, 11)),
+        settings=JobSettings(engine=SLOW, options=DETERMINISTIC, checks=OFF)),
+        output_path=tmp_path / "o.wav")
+    events = []
+    for event in run_job(store, job.id, farm=pool.farm):
+        events.append(event)
+        if event.kind == "segment_done" and store.job_state(job.id) == JobState.RUNNING:
+            perform(store, job.id, Action.PAUSE)
+            out_then = {e.index for e in events if e.kind == "segment_started"}
+    assert events[-1].kind == "stopped" and events[-1].state == JobState.PAUSED
+    started = {e.index for e in events if e.kind == "segment_started"}
+    assert started == out_then  # nothing handed out after the pause
+    done = {s.idx for s in store.segments(job.id) if s.has_valid_audio}
+    assert done == started and len(done) < 10  # what was out was finished and kept
+    assert not any(s.state == "running" for s in store.segments(job.id))
+    perform(store, job.id, Action.RESUME)
+    again = list(run_job(store, job.id, farm=pool.farm))
+    assert again[-1].kind == "finished"
+    assert {e.index for e in again if e.kind == "segment_started"} == set(range(10)) - done
+
+
 def test_the_server_streams_in_order_with_workers(pool, data_dir):
     with serve(data_dir, farm=pool.farm) as srv:
         job = srv.create(pooh_paragraphs(600), loudness="off", trim=False, engine="piper",

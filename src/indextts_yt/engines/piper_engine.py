@@ -16,6 +16,7 @@ even the loudest measured sentence below full scale; anything louder is clipped 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from importlib import metadata
@@ -35,6 +36,9 @@ OUTPUT_GAIN = 1.25
 _REVISION = 1
 
 _VOICE_ID = "joe"
+#: Threads onnxruntime may use, where set (an engine actor's share: jobs/cluster.py);
+#: unset: onnxruntime's default, one per core.
+THREADS_VAR = "INDEXTTS_YT_THREADS"
 
 # Loaded models, shared by every PiperEngine in the process (normally there is one, from the
 # registry): the model loads once per process however many instances exist.
@@ -51,6 +55,16 @@ def _dist_version(name: str) -> str:
 
 def _major_minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
+
+
+def _session(model: Path, threads: int) -> Any:
+    """An onnxruntime session of ``model`` on the CPU with ``threads`` threads."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    return onnxruntime.InferenceSession(str(model), sess_options=options,
+                                        providers=["CPUExecutionProvider"])
 
 
 def _voice_files() -> tuple[Path, Path]:
@@ -185,6 +199,9 @@ class PiperEngine(EngineBase):
                         f"engine 'piper' cannot start: {exc} (pip install piper-tts)"
                     ) from exc
                 voice = PiperVoice.load(self._model_path, config_path=self._config_path)
+                threads = os.environ.get(THREADS_VAR, "")
+                if threads.isdigit() and int(threads) > 0:  # a worker's share of the CPUs
+                    voice.session = _session(self._model_path, int(threads))
                 _MODELS[self._model_path] = voice
             self._voice = voice
             return voice

@@ -32,6 +32,7 @@ import numpy as np
 from ..audio import write_segment
 from ..clips import ClipStore
 from ..engines import registry
+from ..engines.piper_engine import THREADS_VAR
 from ..errors import EngineUnavailable, InputError
 from . import proofread
 from .farm import Failed, Order, Outcome, Rendered
@@ -45,8 +46,8 @@ PER_ACTOR = 2
 MAX_RESTARTS = 3
 #: A take whose actor died goes to another actor; this many deaths and it fails.
 MAX_ATTEMPTS = 3
-#: The thread-count variables the engines' runtimes read (torch, onnxruntime via ours).
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "INDEXTTS_YT_THREADS")
+#: The thread-count variables the engines' runtimes read (torch; piper's onnxruntime).
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", THREADS_VAR)
 INSTALL = "pip install 'indextts-yt[cluster]'"
 
 
