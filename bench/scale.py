@@ -87,8 +87,8 @@ def on_workers(n: int, text: str, engine: str) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--piper-chars", type=int, default=2500)
-    parser.add_argument("--segments", type=int, default=48)
-    parser.add_argument("--rtf", type=float, default=0.05)
+    parser.add_argument("--segments", type=int, default=24)
+    parser.add_argument("--rtf", type=float, default=0.3)
     args = parser.parse_args()
     os.environ["BENCH_RTF"] = str(args.rtf)
     registry.register_engine(SLEEPING, registry.EngineEntry("scale", "SleepingEngine"))

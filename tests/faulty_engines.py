@@ -102,3 +102,30 @@ class SlowPiper(PiperEngine):
             while not os.path.exists(gate) and time.monotonic() < deadline:
                 time.sleep(0.02)
         return (yield from super().synthesize(text, conditioning, settings, language))
+
+
+class NoGpuPiper(PiperEngine):
+    """piper that cannot start where it renders (as a GPU engine on a machine without one):
+    preparing a voice says so."""
+
+    name = "piper-nogpu"
+
+    def prepare_voice(self, voice):
+        from indextts_yt.errors import EngineUnavailable
+
+        raise EngineUnavailable("engine 'piper-nogpu' needs a CUDA GPU, and this machine "
+                                "has none")
+
+
+class NoGpuOnOneWorker(NoGpuPiper):
+    """As NoGpuPiper in the first process that prepares a voice with it (it claims the file
+    named by $INDEXTTS_YT_TEST_CLAIM); piper in every other one."""
+
+    name = "piper-nogpu-once"
+
+    def prepare_voice(self, voice):
+        try:
+            os.close(os.open(os.environ["INDEXTTS_YT_TEST_CLAIM"], os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return PiperEngine.prepare_voice(self, voice)
+        return super().prepare_voice(voice)

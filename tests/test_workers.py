@@ -7,6 +7,7 @@ killed mid-job resumes; the server streams in order with workers; bad flags are 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -47,9 +48,14 @@ def gate(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pool(gate):
-    registry.register_engine(SLOW, registry.EngineEntry("faulty_engines", "SlowPiper"))
-    made = WorkerPool(2)
+def pool(gate, tmp_path_factory):
+    for name, cls in ((SLOW, "SlowPiper"), ("piper-nogpu", "NoGpuPiper"),
+                      ("piper-nogpu-once", "NoGpuOnOneWorker")):
+        registry.register_engine(name, registry.EngineEntry("faulty_engines", cls))
+    claim = tmp_path_factory.mktemp("claim") / "taken"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INDEXTTS_YT_TEST_CLAIM", str(claim))
+        made = WorkerPool(2)
     try:
         yield made
     finally:
@@ -160,6 +166,30 @@ def test_a_pause_stops_handing_out_and_keeps_what_was_out(pool, gate, tmp_path):
     again = list(run_job(store, job.id, farm=pool.farm))
     assert again[-1].kind == "finished"
     assert {e.index for e in again if e.kind == "segment_started"} == set(range(10)) - done
+
+
+def test_a_worker_that_cannot_start_the_engine_leaves_it_to_the_others(pool, tmp_path,
+                                                                       caplog):
+    store = Store(tmp_path)
+    text = "\n\n".join(f"Paragraph {n}, a short one." for n in range(1, 7))
+    job, events = _narrate(store, text, pool.farm, engine="piper-nogpu-once",
+                           output_path=tmp_path / "o.wav")
+    assert all(s.has_valid_audio for s in store.segments(job.id))
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "indextts_yt.workers"]
+    assert line.endswith("cannot start engine 'piper-nogpu-once': engine 'piper-nogpu' needs "
+                         "a CUDA GPU, and this machine has none; the other workers render "
+                         "its segments")
+    # No worker can: the job stops with the engine's own reason, in one line.
+    job, _ = service.create_job(store, service.JobRequest(text=text, settings=JobSettings(
+        engine="piper-nogpu", options=DETERMINISTIC, checks=OFF)),
+        output_path=tmp_path / "p.wav")
+    last = list(run_job(store, job.id, farm=pool.farm))[-1]
+    assert last.kind == "stopped" and last.state == "failed"
+    # (whichever of the segments out first hears it from the second worker)
+    assert re.fullmatch(r"segment [1-4] failed: no worker can start engine 'piper-nogpu': "
+                        r"engine 'piper-nogpu' needs a CUDA GPU, and this machine has none",
+                        last.error)
+    assert store.get_job(job.id).error == last.error
 
 
 def test_the_server_streams_in_order_with_workers(pool, data_dir):

@@ -19,6 +19,7 @@ fails with the engine's own reason.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 import tempfile
@@ -49,6 +50,8 @@ MAX_ATTEMPTS = 3
 #: The thread-count variables the engines' runtimes read (torch; piper's onnxruntime).
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", THREADS_VAR)
 INSTALL = "pip install 'indextts-yt[cluster]'"
+
+log = logging.getLogger("indextts_yt.workers")
 
 
 class EngineActor:
@@ -277,6 +280,8 @@ class RayFarm:
             self._cannot.setdefault(engine, {})[k] = result[1]
             if len(self._cannot[engine]) == len(self.pool.actors):
                 return Failed(order, f"no worker can start engine {engine!r}: {result[1]}")
+            log.warning("worker %d cannot start engine %r: %s; the other workers render its "
+                        "segments", k + 1, engine, result[1])
             self.submit(order, attempts)  # the others carry on
             return None
         if result[0] == "failed":
