@@ -50,6 +50,13 @@ def _fill_cast(tid, page, speed: str = "0.9") -> None:
     tid("cast-speed-1").fill(speed)
 
 
+def _one_line(page) -> None:
+    """A character's fields and its Remove button share one line (the desktop form)."""
+    tops = page.evaluate("() => [...document.querySelectorAll('.cast-row')[0].children]"
+                         ".map(e => Math.round(e.getBoundingClientRect().bottom))")
+    assert len(set(tops)) == 1, tops
+
+
 def _without_checks(page) -> None:
     """Jobs the page starts have proofreading off (see the module's docstring)."""
     def without_checks(route):
@@ -85,6 +92,7 @@ def test_a_cast_in_the_form_speaks_its_lines(browser, tmp_path):  # noqa: F811
     with serve_cli(tmp_path / "data", "--checkpoints", str(tmp_path / "no-weights")) as api:
         page, errors, tid = open_ui(browser, api)
         _fill_cast(tid, page, speed="9")
+        _one_line(page)
         assert tid("cast-count").inner_text() == "2 characters"
         tid("voice-select").select_option("piper|joe")
         tid("script-input").fill(SCRIPT)
