@@ -215,6 +215,17 @@ def test_a_preset_carries_the_cast(browser, tmp_path):  # noqa: F811
         assert "its dialogue voice narrator is not among the choices here, so dialogue is off" in \
             tid("preset-message").inner_text()
         assert tid("dialogue-voice").input_value() == ""
+        # A preset with attributions off unticks the box; one without dialogue ticks it.
+        r = api.post("/api/presets", json={"name": "Quotes to Piglet", "settings": {
+            **saved, "dialogue": {"voice": "Piglet", "attribution": False}}})
+        assert r.status_code == 201, r.text
+        page.reload()
+        tid("preset-select").select_option("Quotes to Piglet")
+        page.wait_for_selector("[data-testid=preset-message][data-kind=ok]")
+        assert tid("dialogue-voice").input_value() == "Piglet"
+        assert not tid("dialogue-attribution").is_checked()
+        tid("preset-select").select_option("Plain")
+        assert tid("dialogue-attribution").is_checked()
         assert not errors, errors
         page.context.close()
 
@@ -330,10 +341,19 @@ def test_the_dialogue_voice_gives_quotes_to_characters(browser, tmp_path):  # no
         tid("preview-button").click()
         page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length > 0")
         rows = _preview_rows(page, tid)
-        assert requests[-1]["dialogue"] == {"voice": "Piglet"}
+        assert requests[-1]["dialogue"] == {"voice": "Piglet", "attribution": True}
         said = {speaker: text for speaker, text in rows}
         assert "Hello," in said["Pooh"] and "Who is there?" in said["Piglet"], rows
         assert "said Pooh." in said[None], rows
+
+        # Attributions off: Pooh's quote is the dialogue voice's too.
+        tid("dialogue-attribution").uncheck()
+        page.evaluate("document.querySelector('#preview-rows').replaceChildren()")
+        tid("preview-button").click()
+        page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length > 0")
+        assert requests[-1]["dialogue"] == {"voice": "Piglet", "attribution": False}
+        assert "Pooh" not in {speaker for speaker, _ in _preview_rows(page, tid)}
+        tid("dialogue-attribution").check()
 
         # A voice of the picker: the unattributed quote in that voice, without a speaker.
         tid("dialogue-voice").select_option("espeak:en-us")
@@ -341,7 +361,7 @@ def test_the_dialogue_voice_gives_quotes_to_characters(browser, tmp_path):  # no
         tid("preview-button").click()
         page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length > 0")
         rows = _preview_rows(page, tid)
-        assert requests[-1]["dialogue"] == {"voice": "espeak:en-us"}
+        assert requests[-1]["dialogue"] == {"voice": "espeak:en-us", "attribution": True}
         quote = [text for _, text in rows if "Who is there?" in text]
         assert len(quote) == 1 and "espeak · en-us" in quote[0], rows
 

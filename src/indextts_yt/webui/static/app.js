@@ -515,7 +515,8 @@ function applySettings(settings) {
   // After the cast: its names are dialogue voices too. A preset without dialogue turns it
   // off; one on with the narrator's voice (null) has no choice here, and is named as missing.
   const dialogue = settings.dialogue ? settings.dialogue.voice || "narrator" : "";
-  if (!castEditor.setDialogue(dialogue)) problems.push(() => t("presets.dialogueMissing", { voice: dialogue }));
+  const attribution = !settings.dialogue || settings.dialogue.attribution !== false;
+  if (!castEditor.setDialogue(dialogue, attribution)) problems.push(() => t("presets.dialogueMissing", { voice: dialogue }));
   return problems;
 }
 

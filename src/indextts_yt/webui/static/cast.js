@@ -38,6 +38,7 @@ export class CastEditor {
     this.list = root.querySelector("#cast-rows");
     this.summary = root.querySelector("#cast-count");
     this.dialogueSelect = root.querySelector("#dialogue-voice");
+    this.attribution = root.querySelector("#dialogue-attribution");
     this.emotionClips = root.querySelector("#cast-emotion-clips");
     this.fillDialogue();
     this.fillEmotionClips();
@@ -99,8 +100,11 @@ export class CastEditor {
 
   /** Choose a preset's dialogue voice ("": off); false when it is not among the choices
    * (then dialogue is off). */
-  setDialogue(voice) {
+  /** Sets the dialogue voice ("" off) and whether attributions count; false when the
+   * voice is not among the choices (then it is off). */
+  setDialogue(voice, attribution = true) {
     this.fillDialogue(voice);
+    this.attribution.checked = attribution;
     return this.dialogueSelect.value === voice;
   }
 
@@ -175,10 +179,10 @@ export class CastEditor {
     if (this.dialogueSelect.value !== select) this.dialogueSelect.value = "";
   }
 
-  /** Automatic dialogue as the API takes it: {voice}, or null when off. */
+  /** Automatic dialogue as the API takes it: {voice, attribution}, or null when off. */
   dialogue() {
     const voice = this.dialogueSelect.value;
-    return voice ? { voice } : null;
+    return voice ? { voice, attribution: this.attribution.checked } : null;
   }
 
   renderCount() {

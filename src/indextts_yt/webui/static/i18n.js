@@ -258,6 +258,10 @@ const STRINGS = {
     "On: quoted speech in the narration goes to the character its attribution names (“Hello,” said Pooh.), any other quote to this voice.",
     "开启后：旁白中的引语交给说明语所指的角色（“你好，”小熊说。），其他引语用此音色朗读。",
   ],
+  "cast.attribution": [
+    "Give a quote to the character its attribution names (said Pooh); off: every quote to the dialogue voice",
+    "引语交给说明语所指的角色（小熊说）；关闭：所有引语都用对话音色",
+  ],
   "cast.count": ["{n} characters", "{n} 个角色"],
   "cast.name": ["Name", "名字"],
   "cast.namePlaceholder": ["e.g. Pooh", "例如 Pooh"],
