@@ -154,3 +154,21 @@ def check_scaled_not_clipped(chunks, found, loud, sample_rate: int, atol: float)
     assert found == tuple(
         f"clipping: piece {k} of {len(speech)} peaked at +9.5 dBFS; scaled by \u221210.5 dB "
         f"to avoid clipping" for k in range(1, len(speech) + 1))
+
+
+def assert_each_file_is_its_voice(engine, clips, rows, voices) -> None:
+    """Each segment file of ``rows`` is what its voice says (rendered again now, same
+    settings and seed) and not what the next of ``voices`` (stored clips, one per row in
+    order) says with the same words and settings."""
+    every = list(dict.fromkeys(voices))
+    for row, clip in zip(rows, voices):
+        made, rate = sf.read(row.audio_path, dtype="float32")
+        assert rate == engine.sample_rate and len(made) and np.isfinite(made).all()
+        path, settings = clips.resolve(engine, row.voice, row.settings)
+        assert path == str(clip.path)
+        other = every[(every.index(clip) + 1) % len(every)]
+        for voice, same in ((clip, True), (other, False)):
+            again = np.concatenate(list(engine.synthesize(
+                row.text, engine.prepare_voice(str(voice.path)), settings, row.language)))
+            assert (made.shape == again.shape and np.array_equal(made, again)) == same, \
+                (row.idx, voice.id)

@@ -32,7 +32,8 @@ from indextts_yt.settings import JobSettings
 from conftest import cli
 from fixtures.tiny_indextts import build_indextts25
 from indextts_reference import REFERENCE_TRANSFORMERS, GenerationSpy, generate
-from indextts_util import FAST, Spy, espeak_clip, fake_transformers_version, piper_clip
+from indextts_util import (FAST, Spy, assert_each_file_is_its_voice, espeak_clip,
+                           fake_transformers_version, piper_clip)
 
 ENGINE = "indextts2.5"
 
@@ -334,27 +335,13 @@ def test_a_dialogue_on_three_cloned_voices_is_narrated_as_planned(engine, clips,
 
     # The files: each is what its voice says (a render of the same segment now, same seed),
     # and not what another of the three voices says with the same words and settings.
-    voices = [narrator, pooh, piglet]
-    for row, (who, clip, _, _) in zip(rows, expected):
-        made, rate = sf.read(row.audio_path, dtype="float32")
-        assert rate == engine.sample_rate and len(made) and np.isfinite(made).all()
-        path, settings = library.resolve(engine, row.voice, row.settings)
-        assert path == str(clip.path)
-        other = voices[(voices.index(clip) + 1) % 3]
-        for voice, same in ((clip, True), (other, False)):
-            again = np.concatenate(list(engine.synthesize(
-                row.text, engine.prepare_voice(str(voice.path)), settings, row.language)))
-            assert same_audio(made, again) == same, (row.idx, who, voice.id)
+    assert_each_file_is_its_voice(engine, library, rows, [clip for _, clip, _, _ in expected])
 
 
 def torch_equal(a, b) -> bool:
     import torch
 
     return a.shape == b.shape and bool(torch.equal(a, b))
-
-
-def same_audio(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 # -- the KV cache (engines/kv_cache.py) -----------------------------------------------------------

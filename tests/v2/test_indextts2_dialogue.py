@@ -5,9 +5,7 @@ tests/test_indextts25.py."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from indextts_yt.clips import ClipStore
 from indextts_yt.engines import registry
@@ -18,7 +16,7 @@ from indextts_yt.jobs.runner import run_job
 from indextts_yt.jobs.store import Store
 from indextts_yt.settings import CastMember, CheckSettings, JobSettings
 
-from indextts_util import Spy, espeak_clip, piper_clip
+from indextts_util import Spy, assert_each_file_is_its_voice, espeak_clip, piper_clip
 
 ENGINE = "indextts2"
 FAST = {"max_mel_tokens": 15, "num_beams": 1}
@@ -120,15 +118,4 @@ def test_a_dialogue_on_three_cloned_voices_is_narrated_as_planned(job_engine, tm
 
     # The files: each is what its voice says (a render of the same segment now, same seed),
     # and not what another of the three voices says with the same words and settings.
-    voices = [narrator, pooh, piglet]
-    for row, (who, clip, _, _) in zip(rows, expected):
-        made, rate = sf.read(row.audio_path, dtype="float32")
-        assert rate == engine.sample_rate and len(made) and np.isfinite(made).all()
-        path, settings = library.resolve(engine, row.voice, row.settings)
-        assert path == str(clip.path)
-        other = voices[(voices.index(clip) + 1) % 3]
-        for voice, same in ((clip, True), (other, False)):
-            again = np.concatenate(list(engine.synthesize(
-                row.text, engine.prepare_voice(str(voice.path)), settings, row.language)))
-            assert (made.shape == again.shape and np.array_equal(made, again)) == same, \
-                (row.idx, who, voice.id)
+    assert_each_file_is_its_voice(engine, library, rows, [clip for _, clip, _, _ in expected])
