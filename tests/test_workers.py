@@ -62,11 +62,19 @@ def pool(gate, tmp_path_factory):
         made.close()
 
 
-def _narrate(store: Store, text: str, farm=None, engine: str = "piper",
-             checks: CheckSettings = OFF, **kw):
-    job, _ = service.create_job(store, service.JobRequest(
-        text=text, settings=JobSettings(engine=engine, options=DETERMINISTIC, checks=checks)),
-        **kw)
+def _job(store: Store, text: str, engine: str, output: Path, checks: CheckSettings = OFF):
+    job, _ = service.create_job(store, service.JobRequest(text=text, settings=JobSettings(
+        engine=engine, options=DETERMINISTIC, checks=checks)), output_path=output)
+    return job
+
+
+def _paragraphs(n: int) -> str:
+    return "\n\n".join(f"Paragraph {k}, a short one." for k in range(1, n + 1))
+
+
+def _narrate(store: Store, text: str, farm, engine: str, output: Path,
+             checks: CheckSettings = OFF):
+    job = _job(store, text, engine, output, checks)
     events = list(run_job(store, job.id, farm=farm))
     assert events[-1].kind == "finished", events[-1]
     return job, events
@@ -76,11 +84,9 @@ def test_two_workers_narrate_in_order_as_one_does(pool, gate, tmp_path):
     text = "Slowly it began.\n\n" + pooh_paragraphs(700)
     alone, together = Store(tmp_path / "one"), Store(tmp_path / "two")
     gate.touch()  # alone, the first segment goes first
-    one, _ = _narrate(alone, text, engine=SLOW, output_path=tmp_path / "one.wav")
+    one, _ = _narrate(alone, text, None, SLOW, tmp_path / "one.wav")
     gate.unlink()  # with workers, the first segment waits for another to be done
-    job, _ = service.create_job(together, service.JobRequest(
-        text=text, settings=JobSettings(engine=SLOW, options=DETERMINISTIC, checks=OFF)),
-        output_path=tmp_path / "two.wav")
+    job = _job(together, text, SLOW, tmp_path / "two.wav")
     events = []
     for event in run_job(together, job.id, farm=pool.farm):
         events.append(event)
@@ -105,8 +111,7 @@ def test_two_workers_narrate_in_order_as_one_does(pool, gate, tmp_path):
 def test_the_workers_proofread_what_they_render(pool, tmp_path):
     store = Store(tmp_path)
     job, events = _narrate(store, "A first short sentence.\n\nAnd a second one, then the end.",
-                           pool.farm, checks=CheckSettings(mode="flag"),
-                           output_path=tmp_path / "o.wav")
+                           pool.farm, "piper", tmp_path / "o.wav", CheckSettings(mode="flag"))
     checked = [e for e in events if e.kind == "segment_checked"]
     assert len(checked) == 2 and {e.status for e in checked} == {"ok"}
     assert all(t.check["transcript"]["text"] for t in store.takes(job.id))  # Whisper heard it
@@ -114,10 +119,7 @@ def test_the_workers_proofread_what_they_render(pool, tmp_path):
 
 def test_a_worker_killed_mid_segment_hands_its_take_over(pool, tmp_path):
     store = Store(tmp_path)
-    job, _ = service.create_job(store, service.JobRequest(
-        text="\n\n".join(f"Paragraph {n}, a short one." for n in range(1, 9)),
-        settings=JobSettings(engine=SLOW, options=DETERMINISTIC, checks=OFF)),
-        output_path=tmp_path / "o.wav")
+    job = _job(store, _paragraphs(8), SLOW, tmp_path / "o.wav")
     farms = []
 
     def farm(clips, job):
@@ -146,10 +148,7 @@ def test_a_pause_stops_handing_out_and_keeps_what_was_out(pool, gate, tmp_path):
 
     gate.touch()
     store = Store(tmp_path)
-    job, _ = service.create_job(store, service.JobRequest(
-        text="\n\n".join(f"Paragraph {n}, a short one." for n in range(1, 11)),
-        settings=JobSettings(engine=SLOW, options=DETERMINISTIC, checks=OFF)),
-        output_path=tmp_path / "o.wav")
+    job = _job(store, _paragraphs(10), SLOW, tmp_path / "o.wav")
     events = []
     for event in run_job(store, job.id, farm=pool.farm):
         events.append(event)
@@ -171,18 +170,15 @@ def test_a_pause_stops_handing_out_and_keeps_what_was_out(pool, gate, tmp_path):
 def test_a_worker_that_cannot_start_the_engine_leaves_it_to_the_others(pool, tmp_path,
                                                                        caplog):
     store = Store(tmp_path)
-    text = "\n\n".join(f"Paragraph {n}, a short one." for n in range(1, 7))
-    job, events = _narrate(store, text, pool.farm, engine="piper-nogpu-once",
-                           output_path=tmp_path / "o.wav")
+    text = _paragraphs(6)
+    job, events = _narrate(store, text, pool.farm, "piper-nogpu-once", tmp_path / "o.wav")
     assert all(s.has_valid_audio for s in store.segments(job.id))
     (line,) = [r.getMessage() for r in caplog.records if r.name == "indextts_yt.workers"]
     assert line.endswith("cannot start engine 'piper-nogpu-once': engine 'piper-nogpu' needs "
                          "a CUDA GPU, and this machine has none; the other workers render "
                          "its segments")
     # No worker can: the job stops with the engine's own reason, in one line.
-    job, _ = service.create_job(store, service.JobRequest(text=text, settings=JobSettings(
-        engine="piper-nogpu", options=DETERMINISTIC, checks=OFF)),
-        output_path=tmp_path / "p.wav")
+    job = _job(store, text, "piper-nogpu", tmp_path / "p.wav")
     last = list(run_job(store, job.id, farm=pool.farm))[-1]
     assert last.kind == "stopped" and last.state == "failed"
     # (whichever of the segments out first hears it from the second worker)
@@ -221,8 +217,7 @@ def _done_segments(db: Path) -> int:
 @pytest.mark.timeout(300)
 def test_a_killed_driver_resumes_with_workers(tmp_path, data_dir):
     script, out = tmp_path / "s.txt", tmp_path / "o.wav"
-    script.write_text("\n\n".join(f"Paragraph {n}, a short one." for n in range(1, 13)),
-                      encoding="utf-8")
+    script.write_text(_paragraphs(12), encoding="utf-8")
     cmd = [sys.executable, str(HERE / "cli_with_test_engines.py"), "narrate", str(script),
            "-o", str(out), "--engine", SLOW, "--workers", "2", "--check", "off",
            "--data-dir", str(data_dir), *DETERMINISTIC_FLAGS]
