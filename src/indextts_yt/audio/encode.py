@@ -605,7 +605,8 @@ class Encoder:
     which drains the encoder and writes the trailer. Memory is one block.
 
     :func:`encode_wav` makes one to encode a WAV; a narration still being made is
-    encoded by one planned by :func:`plan_encoding`. ``frames``: samples taken so far, at the input rate."""
+    encoded by one planned by :func:`plan_encoding`. ``frames``: samples taken so far, at
+    the input rate."""
 
     def __init__(self, plan: EncodingPlan, fileobj: BinaryIO) -> None:
         import av
@@ -740,13 +741,15 @@ def plan_encoding(out: Path, spec: OutputFormat, sample_rate: int,
 def place_encoded(body: Path, out: Path, spec: OutputFormat, chapters: Sequence[Chapter],
                   metadata: Mapping[str, str] | None, duration_s: float) -> int:
     """Put ``body`` (written by an :class:`Encoder` as :func:`plan_encoding` planned it for
-    ``out``) at ``out``, with ``chapters`` of a narration ``duration_s`` long.
+    ``out``, with the same ``metadata``) at ``out``, with ``chapters`` of a narration
+    ``duration_s`` long.
 
-    ``body`` must be on disk (closed and fsynced, as ``atomic.AtomicWriter`` leaves it). Without chapters it is already the file: it is renamed over ``out``. With them,
-    its packets are copied as they are into a new container that has them (a remux,
-    nothing decoded or encoded again), written beside ``out`` and renamed over it; the body
-    is then removed. Chapters are checked as :func:`encode_wav` checks them (InputError),
-    before anything is written. Returns the packets copied (0 for a rename)."""
+    ``body`` must be on disk (closed and fsynced, as ``atomic.AtomicWriter`` leaves it).
+    Without chapters it is already the file: it is renamed over ``out``. With them, its
+    packets are copied as they are into a new container that has them (a remux, nothing
+    decoded or encoded again), written beside ``out`` and renamed over it; the body is then
+    removed. Chapters are checked as :func:`encode_wav` checks them (InputError), before
+    anything is written. Returns the packets copied (0 for a rename)."""
     body, out = Path(body), Path(out)
     checked = _check_chapters(spec, chapters, duration_s)
     tags = _check_metadata(metadata)
