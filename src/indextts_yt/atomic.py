@@ -52,6 +52,7 @@ class AtomicWriter:
         self.final = Path(final)
         self.tmp = Path(tmp) if tmp is not None else temp_path(self.final)
         self.file: BinaryIO = open(self.tmp, "w+b")  # w+b: the wave module seeks back
+        self.committed = False
 
     def close(self) -> None:
         """Flush and fsync the temp file and close it (it stays at ``tmp``). Idempotent."""
@@ -67,11 +68,14 @@ class AtomicWriter:
         """The file complete: it replaces ``final``, durably."""
         self.close()
         replace_durably(self.tmp, self.final)
+        self.committed = True
 
     def discard(self) -> None:
-        """Close and remove the temp file; ``final`` is left as it was. Idempotent."""
+        """Close and remove the temp file; ``final`` is left as it was. Idempotent, and
+        nothing once committed."""
         self.file.close()
-        self.tmp.unlink(missing_ok=True)
+        if not self.committed:
+            self.tmp.unlink(missing_ok=True)
 
 
 def replace_durably(tmp: Path, final: Path) -> None:
