@@ -42,6 +42,48 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+class AtomicWriter:
+    """:func:`atomic_file` for a file written over a while (a narration as it is made):
+    open on its temp path now (``tmp``, default :func:`temp_path`), then :meth:`commit`
+    (fsync, rename over ``final``) or :meth:`discard` (removed) later. Until the commit
+    ``final`` is as it was; a process killed meanwhile leaves the temp file, for a sweep."""
+
+    def __init__(self, final: Path, tmp: Path | None = None) -> None:
+        self.final = Path(final)
+        self.tmp = Path(tmp) if tmp is not None else temp_path(self.final)
+        self.file: BinaryIO = open(self.tmp, "w+b")  # w+b: the wave module seeks back
+        self.committed = False
+
+    def close(self) -> None:
+        """Flush and fsync the temp file and close it (it stays at ``tmp``). Idempotent."""
+        if self.file.closed:
+            return
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+        finally:
+            self.file.close()
+
+    def commit(self) -> None:
+        """The file complete: it replaces ``final``, durably."""
+        self.close()
+        replace_durably(self.tmp, self.final)
+        self.committed = True
+
+    def discard(self) -> None:
+        """Close and remove the temp file; ``final`` is left as it was. Idempotent, and
+        nothing once committed."""
+        self.file.close()
+        if not self.committed:
+            self.tmp.unlink(missing_ok=True)
+
+
+def replace_durably(tmp: Path, final: Path) -> None:
+    """Rename the complete, fsynced ``tmp`` over ``final`` and make the rename durable."""
+    os.replace(tmp, final)
+    fsync_dir(Path(final).parent)
+
+
 @contextmanager
 def atomic_file(final: Path) -> Iterator[BinaryIO]:
     """Yield a binary file open on the temp path; on a clean exit it replaces ``final``.
@@ -49,20 +91,15 @@ def atomic_file(final: Path) -> Iterator[BinaryIO]:
     If the body raises, the temp file is removed and the error propagates; ``final`` is
     left as it was (absent, or its previous complete content).
     """
-    final = Path(final)
-    tmp = temp_path(final)
-    f = open(tmp, "w+b")  # w+b: the wave module seeks back to patch the header
+    writer = AtomicWriter(final)
     try:
-        yield f
-        f.flush()
-        os.fsync(f.fileno())
-        f.close()
-        os.replace(tmp, final)
+        yield writer.file
+        writer.close()
+        os.replace(writer.tmp, writer.final)
     except BaseException:
-        f.close()
-        tmp.unlink(missing_ok=True)
+        writer.discard()
         raise
-    fsync_dir(final.parent)
+    fsync_dir(writer.final.parent)
 
 
 def write_bytes_atomic(final: Path, data: bytes) -> None:

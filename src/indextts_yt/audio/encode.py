@@ -8,6 +8,13 @@ beside the destination that is fsynced and renamed over it (``atomic.atomic_file
 stays flat however long the narration, and the destination holds either its previous content
 or the complete new file, never a partial one.
 
+A narration still being made is encoded as it comes instead (jobs/publish.py): an
+:class:`Encoder` planned by :func:`plan_encoding` takes the samples in order, into a file without
+chapters (their times are known only at the end), and :func:`place_encoded` then puts it
+at its destination with its chapters, copying its packets into a new container (a remux:
+nothing is encoded again, a 30-minute MP3 takes well under a second). Both paths quantise
+to 16 bits first, as the narration WAV holds its samples, so they write the same file.
+
 Formats (``FORMATS``), all mono:
 
 ======  ==============  ============  ================  ===============================
@@ -54,7 +61,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import InputError
-from ..atomic import atomic_file
+from ..atomic import atomic_file, replace_durably
 from .chapters import Chapter, check_chapters
 from .resample import BlockResampler
 from .segment_file import BLOCK_FRAMES
@@ -67,9 +74,13 @@ __all__ = [
     "Chapter",
     "FormatInfo",
     "OutputFormat",
+    "Encoder",
+    "EncodingPlan",
     "encode_wav",
+    "plan_encoding",
     "output_format",
     "parse_bitrate",
+    "place_encoded",
 ]
 
 
@@ -344,10 +355,11 @@ def output_format(
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """Everything checked and decided before the first byte is written."""
+class EncodingPlan:
+    """Everything checked and decided before the first byte is written (an
+    :class:`Encoder`'s settings)."""
 
-    src: Path
+    src: Path | None  # the WAV encode_wav reads; None for an Encoder fed as audio is made
     out: Path
     spec: OutputFormat
     in_rate: int
@@ -452,33 +464,53 @@ _WIDE_SUBTYPES = {"PCM_24", "PCM_32", "FLOAT", "DOUBLE"}
 
 
 def _plan(src: Path, out: Path, spec: OutputFormat, chapters: Sequence[Chapter],
-          metadata: Mapping[str, str] | None) -> _Plan:
+          metadata: Mapping[str, str] | None) -> EncodingPlan:
     if not isinstance(spec, OutputFormat):
         raise TypeError(f"spec must be an OutputFormat (see output_format), got {spec!r}")
-    info = FORMATS[spec.name]
-    _check_extension(out, info)
+    _check_extension(out, FORMATS[spec.name])
     tags = _check_metadata(metadata)
     source = _source_info(src)
     in_rate = int(source.samplerate)
-    out_rate = _output_rate(info, in_rate)
-    bitrate = _rate_bitrate(spec, out_rate)
+    checked = _check_chapters(spec, chapters, source.frames / in_rate)
+    return _make_plan(src, out, spec, in_rate, source.subtype, tags, checked)
+
+
+def _check_chapters(spec: OutputFormat, chapters: Sequence[Chapter], duration_s: float
+                    ) -> list[Chapter]:
     chapters = list(chapters or ())
     if chapters and not spec.chapters:
         raise InputError(f"{spec.name} files cannot carry chapters; write m4a, mp3, opus or "
                          "flac, or leave the chapters out")
-    checked = check_chapters(chapters, source.frames / in_rate)
+    return check_chapters(chapters, duration_s)
+
+
+def _make_plan(src: Path | None, out: Path, spec: OutputFormat, in_rate: int, subtype: str,
+               tags: dict[str, str], chapters: list[Chapter]) -> EncodingPlan:
+    info = FORMATS[spec.name]
+    out_rate = _output_rate(info, in_rate)
+    bitrate = _rate_bitrate(spec, out_rate)
     _check_destination(out)
 
     codec_format = None
     if spec.name == "wav":
         frame_format = codec_format = "s16" if spec.sample_format == "s16" else "s32"
     elif spec.name == "flac":
-        frame_format = codec_format = "s32" if source.subtype in _WIDE_SUBTYPES else "s16"
+        frame_format = codec_format = "s32" if subtype in _WIDE_SUBTYPES else "s16"
     else:
         frame_format = "flt"
-    return _Plan(src=src, out=out, spec=spec, in_rate=in_rate, out_rate=out_rate,
+    return EncodingPlan(src=src, out=out, spec=spec, in_rate=in_rate, out_rate=out_rate,
                  bitrate=bitrate, frame_format=frame_format, codec_format=codec_format,
-                 tags=tags, chapters=checked)
+                 tags=tags, chapters=chapters)
+
+
+def _pcm16_frames(x: np.ndarray, frame_format: str) -> np.ndarray:
+    """16-bit samples (as a narration WAV holds them) as frames of ``frame_format``: exactly
+    what soundfile reads from that WAV (x / 32768 as float; x << 16 as 32 bits)."""
+    if frame_format == "flt":
+        return x.astype(np.float32) / np.float32(32768)
+    if frame_format == "s16":
+        return np.ascontiguousarray(x, dtype=np.int16)
+    return x.astype(np.int32) << 16  # s32 frames for a 24-bit encoder
 
 
 def _read_blocks(src: Path, frame_format: str) -> Iterator[np.ndarray]:
@@ -488,6 +520,10 @@ def _read_blocks(src: Path, frame_format: str) -> Iterator[np.ndarray]:
     a 16-bit WAV are bit-exact.
     """
     with sf.SoundFile(str(src)) as f:
+        if f.subtype == "PCM_16":  # the studio's own WAVs: the path an Encoder also takes
+            for block in f.blocks(blocksize=BLOCK_FRAMES, dtype="int16", always_2d=True):
+                yield _pcm16_frames(block[:, 0], frame_format)
+            return
         integer = f.subtype in _INT_SUBTYPES
         if frame_format == "flt" or not integer:
             dtype = "float32"
@@ -538,57 +574,114 @@ def _vorbis_chapter_tags(chapters: list[Chapter]) -> dict[str, str]:
     return tags
 
 
-def _encode(plan: _Plan, fileobj: BinaryIO) -> None:
+def _open_container(fileobj: BinaryIO, spec: OutputFormat) -> Any:
     import av  # here, so that importing the studio does not load FFmpeg
 
-    spec = plan.spec
-    container = av.open(fileobj, mode="w", format=spec.container,
-                        container_options=_CONTAINER_OPTIONS.get(spec.container, {}))
+    return av.open(fileobj, mode="w", format=spec.container,
+                   container_options=_CONTAINER_OPTIONS.get(spec.container, {}))
+
+
+def _label(container: Any, spec: OutputFormat, tags: dict[str, str],
+           chapters: list[Chapter]) -> None:
+    """The container's tags and chapters, before its header is written."""
+    container.metadata.update(tags)
+    if chapters:
+        if spec.container in _VORBIS_COMMENT_CONTAINERS:
+            container.metadata.update(_vorbis_chapter_tags(chapters))
+        else:
+            container.set_chapters(_av_chapters(chapters))
+
+
+def _close_quietly(container: Any) -> None:
     try:
-        options = ({"compression_level": str(spec.compression_level)}
-                   if spec.compression_level is not None else {})
-        stream = container.add_stream(spec.codec, rate=plan.out_rate, options=options,
-                                      layout="mono")
-        if plan.codec_format:
-            stream.codec_context.format = plan.codec_format
-        if plan.bitrate:
-            stream.codec_context.bit_rate = plan.bitrate
-        container.metadata.update(plan.tags)
-        if plan.chapters:
-            if spec.container in _VORBIS_COMMENT_CONTAINERS:
-                container.metadata.update(_vorbis_chapter_tags(plan.chapters))
-            else:
-                container.set_chapters(_av_chapters(plan.chapters))
+        container.close()
+    except Exception:  # noqa: BLE001 - the first error is the one to report
+        pass
 
-        resampler = (BlockResampler(plan.in_rate, plan.out_rate)
-                     if plan.out_rate != plan.in_rate else None)
-        time_base = Fraction(1, plan.out_rate)
-        pts = 0
 
-        def encode(samples: np.ndarray) -> None:
-            nonlocal pts
-            if not len(samples):
-                return
-            frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1),
-                                               format=plan.frame_format, layout="mono")
-            frame.sample_rate = plan.out_rate
-            frame.time_base = time_base
-            frame.pts = pts
-            pts += len(samples)
-            container.mux(stream.encode(frame))
+class Encoder:
+    """Encodes mono audio into an open file as it comes: :meth:`push` float blocks (or
+    :meth:`push_frames` samples already in ``frame_format``), in order, then :meth:`close`,
+    which drains the encoder and writes the trailer. Memory is one block.
 
-        for block in _read_blocks(plan.src, plan.frame_format):
-            encode(resampler.push(block) if resampler else block)
-        if resampler:
-            encode(resampler.finish())
-        container.mux(stream.encode(None))  # drain the encoder's look-ahead
-    except BaseException:
+    :func:`encode_wav` makes one to encode a WAV; a narration still being made is
+    encoded by one planned by :func:`plan_encoding`. ``frames``: samples taken so far, at
+    the input rate."""
+
+    def __init__(self, plan: EncodingPlan, fileobj: BinaryIO) -> None:
+        import av
+
+        self._av = av
+        self.plan = plan
+        spec = plan.spec
+        self.frame_format = plan.frame_format
+        self.frames = 0
+        self._container = _open_container(fileobj, spec)
         try:
-            container.close()
-        except Exception:  # noqa: BLE001 - the first error is the one to report
-            pass
-        raise
-    container.close()  # writes the trailer: MP4 index, FLAC STREAMINFO, LAME/Xing header
+            options = ({"compression_level": str(spec.compression_level)}
+                       if spec.compression_level is not None else {})
+            self._stream = self._container.add_stream(spec.codec, rate=plan.out_rate,
+                                                      options=options, layout="mono")
+            if plan.codec_format:
+                self._stream.codec_context.format = plan.codec_format
+            if plan.bitrate:
+                self._stream.codec_context.bit_rate = plan.bitrate
+            _label(self._container, spec, plan.tags, plan.chapters)
+        except BaseException:
+            _close_quietly(self._container)
+            raise
+        self._resampler = (BlockResampler(plan.in_rate, plan.out_rate)
+                           if plan.out_rate != plan.in_rate else None)
+        self._time_base = Fraction(1, plan.out_rate)
+        self._pts = 0
+        self._closed = False
+
+    def push(self, block: np.ndarray) -> None:
+        """Float samples, quantised to 16 bits as a narration WAV holds them."""
+        if len(block):
+            pcm = np.frombuffer(to_pcm16(block), dtype=np.int16)
+            self.push_frames(_pcm16_frames(pcm, self.frame_format))
+
+    def push_frames(self, samples: np.ndarray) -> None:
+        """Samples in ``frame_format`` at the input rate."""
+        self.frames += len(samples)
+        self._encode(self._resampler.push(samples) if self._resampler else samples)
+
+    def _encode(self, samples: np.ndarray) -> None:
+        if not len(samples):
+            return
+        try:
+            frame = self._av.AudioFrame.from_ndarray(samples.reshape(1, -1),
+                                                     format=self.frame_format, layout="mono")
+            frame.sample_rate = self.plan.out_rate
+            frame.time_base = self._time_base
+            frame.pts = self._pts
+            self._pts += len(samples)
+            self._container.mux(self._stream.encode(frame))
+        except BaseException:
+            self.abort()
+            raise
+
+    def close(self) -> None:
+        """Drain the resampler and the encoder's look-ahead; write the trailer (MP4 index,
+        FLAC STREAMINFO, LAME/Xing header)."""
+        if self._closed:
+            return
+        try:
+            if self._resampler:
+                self._encode(self._resampler.finish())
+            self._container.mux(self._stream.encode(None))
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        self._container.close()
+
+    def abort(self) -> None:
+        """Stop, leaving the file as it is (its writer removes it). Idempotent."""
+        if not self._closed:
+            self._closed = True
+            _close_quietly(self._container)
 
 
 def encode_wav(
@@ -617,3 +710,82 @@ def encode_wav(
     plan = _plan(Path(src), Path(out), spec, chapters, metadata)
     with atomic_file(plan.out) as f:
         _encode(plan, f)
+
+
+def _encode(plan: EncodingPlan, fileobj: BinaryIO) -> None:
+    assert plan.src is not None
+    encoder = Encoder(plan, fileobj)
+    try:
+        for block in _read_blocks(plan.src, plan.frame_format):
+            encoder.push_frames(block)
+        encoder.close()
+    except BaseException:
+        encoder.abort()
+        raise
+
+
+def plan_encoding(out: Path, spec: OutputFormat, sample_rate: int,
+                  metadata: Mapping[str, str] | None = None) -> EncodingPlan:
+    """How to encode a narration still being made, bound for ``out``: for an
+    :class:`Encoder` writing a temp file without chapters (:func:`place_encoded` then
+    finishes it). The checks of :func:`encode_wav` that need no audio (the format against
+    the extension and the rate, the tags, a writable folder) raise :class:`InputError`."""
+    if not isinstance(spec, OutputFormat):
+        raise TypeError(f"spec must be an OutputFormat (see output_format), got {spec!r}")
+    out = Path(out)
+    _check_extension(out, FORMATS[spec.name])
+    return _make_plan(None, out, spec, int(sample_rate), "PCM_16", _check_metadata(metadata),
+                      [])
+
+
+def place_encoded(body: Path, out: Path, spec: OutputFormat, chapters: Sequence[Chapter],
+                  metadata: Mapping[str, str] | None, duration_s: float) -> int:
+    """Put ``body`` (written by an :class:`Encoder` as :func:`plan_encoding` planned it for
+    ``out``, with the same ``metadata``) at ``out``, with ``chapters`` of a narration
+    ``duration_s`` long.
+
+    ``body`` must be on disk (closed and fsynced, as ``atomic.AtomicWriter`` leaves it).
+    Without chapters it is already the file: it is renamed over ``out``. With them, its
+    packets are copied as they are into a new container that has them (a remux, nothing
+    decoded or encoded again), written beside ``out`` and renamed over it; the body is then
+    removed. Chapters are checked as :func:`encode_wav` checks them (InputError), before
+    anything is written. Returns the packets copied (0 for a rename)."""
+    body, out = Path(body), Path(out)
+    checked = _check_chapters(spec, chapters, duration_s)
+    tags = _check_metadata(metadata)
+    if not checked:
+        replace_durably(body, out)
+        return 0
+    with atomic_file(out) as f:
+        packets = _remux(body, f, spec, tags, checked)
+    body.unlink(missing_ok=True)
+    return packets
+
+
+def _remux(body: Path, fileobj: BinaryIO, spec: OutputFormat, tags: dict[str, str],
+           chapters: list[Chapter]) -> int:
+    import av
+
+    packets = 0
+    with av.open(str(body)) as source:
+        audio = source.streams.audio[0]
+        container = _open_container(fileobj, spec)
+        try:
+            stream = container.add_stream_from_template(audio)
+            # The bit rate the encoder was set to, not the one a demuxer measures: the MP4
+            # muxer writes the larger as the stream's maximum (esds), as when encoding.
+            bitrate = _rate_bitrate(spec, audio.sample_rate)
+            if bitrate:
+                stream.codec_context.bit_rate = bitrate
+            _label(container, spec, tags, chapters)
+            for packet in source.demux(audio):
+                if packet.dts is None:  # the demuxer's end-of-stream marker
+                    continue
+                packet.stream = stream
+                container.mux(packet)
+                packets += 1
+        except BaseException:
+            _close_quietly(container)
+            raise
+        container.close()
+    return packets

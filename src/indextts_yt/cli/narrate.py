@@ -215,8 +215,9 @@ def narrate(
     # nothing.
     with workers.pool() as farm:
         store = open_store(data_dir)
-        # An encoded output (mp3, ...) is made at the end from the job's WAV, which grows in
-        # the job's folder meanwhile; a .wav output is that WAV itself.
+        # An encoded output (mp3, ...) is made as the narration is, from the same mastered
+        # audio as the job's WAV, which is kept in the job's folder; a .wav output is that
+        # WAV itself.
         wav_path = out if files.file is None else None
         job, continued = service.create_job(store, request, output_path=wav_path,
                                             srt_path=srt_path, origin=ORIGIN_CLI,

@@ -26,7 +26,7 @@ from . import proofread
 from . import store as st
 from .proofread import Checker, CheckOutcome, NotChecked, Policy
 from .farm import AudioTap, Failed, Farm, LocalFarm, Order
-from .publish import publish
+from .publish import Publisher, leftovers, publish
 from .state import Event, JobState, check, fire
 from .store import SegmentRow, Store, TakeRow
 
@@ -104,8 +104,7 @@ def sweep_stale(store: Store) -> list[str]:
 def _clear_debris(store: Store, job: st.Job) -> None:
     store.reset_running_segments(job.id)
     sweep_temp_files(store.job_dir(job.id))
-    out = Path(job.output_path)
-    for orphan in out.parent.glob(f"{out.name}.tmp-*"):
+    for orphan in leftovers(job):  # a killed publisher's temp files beside the outputs
         orphan.unlink(missing_ok=True)
 
 
@@ -313,6 +312,25 @@ class _Proofreader:
                                      future.result().to_dict())
         self._checking.clear()
 
+    def final(self, i: int) -> SegmentRow | None:
+        """The segment's row if this run will not change its audio any more: a take chosen,
+        no retake asked, and, where its takes are checked, all of them checked and the best
+        chosen (no retake due); else None. The runner asks between steps, never while a
+        retake of it renders."""
+        seg = self.store.segment(self.job.id, self.segments[i].idx)
+        if not seg.has_valid_audio or seg.retake_asked:
+            return None
+        if self._pool is None or not self.policy(seg).checks:
+            return seg
+        takes = self.store.takes(self.job.id, seg.idx)
+        if not takes or any(t.check is None for t in takes):
+            return None
+        if seg.approved:
+            return seg
+        if proofread.wants_retake(seg, takes, self.policy(seg)):
+            return None
+        return seg if proofread.best_take(takes).take == seg.take else None
+
     def report(self) -> dict[str, int] | None:
         if not self.active:
             return None
@@ -345,13 +363,18 @@ def _run_locked(store: Store, job: st.Job, farm: Farm, tap: AudioTap | None,
     # Streaming output: the file grows (and stays playable) as each next segment is finished.
     streamer = Assembler(Path(job.output_path), sample_rate, pauses) if job.streaming else None
     next_to_stream = 0
+    # The publishable files are made meanwhile (in their own thread): each next segment in
+    # order as soon as it is final, so that little is left to do after the last one.
+    publisher = Publisher(job, sample_rate, pauses, background=True)
 
     def stream_ready() -> None:
         nonlocal next_to_stream
-        while next_to_stream < total and segments[next_to_stream].has_valid_audio:
+        while streamer and next_to_stream < total and segments[next_to_stream].has_valid_audio:
             s = segments[next_to_stream]
             streamer.add(Path(s.audio_path), s.pause_after)
             next_to_stream += 1
+        while len(publisher.added) < total and (ready := proof.final(len(publisher.added))):
+            publisher.add(ready)
 
     remaining_chars = sum(len(s.text) for s in segments if not s.has_valid_audio)
     spoken_chars = 0
@@ -365,12 +388,13 @@ def _run_locked(store: Store, job: st.Job, farm: Farm, tap: AudioTap | None,
         for i, take, result in proof.finished(block):
             yield event("segment_checked", JobState.RUNNING, segments[i], take=take,
                         status=result.status, verdicts=[v.to_dict() for v in result.verdicts])
+            stream_ready()  # a segment its check made final is published
 
     try:
         if streamer:
             streamer.__enter__()
-            stream_ready()
         proof.resume()
+        stream_ready()
         stopped: str | None = None  # the job's state once it is no longer running
         while True:
             yield from checked(block=False)
@@ -447,8 +471,7 @@ def _run_locked(store: Store, job: st.Job, farm: Farm, tap: AudioTap | None,
                     done += 1
                     spoken_chars += len(seg.text)
                     remaining_chars -= len(seg.text)
-                    if streamer:
-                        stream_ready()
+                stream_ready()
                 # Wall-clock since the first take went out (writing, assembly and parallel
                 # renderers included), so the ETA is honest.
                 chars_per_s = spoken_chars / max(time.monotonic() - rendering_since, 1e-9)
@@ -469,7 +492,8 @@ def _run_locked(store: Store, job: st.Job, farm: Farm, tap: AudioTap | None,
         segments = store.segments(job.id)  # each with its chosen take
         # The publishable files replace the draft: mastered WAV, encoded file, subtitles.
         try:
-            report, starts = publish(job, segments, sample_rate, pauses, store.takes(job.id))
+            report, starts = publish(job, segments, sample_rate, pauses, store.takes(job.id),
+                                     publisher)
         except Exception as exc:  # e.g. a full disk: every segment is kept; resume retries
             message = f"writing the output failed: {exc}"
             fire(store, job.id, Event.FAIL, error=message)
@@ -484,6 +508,7 @@ def _run_locked(store: Store, job: st.Job, farm: Farm, tap: AudioTap | None,
         proof.close()
         if streamer:
             streamer.__exit__(None, None, None)
+        publisher.discard()  # a run stopped early: its temp files go (finished: nothing)
     if not fire(store, job.id, Event.FINISH):
         yield event("stopped", store.job_state(job.id), None)  # changed at the last moment
         return

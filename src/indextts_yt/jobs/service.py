@@ -114,7 +114,7 @@ def create_job(store: Store, req: JobRequest, *, output_path: Path | None = None
     job_id = None
     if output_path is None:
         # The WAV grows in the job's own folder (an encoded file the user named is made
-        # from it at the end).
+        # beside it, from the same mastered audio).
         job_id = store.new_job_id()
         folder = store.job_dir(job_id)
         output_path = folder / SERVER_OUTPUT
