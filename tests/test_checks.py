@@ -6,6 +6,7 @@ Short takes (a sentence or two) and module-scoped renders keep this to about a m
 from __future__ import annotations
 
 import json
+import platform
 import sys
 import threading
 import time
@@ -241,6 +242,58 @@ def test_each_model_is_loaded_once_per_process():
     for t in threads:
         t.join()
     assert len(got) == 4 and all(m is got[0] for m in got)
+
+
+class _Generations:
+    """Stands in for faster-whisper's CTranslate2 model: records how many tokens each
+    window's decoding wrote."""
+
+    def __init__(self, model) -> None:
+        self.model, self.tokens = model, []
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def generate(self, *args, **kwargs):
+        results = self.model.generate(*args, **kwargs)
+        self.tokens += [len(r.sequences_ids[0]) for r in results]
+        return results
+
+
+def test_the_recogniser_is_held_to_what_the_text_could_take(english, monkeypatch):
+    """Whisper stuck in a loop ("Tra-l-l-l-l-...") writes up to its limit of 448 tokens a
+    window, and word times align every token: a long script's one such take cost +43 MB.
+    Each window's transcript stops at token_budget of the text the take should say."""
+    ref = resolve_asr_model(None, "en")
+    model = asr_mod.load_model(ref)
+
+    def tokens(text: str) -> int:
+        return len(model.hf_tokenizer.encode(" " + text, add_special_tokens=False).ids)
+
+    short = "The old mill stood."
+    budget = asr_mod.token_budget(model, short)
+    assert budget == 2 * tokens(short) + 16 < tokens(ENGLISH)
+    assert asr_mod.token_budget(model, ENGLISH * 20) == 440  # Whisper's own limit, less the prompt
+    generations = _Generations(model.model)
+    monkeypatch.setattr(model, "model", generations)
+    whole = asr_mod.transcribe(ref, english.audio, english.rate, "en")
+    assert max(generations.tokens) > budget  # one window, the whole take
+    generations.tokens.clear()
+    check_segment(english.audio, english.rate, short, "en", engine_rate_cpm=english.cpm)
+    assert generations.tokens and max(generations.tokens) <= budget
+    # a clean take is heard whole, as before
+    generations.tokens.clear()
+    assert english.check().transcript.text == whole.text
+    assert max(generations.tokens) <= asr_mod.token_budget(model, ENGLISH)
+
+
+def test_what_a_transcription_frees_goes_back_to_the_system(english, monkeypatch):
+    trims = []
+    monkeypatch.setattr(asr_mod, "_return_freed_memory", lambda: trims.append(1))
+    english.check()
+    assert trims == [1]
+    if platform.libc_ver()[0] == "glibc":
+        assert asr_mod._malloc_trim() is not None
 
 
 # -- heard vs written ---------------------------------------------------------------------
