@@ -214,6 +214,7 @@ def load_model(ref: AsrModelRef) -> Any:
     """The faster_whisper.WhisperModel for ``ref``, loaded once per process. On the CPU in
     int8, as the thresholds were calibrated (see compare.py)."""
     require_faster_whisper()
+    _heap_returns_big_buffers()
     with _MODELS_LOCK:  # never two copies of one model, whichever threads ask at once
         model = _MODELS.get(ref.path)
         if model is None:
@@ -260,29 +261,30 @@ def transcribe(ref: AsrModelRef, audio: np.ndarray, sample_rate: int, language: 
     words = tuple(Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
                   for piece in pieces for w in (piece.words or ()) if w.word.strip())
     text = " ".join("".join(p.text for p in pieces).split())
-    _return_freed_memory()
     return Transcript(text, language, words)
 
 
+#: Allocations from this size up get their own pages from the system and give them back when
+#: freed (glibc's M_MMAP_THRESHOLD, fixed); see ``_heap_returns_big_buffers``.
+MMAP_THRESHOLD = 4 << 20
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+
+
 @functools.cache
-def _malloc_trim() -> Any:
+def _heap_returns_big_buffers() -> bool:
+    """Fix glibc's mmap threshold, once per process (False where the C library is not
+    glibc). A transcription allocates and frees some 100 MB: the take's log-mel features
+    with 30 s of padding, the encoder's attention over a 30-s window, a tensor per token.
+    glibc raises its threshold to the largest block freed so far (up to 32 MB), so from the
+    first take on such buffers came from its heaps, and were kept there, fragmented, each
+    take needing a new mix of sizes: checking the 255 takes of 30 minutes of Winnie-the-Pooh
+    alone, the peak crept from 313 MB (5th take) to 349 MB. With the threshold fixed at
+    ``MMAP_THRESHOLD`` it stayed at 285 MB from the 5th take to the last."""
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim  # glibc
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
-        return None  # another C library: nothing to do
-
-
-def _return_freed_memory() -> None:
-    """Hand the C heap's free pages back to the system. A transcription allocates and frees
-    some 100 MB (the take's log-mel features with 30 s of padding, the encoder's attention
-    over a 30-s window, a tensor per token), and glibc keeps what was freed, fragmented, in
-    its heaps: checking the 255 takes of a 30-minute script, the resident memory crept from
-    268 MB (5th take) to 301 MB, a little more each time a take needed a new mix of sizes.
-    Trimmed after each take it held at 218-225 MB over the first dozen takes, where it had
-    grown from 233 to 279 MB. ``malloc_trim`` takes about 1 ms."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+        return False  # another C library: its own policy
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 class AsrSet:
