@@ -6,6 +6,8 @@ Short takes (a sentence or two) and module-scoped renders keep this to about a m
 from __future__ import annotations
 
 import json
+import os
+import platform
 import sys
 import threading
 import time
@@ -241,6 +243,69 @@ def test_each_model_is_loaded_once_per_process():
     for t in threads:
         t.join()
     assert len(got) == 4 and all(m is got[0] for m in got)
+
+
+class _Generations:
+    """Stands in for faster-whisper's CTranslate2 model: records how many tokens each
+    window's decoding wrote."""
+
+    def __init__(self, model) -> None:
+        self.model, self.tokens = model, []
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def generate(self, *args, **kwargs):
+        results = self.model.generate(*args, **kwargs)
+        self.tokens += [len(r.sequences_ids[0]) for r in results]
+        return results
+
+
+def test_the_recogniser_is_held_to_what_the_text_could_take(english, monkeypatch):
+    """Whisper stuck in a loop ("Tra-l-l-l-l-...") writes up to its limit of 448 tokens a
+    window, and word times align every token: a long script's one such take cost +43 MB.
+    Each window's transcript stops at token_budget of the text the take should say."""
+    ref = resolve_asr_model(None, "en")
+    model = asr_mod.load_model(ref)
+
+    def tokens(text: str) -> int:
+        return len(model.hf_tokenizer.encode(" " + text, add_special_tokens=False).ids)
+
+    short = "The old mill stood."
+    budget = asr_mod.token_budget(model, short)
+    assert budget == 2 * tokens(short) + 16 < tokens(ENGLISH)
+    assert asr_mod.token_budget(model, ENGLISH * 20) == 440  # Whisper's own limit, less the prompt
+    generations = _Generations(model.model)
+    monkeypatch.setattr(model, "model", generations)
+    whole = asr_mod.transcribe(ref, english.audio, english.rate, "en")
+    assert max(generations.tokens) > budget  # one window, the whole take
+    generations.tokens.clear()
+    check_segment(english.audio, english.rate, short, "en", engine_rate_cpm=english.cpm)
+    assert generations.tokens and max(generations.tokens) <= budget
+    # a clean take is heard whole, as before
+    generations.tokens.clear()
+    assert english.check().transcript.text == whole.text
+    assert max(generations.tokens) <= asr_mod.token_budget(model, ENGLISH)
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc policy")
+def test_what_a_transcription_frees_goes_back_to_the_system(english):
+    """glibc would raise its mmap threshold to the largest block freed (up to 32 MB) and keep
+    such blocks in its heaps from then on; with the recogniser loaded it is fixed, so a
+    16 MB buffer freed, twice over, leaves the process's memory as it was."""
+    english.check()
+    assert asr_mod._heap_returns_big_buffers()
+    for _ in range(2):
+        before = _rss_bytes()
+        buffer = np.ones(4 << 20, dtype=np.float32)  # 16 MB, every page touched
+        held = _rss_bytes()
+        del buffer
+        assert held - before > 12 << 20 and _rss_bytes() - before < 4 << 20
 
 
 # -- heard vs written ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ import threading
 import numpy as np
 import pytest
 
+from conftest import DETERMINISTIC
 from indextts_yt.engines import (
     Engine,
     EngineEntry,
@@ -24,7 +25,7 @@ from indextts_yt.engines import (
 )
 from indextts_yt.engines import registry
 from indextts_yt.engines.espeak_engine import EspeakEngine
-from indextts_yt.engines.piper_engine import OUTPUT_GAIN, PiperEngine
+from indextts_yt.engines.piper_engine import MAX_PHONEMES, OUTPUT_GAIN, PiperEngine, phoneme_pieces
 from indextts_yt.errors import EngineUnavailable, InputError
 
 ENGLISH = "The quick brown fox jumps over the lazy dog near the quiet river bank."  # 14 words
@@ -216,6 +217,122 @@ def test_piper_concurrent_synthesis(piper: Engine) -> None:
         t.join()
     assert not errors
     assert all(size > piper.sample_rate for size in results.values())
+
+
+# -- piper: a bounded input per model call ---------------------------------------------------
+
+#: One sentence of 2,000 characters: 54 clauses, each ending in a comma.
+LONG_SENTENCE = ", ".join(["and the bear went over the mountain to see what he could see"] * 33) + "."
+
+
+class _ModelCalls:
+    """Stands in for piper's onnxruntime session: records the length of each call's input
+    (phoneme ids) and returns 256 samples of silence per id, without running the model."""
+
+    def __init__(self) -> None:
+        self.lengths: list[int] = []
+
+    def run(self, outputs, inputs, *args):
+        n = int(inputs["input"].shape[1])
+        self.lengths.append(n)
+        return [np.zeros((1, 1, 256 * n), np.float32)]
+
+
+@pytest.fixture
+def model_calls(piper: Engine, monkeypatch: pytest.MonkeyPatch) -> _ModelCalls:
+    calls = _ModelCalls()
+    monkeypatch.setattr(piper._load(), "session", calls)  # type: ignore[attr-defined]
+    return calls
+
+
+def _ids(phonemes: int) -> int:
+    return 2 * phonemes + 3  # BOS, PAD, each phoneme and a PAD, EOS (piper's phonemes_to_ids)
+
+
+def test_piper_memory_does_not_grow_from_sentence_to_sentence(piper: Engine) -> None:
+    """onnxruntime's memory patterns (one block planned per input shape) and its arena of
+    doubling regions let memory creep up over a long script; the session has neither."""
+    options = piper._load().session.get_session_options()  # type: ignore[attr-defined]
+    assert options.enable_mem_pattern is False
+    assert options.get_session_config_entry("session.use_env_allocators") == "1"
+
+
+def test_piper_model_never_gets_more_than_the_cap(piper: Engine, model_calls: _ModelCalls) -> None:
+    """The model's memory grows with what one call says (about 1 MB a phoneme): a sentence
+    of 2,000 characters, given to the engine whole or planned into segments, reaches the
+    model in pieces of at most MAX_PHONEMES, and none of it is lost."""
+    from indextts_yt.jobs.plan import Choice, plan
+
+    assert len(LONG_SENTENCE) >= 2000
+    chunks = list(piper.synthesize(LONG_SENTENCE, "joe", {}))
+    assert len(chunks) == len(model_calls.lengths) >= 2000 // 160
+    assert max(model_calls.lengths) <= _ids(MAX_PHONEMES)
+    [sentence] = piper._load().phonemize(LONG_SENTENCE)  # type: ignore[attr-defined]
+    said = sum((n - 3) // 2 for n in model_calls.lengths)
+    assert said == len(sentence) - len(model_calls.lengths) + 1  # all but a space per cut
+
+    model_calls.lengths.clear()
+    for segment in plan(f"# One long sentence\n\n{LONG_SENTENCE}\n", Choice("piper")):
+        list(piper.synthesize(segment.text, "joe", segment.settings))
+    assert model_calls.lengths and max(model_calls.lengths) <= _ids(MAX_PHONEMES)
+
+
+def test_piper_slower_speech_gets_a_smaller_cap(piper: Engine, model_calls: _ModelCalls) -> None:
+    # audio, and so memory, per phoneme grows with 1/speed: the cap shrinks with it
+    list(piper.synthesize(LONG_SENTENCE, "joe", {"speed": 0.5}))
+    assert max(model_calls.lengths) <= _ids(MAX_PHONEMES // 2)
+    model_calls.lengths.clear()
+    list(piper.synthesize(LONG_SENTENCE, "joe", {"speed": 2.0}))  # faster: the same cap
+    assert _ids(MAX_PHONEMES // 2) < max(model_calls.lengths) <= _ids(MAX_PHONEMES)
+
+
+def test_piper_sentences_under_the_cap_sound_as_piper_makes_them(piper: Engine) -> None:
+    """Byte for byte what PiperVoice.synthesize makes (noise off), one chunk per sentence."""
+    from piper import SynthesisConfig
+
+    text = ("Pooh is the favourite, of course, there's no denying it. But Piglet comes in for "
+            "a good many things which Pooh misses; and Eeyore is there too!")
+    voice = piper._load()  # type: ignore[attr-defined]
+    assert all(len(p) <= MAX_PHONEMES for p in voice.phonemize(text))
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False)
+    expected = [np.clip(c.audio_float_array * np.float32(OUTPUT_GAIN), -1, 1).astype(np.float32)
+                for c in voice.synthesize(text, syn_config=config)]
+    got = list(piper.synthesize(text, "joe", DETERMINISTIC))
+    assert len(got) == len(expected) == 2
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(got, expected))
+
+
+def test_piper_long_sentence_is_cut_after_clauses_near_even_shares(piper: Engine) -> None:
+    voice = piper._load()  # type: ignore[attr-defined]
+    [sentence] = voice.phonemize(LONG_SENTENCE)
+    pieces = phoneme_pieces(sentence, MAX_PHONEMES)
+    assert all(p[-1] == "," for p in pieces[:-1]) and pieces[-1][-1] == "."
+    assert all(p[0] != " " for p in pieces)
+    sizes = [len(p) for p in pieces]
+    assert max(sizes) <= MAX_PHONEMES, sizes
+    assert len(pieces) <= -(-2 * len(sentence) // MAX_PHONEMES)  # no crumbs: half the cap a piece
+    # without a clause mark in reach: between words; a "word" longer than the cap: at the cap
+    words = list("ab cd ef gh ij kl")
+    assert phoneme_pieces(words, 8) == [list("ab cd"), list("ef gh"), list("ij kl")]
+    assert phoneme_pieces(list("abcdefghij"), 4) == [list("abcd"), list("efgh"), list("ij")]
+    assert phoneme_pieces(words, len(words)) == [words] and phoneme_pieces([], 5) == []
+
+
+def test_piper_pieces_join_into_the_whole_sentence(piper: Engine) -> None:
+    """Real speech: the pieces of a long sentence say it all, about as long as said whole."""
+    sentence = LONG_SENTENCE[:620].rsplit(",", 1)[0] + "."
+    voice = piper._load()  # type: ignore[attr-defined]
+    [phonemes] = voice.phonemize(sentence)
+    assert len(phonemes) > MAX_PHONEMES
+    chunks = list(piper.synthesize(sentence, "joe", DETERMINISTIC))
+    assert len(chunks) == len(phoneme_pieces(phonemes, MAX_PHONEMES)) >= 2
+    from piper import SynthesisConfig
+
+    whole = voice.phoneme_ids_to_audio(
+        voice.phonemes_to_ids(phonemes),
+        SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False))
+    ratio = sum(c.size for c in chunks) / whole.size
+    assert 0.85 < ratio < 1.15, ratio
 
 
 # -- espeak ---------------------------------------------------------------------------------

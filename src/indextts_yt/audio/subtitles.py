@@ -312,7 +312,7 @@ def _break_places(text: str) -> tuple[list[Break], list[Break]]:
         add(brk)
     for brk in clause_breaks(text, 0, len(text)):
         add(brk)
-    word_ends = _chinese_word_ends(text) if _HAN.search(text) else None
+    word_ends = chinese_word_ends(text) if _HAN.search(text) else None
     inside = []
     for i in range(1, len(text)):
         left, right = text[i - 1], text[i]
@@ -350,7 +350,7 @@ def _jieba() -> Any:
         return _jieba_tokenizer
 
 
-def _chinese_word_ends(text: str) -> set[int]:
+def chinese_word_ends(text: str) -> set[int]:
     """The offsets in ``text`` where jieba's words end (its default dictionary and HMM
     for unknown words: deterministic). Its words put back together are ``text``."""
     ends, pos = set(), 0

@@ -66,7 +66,7 @@ def check_segment(audio: np.ndarray, sample_rate: int, text: str, language: str,
     if model is None:
         notes = (f"no speech recogniser for {language!r}: not heard back",)
     else:
-        transcript = transcribe(model, samples, sample_rate, language)
+        transcript = transcribe(model, samples, sample_rate, language, text)
         comparison = compare_texts(text, transcript.text, language)
         diff = comparison.diff
         verdicts["heard"] = heard_verdict(comparison, language)

@@ -18,6 +18,8 @@ All of it is the ``check`` extra; without faster-whisper, AsrUnavailable names t
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import importlib.util
 import os
 import shutil
@@ -212,6 +214,7 @@ def load_model(ref: AsrModelRef) -> Any:
     """The faster_whisper.WhisperModel for ``ref``, loaded once per process. On the CPU in
     int8, as the thresholds were calibrated (see compare.py)."""
     require_faster_whisper()
+    _heap_returns_big_buffers()
     with _MODELS_LOCK:  # never two copies of one model, whichever threads ask at once
         model = _MODELS.get(ref.path)
         if model is None:
@@ -223,22 +226,65 @@ def load_model(ref: AsrModelRef) -> Any:
         return model
 
 
-def transcribe(ref: AsrModelRef, audio: np.ndarray, sample_rate: int, language: str) -> Transcript:
+#: Whisper's longest output per 30-s window (its max_length, less the prompt's few tokens).
+_WINDOW_TOKENS = 440
+
+
+def token_budget(model: Any, text: str) -> int:
+    """Most tokens a window's transcript of ``text`` may take: twice the text's own Whisper
+    tokens, and 16 more. A correct hearing stays well under it (on 255 takes of Winnie-the-
+    Pooh, heard over written tokens was at most 1.22); a recogniser stuck in a loop ("Tra-l-
+    l-l-l-...") is stopped there instead of at Whisper's limit (440), whose word alignment
+    (cross-attention over every token) cost +43 MB for one such take. So memory follows the
+    segment's text, which the plan bounds, not the luck of a long script."""
+    written = len(model.hf_tokenizer.encode(" " + text, add_special_tokens=False).ids)
+    return min(_WINDOW_TOKENS, 2 * written + 16)
+
+
+def transcribe(ref: AsrModelRef, audio: np.ndarray, sample_rate: int, language: str,
+               text: str | None = None) -> Transcript:
     """What ``ref`` hears in float32 mono ``audio``, in ``language`` (forced): greedy and
-    without the previous window as a prompt, so the same audio always gives the same words."""
+    without the previous window as a prompt, so the same audio always gives the same words.
+    ``text``: what the audio should say, when known; each window's transcript is then
+    limited to ``token_budget`` tokens."""
     import soxr
 
     samples = np.asarray(audio, dtype=np.float32)
     if sample_rate != ASR_RATE:
         samples = soxr.resample(samples, sample_rate, ASR_RATE).astype(np.float32, copy=False)
-    pieces, _ = load_model(ref).transcribe(
+    model = load_model(ref)
+    pieces, _ = model.transcribe(
         samples, language=language, beam_size=1, temperature=0,
-        condition_on_previous_text=False, word_timestamps=True)
+        condition_on_previous_text=False, word_timestamps=True,
+        max_new_tokens=None if text is None else token_budget(model, text))
     pieces = list(pieces)  # the generator does the work
     words = tuple(Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
                   for piece in pieces for w in (piece.words or ()) if w.word.strip())
     text = " ".join("".join(p.text for p in pieces).split())
     return Transcript(text, language, words)
+
+
+#: Allocations from this size up get their own pages from the system and give them back when
+#: freed (glibc's M_MMAP_THRESHOLD, fixed); see ``_heap_returns_big_buffers``.
+MMAP_THRESHOLD = 4 << 20
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+
+
+@functools.cache
+def _heap_returns_big_buffers() -> bool:
+    """Fix glibc's mmap threshold, once per process (False where the C library is not
+    glibc). A transcription allocates and frees some 100 MB: the take's log-mel features
+    with 30 s of padding, the encoder's attention over a 30-s window, a tensor per token.
+    glibc raises its threshold to the largest block freed so far (up to 32 MB), so from the
+    first take on such buffers came from its heaps, and were kept there, fragmented, each
+    take needing a new mix of sizes: checking the 255 takes of 30 minutes of Winnie-the-Pooh
+    alone, the peak crept from 313 MB (5th take) to 349 MB. With the threshold fixed at
+    ``MMAP_THRESHOLD`` it stayed at 285 MB from the 5th take to the last."""
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False  # another C library: its own policy
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 class AsrSet:

