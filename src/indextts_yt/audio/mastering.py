@@ -62,15 +62,26 @@ def master_segment(audio: np.ndarray, rate: int, mastering: Mastering) -> np.nda
     gain = mastering.target_lufs - before.integrated_lufs
     if before.true_peak_dbtp + gain <= mastering.true_peak_dbtp - _MARGIN_DB:
         return apply_gain(audio, gain)  # the gain alone keeps the peaks under the ceiling
+    # The loudness after limiting grows with the gain, more slowly the more is limited: find
+    # the gain that meets the target by the secant method, starting from the largest gain
+    # the limiter leaves alone (there the loudness is exactly before + gain). The plain
+    # fixed-point step (gain += shortfall) took all three rounds and still fell short.
+    ceiling = mastering.true_peak_dbtp - _MARGIN_DB
+    free = ceiling - before.true_peak_dbtp
+    known = (free, before.integrated_lufs + free)  # (gain, loudness) last measured
     out = None
-    for _ in range(_ROUNDS):
+    for last in (i == _ROUNDS - 1 for i in range(_ROUNDS)):
         louder = (np.asarray(audio, np.float32) * np.float32(10 ** (gain / 20))).astype(np.float32)
-        out = _limit(louder, rate, mastering.true_peak_dbtp - _MARGIN_DB)
-        after = measure(out, rate)
-        if after.integrated_lufs is None or \
-                abs(after.integrated_lufs - mastering.target_lufs) <= _TOLERANCE_LU:
+        out = _limit(louder, rate, ceiling)
+        if last:
+            break  # nothing left to correct: no need to measure
+        loudness = measure(out, rate).integrated_lufs
+        if loudness is None or abs(loudness - mastering.target_lufs) <= _TOLERANCE_LU:
             break
-        gain += mastering.target_lufs - after.integrated_lufs
+        slope = (loudness - known[1]) / (gain - known[0]) if gain != known[0] else 1.0
+        known = (gain, loudness)
+        # a limiter never adds loudness faster than the gain, nor takes all of it
+        gain += (mastering.target_lufs - loudness) / min(1.0, max(0.1, slope))
     assert out is not None
     return out
 
