@@ -24,6 +24,7 @@ class ReplayPiper(PiperEngine):
     name = NAME
     RTF = 0.1  # seconds "rendering" per second of audio; the bench sets piper's measured one
     CACHE: Path | None = None  # the folder of rendered segments; the bench sets it
+    SLEPT = 0.0  # seconds spent "rendering" in this process, all instances together
 
     def _cached(self, text: str, settings: Mapping[str, float], language: str) -> Path:
         assert self.CACHE is not None, "set ReplayPiper.CACHE first"
@@ -53,6 +54,8 @@ class ReplayPiper(PiperEngine):
         return self._paced(audio)
 
     def _paced(self, audio: np.ndarray) -> Iterator[np.ndarray]:
-        time.sleep(self.RTF * len(audio) / self.sample_rate)
+        pace = self.RTF * len(audio) / self.sample_rate
+        time.sleep(pace)
+        ReplayPiper.SLEPT += pace
         if len(audio):
             yield audio

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -81,3 +84,23 @@ def as_made(settings):
 
     output = OutputSettings(loudness="off", trim=False)
     return StoredJob(settings=settings.model_copy(update={"output": output}), files=JobFiles())
+
+
+def wait_for_done_segments(proc: subprocess.Popen, data_dir: Path, count: int,
+                           also: Callable[[], bool] = lambda: True, timeout: float = 120) -> None:
+    """Until the narration ``proc`` runs on ``data_dir`` has ``count`` segments done in its
+    store (and ``also()`` holds): polled from outside, as a user's second look would be.
+    Fails if the process exits first or ``timeout`` seconds pass."""
+    db, deadline = data_dir / "studio.sqlite3", time.monotonic() + timeout
+    while True:
+        done = 0
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+                done = con.execute(
+                    "SELECT count(*) FROM segments WHERE state='done'").fetchone()[0]
+        except sqlite3.OperationalError:
+            pass  # not created yet, or busy
+        if done >= count and also():
+            return
+        assert time.monotonic() < deadline and proc.poll() is None, "narration never got going"
+        time.sleep(0.05)

@@ -172,3 +172,38 @@ def assert_each_file_is_its_voice(engine, clips, rows, voices) -> None:
                 row.text, engine.prepare_voice(str(voice.path)), settings, row.language)))
             assert (made.shape == again.shape and np.array_equal(made, again)) == same, \
                 (row.idx, voice.id)
+
+
+def narrate_cast(store, engine_name: str, script: str, narrator, cast, options, spies):
+    """``script`` narrated as a job with ``cast`` on ``engine_name`` (checks off), with
+    ``spies`` restored afterwards whatever happens; the job's stored segments."""
+    from indextts_yt.jobs import service
+    from indextts_yt.jobs.runner import run_job
+    from indextts_yt.settings import CheckSettings, JobSettings
+
+    try:
+        job, _ = service.create_job(store, service.JobRequest(text=script, settings=JobSettings(
+            engine=engine_name, voice=narrator.id, options=options, cast=cast,
+            checks=CheckSettings(mode="off"))))
+        assert [e.state for e in run_job(store, job.id)][-1] == "done"
+    finally:
+        for spy in spies:
+            spy.restore()
+    return store.segments(job.id)
+
+
+def assert_rows_as_planned(rows, preview, engine_name: str, expected) -> None:
+    """Each stored segment has the speaker, voice, text and emotion clip the preview and
+    ``expected`` ((speaker, voice clip, emotion clip or None, ...) per line) give it."""
+    assert [(r.speaker, r.engine, r.voice) for r in rows] == \
+        [(who, engine_name, clip.id) for who, clip, *_ in expected]
+    assert [r.text for r in rows] == [r["text"] for r in preview]
+    assert [r.settings.get("emotion_clip") or None for r in rows] == \
+        [emo.id if emo else None for _, _, emo, *_ in expected]
+
+
+def analyses(engine, kind: str, clips) -> dict:
+    """Each clip's analysis of ``kind`` ("speaker", "emotion") as the engine keeps it (the
+    objects its model was given): clip id -> analysis; fails if one was never made."""
+    return {c.id: engine.conditioning.get(kind, str(c.path), lambda: pytest.fail(c.id))
+            for c in clips}

@@ -32,8 +32,9 @@ from indextts_yt.settings import JobSettings
 from conftest import cli
 from fixtures.tiny_indextts import build_indextts25
 from indextts_reference import REFERENCE_TRANSFORMERS, GenerationSpy, generate
-from indextts_util import (FAST, Spy, assert_each_file_is_its_voice, espeak_clip,
-                           fake_transformers_version, piper_clip)
+from indextts_util import (FAST, Spy, analyses, assert_each_file_is_its_voice,
+                           assert_rows_as_planned, espeak_clip, fake_transformers_version,
+                           narrate_cast, piper_clip)
 
 ENGINE = "indextts2.5"
 
@@ -258,7 +259,7 @@ def test_a_dialogue_on_three_cloned_voices_is_narrated_as_planned(engine, clips,
     Each segment's file is its voice's: rendered again with the same seed it is the same,
     in another of the three voices it is not."""
     from indextts_yt.jobs.plan import Choice, describe, plan
-    from indextts_yt.settings import CastMember, CheckSettings
+    from indextts_yt.settings import CastMember
 
     data = tmp_path / "data"
     store, library = Store(data), ClipStore(data)
@@ -283,30 +284,16 @@ def test_a_dialogue_on_three_cloned_voices_is_narrated_as_planned(engine, clips,
     merge = Spy(tts.gpt, "merge_emovec")
     gpt = Spy(tts.gpt, "inference_speech")
     diffusion = Spy(tts.s2mel.models["cfm"], "inference")
-    try:
-        job, _ = service.create_job(store, service.JobRequest(text=script, settings=JobSettings(
-            engine=ENGINE, voice=narrator.id, options=FAST, cast=cast,
-            checks=CheckSettings(mode="off"))))
-        assert [e.state for e in run_job(store, job.id)][-1] == "done"
-    finally:
-        for spy in (asked, merge, gpt, diffusion):
-            spy.restore()
-
-    rows = store.segments(job.id)
-    assert [(r.speaker, r.engine, r.voice) for r in rows] == \
-        [(who, ENGINE, clip.id) for who, clip, _, _ in expected]
-    assert [r.text for r in rows] == [r["text"] for r in preview]
-    assert [r.settings.get("emotion_clip") or None for r in rows] == \
-        [emo.id if emo else None for _, _, emo, _ in expected]
+    rows = narrate_cast(store, ENGINE, script, narrator, cast, FAST,
+                        (asked, merge, gpt, diffusion))
+    assert_rows_as_planned(rows, preview, ENGINE, expected)
     assert [r.settings.get("speed", 1.0) for r in rows] == [s for *_, s in expected]
 
     # Each segment is one call of the library, with one piece of text: one GPT call and one
     # diffusion each, in the order of the script.
     assert len(asked.calls) == len(gpt.calls) == len(diffusion.calls) == len(rows) == 5
-    speaker = {c.id: engine.conditioning.get("speaker", str(c.path), lambda: pytest.fail())
-               for c in (narrator, pooh, piglet)}
-    emotion = {c.id: engine.conditioning.get("emotion", str(c.path), lambda: pytest.fail())
-               for c in (narrator, pooh, piglet, excited)}
+    speaker = analyses(engine, "speaker", (narrator, pooh, piglet))
+    emotion = analyses(engine, "emotion", (narrator, pooh, piglet, excited))
     # The GPT merges a voice with an emotion once per pair (the library keeps the result):
     # the narrator's own, Pooh's voice with his emotion clip at full strength, Piglet's own,
     # Pooh's voice on its own (the [voice] direction names the clip, not the character).

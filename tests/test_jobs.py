@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
@@ -12,10 +11,9 @@ import pytest
 import soundfile as sf
 import srt
 
-from conftest import DETERMINISTIC, SHORT_SCRIPT, as_made, pooh_paragraphs
+from conftest import DETERMINISTIC, SHORT_SCRIPT, as_made, pooh_paragraphs, wait_for_done_segments
 from indextts_yt.audio import PauseSettings
 from indextts_yt.errors import JobBusy
-from indextts_yt.jobs import store as st
 from indextts_yt.jobs.state import JobState, SegmentState
 from indextts_yt.jobs.plan import Choice, fingerprint, plan
 from indextts_yt.jobs.runner import run_job, sweep_stale
@@ -159,20 +157,8 @@ def test_sigkill_mid_narration_then_resume(data_dir, tmp_path):
     cmd = [sys.executable, "-m", "indextts_yt", "narrate", str(script), "-o", str(out),
            "--loudness", "off", "--no-trim", "--data-dir", str(data_dir)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    db = data_dir / "studio.sqlite3"
     try:
-        deadline = time.monotonic() + 120
-        done = 0
-        while time.monotonic() < deadline and done < 3:
-            time.sleep(0.05)
-            if db.exists():
-                try:
-                    with sqlite3.connect(db) as con:
-                        done = con.execute(
-                            "SELECT count(*) FROM segments WHERE state='done'").fetchone()[0]
-                except sqlite3.OperationalError:
-                    pass
-        assert done >= 3, "narration never got going"
+        wait_for_done_segments(proc, data_dir, 3)
     finally:
         proc.kill()  # SIGKILL: no cleanup code runs
         proc.wait()

@@ -12,10 +12,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import av
@@ -23,7 +21,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import DETERMINISTIC, pooh_paragraphs
+from conftest import DETERMINISTIC, pooh_paragraphs, wait_for_done_segments
 from indextts_yt.audio import assemble
 from indextts_yt.audio import encode as encode_module
 from indextts_yt.audio.chapters import youtube_chapter_list
@@ -246,11 +244,9 @@ def test_a_stopped_publisher_leaves_nothing_behind(rendered, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_run_hands_each_segment_over_as_soon_as_it_is_done(data_dir, tmp_path,
-                                                               monkeypatch):
-    """Through the real runner: segment k is published before segment k+1 starts, by the
-    run's one publisher (nothing published afresh at the end, no WAV encoded)."""
-    log: list[tuple[str, int]] = []
+def spy_on_publishers(monkeypatch, on_add) -> list[Publisher]:
+    """Every Publisher made from now on (the list returned), and ``on_add(segment)`` called
+    as each segment is handed to one."""
     made: list[Publisher] = []
     init, add = Publisher.__init__, Publisher.add
 
@@ -259,14 +255,24 @@ def test_a_run_hands_each_segment_over_as_soon_as_it_is_done(data_dir, tmp_path,
         init(self, *args, **kwargs)
 
     def spy_add(self, seg):
-        log.append(("add", seg.idx))
+        on_add(seg)
         add(self, seg)
+
+    monkeypatch.setattr(Publisher, "__init__", spy_init)
+    monkeypatch.setattr(Publisher, "add", spy_add)
+    return made
+
+
+def test_a_run_hands_each_segment_over_as_soon_as_it_is_done(data_dir, tmp_path,
+                                                               monkeypatch):
+    """Through the real runner: segment k is published before segment k+1 starts, by the
+    run's one publisher (nothing published afresh at the end, no WAV encoded)."""
+    log: list[tuple[str, int]] = []
+    made = spy_on_publishers(monkeypatch, lambda seg: log.append(("add", seg.idx)))
 
     def refuse(*args, **kwargs):
         raise AssertionError("the narration WAV was encoded")
 
-    monkeypatch.setattr(Publisher, "__init__", spy_init)
-    monkeypatch.setattr(Publisher, "add", spy_add)
     monkeypatch.setattr(encode_module, "_encode", refuse)
     store = Store(data_dir)
     job = new_job(store, tmp_path, "story.m4a", chapters=str(tmp_path / "chapters.txt"))
@@ -294,19 +300,8 @@ def test_a_segment_is_published_once_its_checks_chose_its_take(data_dir, tmp_pat
     from test_takes import LengthChecker, make_job
 
     log: list[tuple] = []
-    made: list[Publisher] = []
-    init, add = Publisher.__init__, Publisher.add
-
-    def spy_init(self, *args, **kwargs):
-        made.append(self)
-        init(self, *args, **kwargs)
-
-    def spy_add(self, seg):
-        log.append(("add", seg.idx, seg.audio_path))
-        add(self, seg)
-
-    monkeypatch.setattr(Publisher, "__init__", spy_init)
-    monkeypatch.setattr(Publisher, "add", spy_add)
+    made = spy_on_publishers(monkeypatch,
+                             lambda seg: log.append(("add", seg.idx, seg.audio_path)))
     store = Store(data_dir)
     job = make_job(store, tmp_path / "out.wav", "zhtts-faulty", CheckSettings(mode="retake"))
     for event in run_job(store, job.id, checker=LengthChecker()):
@@ -344,20 +339,8 @@ def test_a_killed_run_leaves_no_encoded_file_and_its_resume_publishes(data_dir, 
            "--chapters", str(tmp_path / "chapters.txt"), "--check", "off",
            "--data-dir", str(data_dir)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    db = data_dir / "studio.sqlite3"
     try:
-        deadline = time.monotonic() + 120
-        done = 0
-        while time.monotonic() < deadline and (done < 3 or not temp_files(tmp_path)):
-            time.sleep(0.05)
-            if db.exists():
-                try:
-                    with sqlite3.connect(db) as con:
-                        done = con.execute(
-                            "SELECT count(*) FROM segments WHERE state='done'").fetchone()[0]
-                except sqlite3.OperationalError:
-                    pass
-        assert done >= 3 and temp_files(tmp_path), "narration never got going"
+        wait_for_done_segments(proc, data_dir, 3, also=lambda: bool(temp_files(tmp_path)))
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

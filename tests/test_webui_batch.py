@@ -231,8 +231,13 @@ def test_presets_batch_and_queue_in_the_browser(browser, tmp_path):  # noqa: F81
         assert tid(f"queue-resume-{alpha}").inner_text() == "继续"
         assert tid(f"queue-state-{alpha}").inner_text() == "已暂停"
         assert tid(f"queue-position-{long_id}").inner_text() == "进行中"
+        assert tid("queue-workers").inner_text() == "在服务器进程内逐段生成。"
         tid("lang-toggle").click()
         assert page.locator("#queue-heading").inner_text() == "Batch and queue"
+        # No workers: the queue says takes are rendered here (with workers: tests/test_workers.py)
+        assert api.get("/api/queue").json()["workers"] is None
+        assert tid("queue-workers").inner_text() == \
+            "Rendered in the server's own process, one segment at a time."
 
         # --- resume the paused one, stop the long job: the rest finish with the preset
         tid(f"queue-resume-{alpha}").click()

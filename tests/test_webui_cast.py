@@ -306,9 +306,12 @@ def test_a_character_speaks_with_an_emotion(tiny_model, browser, tmp_path):  # n
 DIALOGUE = "“Hello,” said Pooh.\n\n“Who is there?”\n"
 
 
-def _preview_rows(page, tid) -> list[tuple[str | None, str]]:
-    """(speaker, text) of every preview row, once a fresh preview is shown."""
-    page.wait_for_selector("[data-testid=preview-row]")
+def _preview(page, tid) -> list[tuple[str | None, str]]:
+    """Preview afresh (the rows shown before are cleared first); (speaker, text) of every
+    row."""
+    page.evaluate("document.querySelector('#preview-rows').replaceChildren()")
+    tid("preview-button").click()
+    page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length > 0")
     rows = page.locator("[data-testid=preview-row]")
     out = []
     for i in range(rows.count()):
@@ -330,17 +333,13 @@ def test_the_dialogue_voice_gives_quotes_to_characters(browser, tmp_path):  # no
                 if r.url.endswith("/api/preview") else None)
 
         # Off: the quotes stay the narrator's.
-        tid("preview-button").click()
-        rows = _preview_rows(page, tid)
+        rows = _preview(page, tid)
         assert all(speaker is None for speaker, _ in rows), rows
         assert requests[-1]["dialogue"] is None
 
         # A character: the attributed quote is Pooh's, the other the dialogue voice's (Piglet).
         tid("dialogue-voice").select_option("Piglet")
-        page.evaluate("document.querySelector('#preview-rows').replaceChildren()")
-        tid("preview-button").click()
-        page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length > 0")
-        rows = _preview_rows(page, tid)
+        rows = _preview(page, tid)
         assert requests[-1]["dialogue"] == {"voice": "Piglet", "attribution": True}
         said = {speaker: text for speaker, text in rows}
         assert "Hello," in said["Pooh"] and "Who is there?" in said["Piglet"], rows
@@ -348,19 +347,14 @@ def test_the_dialogue_voice_gives_quotes_to_characters(browser, tmp_path):  # no
 
         # Attributions off: Pooh's quote is the dialogue voice's too.
         tid("dialogue-attribution").uncheck()
-        page.evaluate("document.querySelector('#preview-rows').replaceChildren()")
-        tid("preview-button").click()
-        page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length > 0")
+        rows = _preview(page, tid)
         assert requests[-1]["dialogue"] == {"voice": "Piglet", "attribution": False}
-        assert "Pooh" not in {speaker for speaker, _ in _preview_rows(page, tid)}
+        assert "Pooh" not in {speaker for speaker, _ in rows}
         tid("dialogue-attribution").check()
 
         # A voice of the picker: the unattributed quote in that voice, without a speaker.
         tid("dialogue-voice").select_option("espeak:en-us")
-        page.evaluate("document.querySelector('#preview-rows').replaceChildren()")
-        tid("preview-button").click()
-        page.wait_for_function("document.querySelectorAll('[data-testid=preview-row]').length > 0")
-        rows = _preview_rows(page, tid)
+        rows = _preview(page, tid)
         assert requests[-1]["dialogue"] == {"voice": "espeak:en-us", "attribution": True}
         quote = [text for _, text in rows if "Who is there?" in text]
         assert len(quote) == 1 and "espeak · en-us" in quote[0], rows

@@ -9,22 +9,21 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 import soundfile as sf
 
-from conftest import DETERMINISTIC, DETERMINISTIC_FLAGS, cli, pooh_paragraphs
+from conftest import DETERMINISTIC, DETERMINISTIC_FLAGS, cli, pooh_paragraphs, wait_for_done_segments
 from indextts_yt.engines import registry
 from indextts_yt.jobs import service
 from indextts_yt.jobs.runner import run_job
 from indextts_yt.jobs.store import Store
 from indextts_yt.settings import CheckSettings, JobSettings
+from browser_util import browser, open_ui  # noqa: F401 - the browser fixture
 from server_util import WAV_HEADER, decode, serve
 from test_cli import assert_no_jobs, one_error_line
 
@@ -188,8 +187,8 @@ def test_a_worker_that_cannot_start_the_engine_leaves_it_to_the_others(pool, tmp
     assert store.get_job(job.id).error == last.error
 
 
-def test_the_server_streams_in_order_with_workers(pool, data_dir):
-    with serve(data_dir, farm=pool.farm) as srv:
+def test_the_server_streams_in_order_with_workers(pool, data_dir, browser):  # noqa: F811
+    with serve(data_dir, farm=pool) as srv:
         job = srv.create(pooh_paragraphs(600), loudness="off", trim=False, engine="piper",
                          options=DETERMINISTIC, checks={"mode": "off"})
         data = bytearray()
@@ -205,13 +204,21 @@ def test_the_server_streams_in_order_with_workers(pool, data_dir):
         # Segments finished out of order; the stream and the file are in script order.
         assert rate == rate2 and (streamed == assembled).all()
 
-
-def _done_segments(db: Path) -> int:
-    try:
-        with sqlite3.connect(db) as con:
-            return con.execute("SELECT count(*) FROM segments WHERE state='done'").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+        # The queue says where takes are rendered, to a client and in the web UI.
+        assert srv.http.get("/api/queue").json()["workers"] == {
+            "workers": 2, "address": None, "gpu": False, "threads": pool.threads}
+        page, errors, tid = open_ui(browser, srv.http)
+        page.wait_for_function("document.querySelector('[data-testid=queue-workers]')"
+                               ".textContent.includes('workers')")
+        threads = "one CPU thread" if pool.threads == 1 else f"{pool.threads} CPU threads"
+        assert tid("queue-workers").inner_text() == (
+            f"Rendered by 2 workers on a local Ray instance, {threads} each, "
+            "several segments at once.")
+        tid("lang-toggle").click()
+        assert tid("queue-workers").inner_text() == \
+            f"由本机 Ray 实例上的 2 个工作进程并行生成，每个使用 {pool.threads} 个 CPU 线程。"
+        assert not errors, errors
+        page.context.close()
 
 
 @pytest.mark.timeout(300)
@@ -225,10 +232,7 @@ def test_a_killed_driver_resumes_with_workers(tmp_path, data_dir):
     driver = psutil.Process(proc.pid)
     ray_processes: list[psutil.Process] = []
     try:
-        deadline = time.monotonic() + 120
-        while _done_segments(data_dir / "studio.sqlite3") < 3:
-            assert time.monotonic() < deadline and proc.poll() is None, "never got going"
-            time.sleep(0.05)
+        wait_for_done_segments(proc, data_dir, 3)
         ray_processes = driver.children(recursive=True)
     finally:
         proc.kill()  # SIGKILL: no cleanup code runs

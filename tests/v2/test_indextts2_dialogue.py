@@ -10,13 +10,12 @@ import pytest
 from indextts_yt.clips import ClipStore
 from indextts_yt.engines import registry
 from indextts_yt.engines.indextts_common import LoadOptions
-from indextts_yt.jobs import service
 from indextts_yt.jobs.plan import Choice, describe, plan
-from indextts_yt.jobs.runner import run_job
 from indextts_yt.jobs.store import Store
-from indextts_yt.settings import CastMember, CheckSettings, JobSettings
+from indextts_yt.settings import CastMember
 
-from indextts_util import Spy, assert_each_file_is_its_voice, espeak_clip, piper_clip
+from indextts_util import (Spy, analyses, assert_each_file_is_its_voice, assert_rows_as_planned,
+                           espeak_clip, narrate_cast, piper_clip)
 
 ENGINE = "indextts2"
 FAST = {"max_mel_tokens": 15, "num_beams": 1}
@@ -71,31 +70,16 @@ def test_a_dialogue_on_three_cloned_voices_is_narrated_as_planned(job_engine, tm
     lookup = Spy(infer_v2, "find_most_similar_cosine")
     diffusion = Spy(tts.s2mel.models["cfm"], "inference")
     spies = (asked, merge, gpt, lookup, diffusion)
-    try:
-        job, _ = service.create_job(store, service.JobRequest(text=script, settings=JobSettings(
-            engine=ENGINE, voice=narrator.id, options=FAST, cast=cast,
-            checks=CheckSettings(mode="off"))))
-        assert [e.state for e in run_job(store, job.id)][-1] == "done"
-    finally:
-        for spy in spies:
-            spy.restore()
-
-    rows = store.segments(job.id)
-    assert [(r.speaker, r.engine, r.voice) for r in rows] == \
-        [(who, ENGINE, clip.id) for who, clip, _, _ in expected]
-    assert [r.text for r in rows] == [r["text"] for r in preview]
-    assert [r.settings.get("emotion_clip") or None for r in rows] == \
-        [emo.id if emo else None for _, _, emo, _ in expected]
+    rows = narrate_cast(store, ENGINE, script, narrator, cast, FAST, spies)
+    assert_rows_as_planned(rows, preview, ENGINE, expected)
     assert [r.settings.get("emo_afraid", 0.0) for r in rows] == [0.0, 0.0, 0.7, 0.0, 0.0]
 
     # Each segment is one call of the library, with one piece of text: one merge, one GPT
     # call and one diffusion each, in the order of the script.
     assert len(asked.calls) == len(merge.calls) == len(gpt.calls) == len(diffusion.calls) \
         == len(rows) == 5
-    speaker = {c.id: engine.conditioning.get("speaker", str(c.path), lambda: pytest.fail())
-               for c in (narrator, pooh, piglet)}
-    emotion = {c.id: engine.conditioning.get("emotion", str(c.path), lambda: pytest.fail())
-               for c in (narrator, pooh, piglet, excited)}
+    speaker = analyses(engine, "speaker", (narrator, pooh, piglet))
+    emotion = analyses(engine, "emotion", (narrator, pooh, piglet, excited))
     for k, (who, clip, emo, vector) in enumerate(expected):
         kwargs = asked.calls[k][1]
         assert kwargs["spk_audio_prompt"] == str(clip.path)

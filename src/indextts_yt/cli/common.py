@@ -112,7 +112,7 @@ class Workers:
 
         pool = WorkerPool(self.workers, self.ray)
         try:
-            yield pool.farm
+            yield pool
         finally:
             pool.close()
 

@@ -36,7 +36,7 @@ from ..engines import registry
 from ..engines.piper_engine import THREADS_VAR
 from ..errors import EngineUnavailable, InputError
 from . import proofread
-from .farm import Failed, Order, Outcome, Rendered
+from .farm import Failed, FarmInfo, Order, Outcome, Rendered
 from .render import RenderInput, rendering
 from ..settings import CheckSettings
 from .store import Job, SegmentRow
@@ -159,6 +159,7 @@ class WorkerPool:
             **needs)
         self.actors = [actor.remote(registry.snapshot()) for _ in range(workers)]
         self.threads = threads
+        self.info = FarmInfo(workers=workers, address=address, gpu=bool(gpus), threads=threads)
 
     def pids(self) -> list[int]:
         """The actors' process ids (for tests that kill one)."""
@@ -168,6 +169,8 @@ class WorkerPool:
     def farm(self, clips: ClipStore, job: Job) -> RayFarm:
         """Where ``job``'s takes go (``jobs.runner.run_job``'s ``farm``)."""
         return RayFarm(self, clips, job.settings.checks)
+
+    __call__ = farm  # the pool is a FarmFactory, and carries its ``info``
 
     def close(self) -> None:
         ray = _ray()

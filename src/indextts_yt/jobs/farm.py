@@ -35,6 +35,18 @@ class AudioTap(Protocol):
 
 
 @dataclass(frozen=True)
+class FarmInfo:
+    """Where a farm renders, for people: ``workers`` engine actors on a local Ray instance
+    (``address`` None) or on the cluster at ``address``, each with one GPU (``gpu``) or
+    ``threads`` CPU threads."""
+
+    workers: int
+    address: str | None
+    gpu: bool
+    threads: int
+
+
+@dataclass(frozen=True)
 class Order:
     """One take to render: the segment (at ``position`` in the run's list), which take,
     settings for this render only (a retake's seed), and where its file goes."""

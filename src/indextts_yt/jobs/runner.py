@@ -31,7 +31,7 @@ from .state import Event, JobState, check, fire
 from .store import SegmentRow, Store, TakeRow
 
 PREVIEW_CHARS = 80
-#: Makes the farm of a run (jobs.cluster.WorkerPool.farm); None: jobs.farm.LocalFarm.
+#: Makes the farm of a run (a jobs.cluster.WorkerPool); None: jobs.farm.LocalFarm.
 FarmFactory = Callable[[ClipStore, st.Job], Farm]
 
 

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from ..clips import ClipStore
 from ..jobs.events import EventHub
 from ..jobs.store import Store
+from ..jobs.farm import FarmInfo
 from ..jobs.runner import FarmFactory
 from ..jobs.worker import Worker
 from ..presets import PresetLibrary
@@ -31,6 +32,9 @@ class Studio:
         Store(self.data_dir).close()  # create the folder, schema and migrations now, once
         self.hub = EventHub()
         self.worker = Worker(self.data_dir, self.hub, farm=farm)
+        # Where takes are rendered, for the queue view: a worker pool says (jobs.cluster);
+        # None: in this process.
+        self.farm_info: FarmInfo | None = getattr(farm, "info", None)
         self.start_worker = start_worker
         self._speech = 0  # OpenAI speech generations in progress
         self._speech_lock = threading.Lock()

@@ -377,8 +377,20 @@ class QueueEntryPublic(_Public):
     actions: list[str] = Field(description="the actions the job accepts now, as on the job")
 
 
+class WorkersPublic(_Public):
+    """Engine actors on Ray that render the studio's takes (``serve --workers N``)."""
+
+    workers: int
+    address: str | None = Field(description="the Ray cluster's address; null: a local Ray "
+                                            "instance the studio started")
+    gpu: bool = Field(description="one GPU each; else a share of the CPUs")
+    threads: int = Field(description="CPU threads each")
+
+
 class QueuePublic(_Public):
     jobs: list[QueueEntryPublic]
+    workers: WorkersPublic | None = Field(
+        None, description="where takes are rendered; null: in the server's own process")
 
 
 class QueueOrder(_Public):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from pathlib import PurePath
 from typing import Any
 
@@ -28,7 +29,7 @@ from ..script_input import MAX_SCRIPT_BYTES, decode_script
 from .context import PresetsDep, StoreDep, StudioDep
 from .errors import UnsupportedMedia
 from .responses import (BatchJobPublic, BatchPublic, QueueEntryPublic, QueueOrder, QueuePublic,
-                        job_json)
+                        WorkersPublic, job_json)
 from .routes_jobs import checked_id
 from .uploads import SCRIPT_SUFFIXES, capped
 
@@ -42,8 +43,10 @@ _BATCH_ID = re.compile(r"^batch-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
 
 @router.get("/api/queue", summary="The running job, the queued ones in order with ETAs, "
                                   "then paused and stopped ones")
-def get_queue(store: StoreDep) -> QueuePublic:
-    return QueuePublic(jobs=[QueueEntryPublic(**e.to_dict()) for e in queue_view(store)])
+def get_queue(store: StoreDep, s: StudioDep) -> QueuePublic:
+    info = s.farm_info
+    return QueuePublic(jobs=[QueueEntryPublic(**e.to_dict()) for e in queue_view(store)],
+                       workers=None if info is None else WorkersPublic(**asdict(info)))
 
 
 class Move(BaseModel):

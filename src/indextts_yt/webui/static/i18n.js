@@ -527,6 +527,12 @@ const STRINGS = {
   "batch.error": ["Nothing was queued: {error}", "未加入任何文稿：{error}"],
   "queue.subheading": ["Queue", "队列"],
   "queue.empty": ["Nothing is running or waiting.", "当前没有正在生成或等待的任务。"],
+  "queue.here": ["Rendered in the server's own process, one segment at a time.", "在服务器进程内逐段生成。"],
+  "queue.workersGpu": ["Rendered by {n} workers on {where}, one GPU each, several segments at once.", "由{where}上的 {n} 个工作进程并行生成，每个占用一块 GPU。"],
+  "queue.workersCpuOne": ["Rendered by {n} workers on {where}, one CPU thread each, several segments at once.", "由{where}上的 {n} 个工作进程并行生成，每个使用 1 个 CPU 线程。"],
+  "queue.workersCpu": ["Rendered by {n} workers on {where}, {threads} CPU threads each, several segments at once.", "由{where}上的 {n} 个工作进程并行生成，每个使用 {threads} 个 CPU 线程。"],
+  "queue.localRay": ["a local Ray instance", "本机 Ray 实例"],
+  "queue.rayAt": ["the Ray cluster at {address}", "Ray 集群 {address} "],
   "queue.col.position": ["#", "#"],
   "queue.col.eta": ["Done in", "预计完成"],
   "queue.etaHelp": [

@@ -41,6 +41,7 @@ export const queueApi = {
 
 const state = {
   entries: [], // GET /api/queue's jobs
+  workers: null, // and where they render (null: in the server's process)
   rows: new Map(), // job id -> {tr, cells}
   loadedAt: 0,
   asked: 0, // queue requests sent
@@ -84,6 +85,7 @@ export function setupQueue(root, hooks) {
     label("p", "batch.help", { class: "muted small" }),
     el.form, el.message,
     label("h3", "queue.subheading"),
+    el.where = h("p", { class: "muted small", dataset: { testid: "queue-workers" } }),
     el.empty,
     el.wrap = h("div", { class: "table-wrap" }, el.table));
 
@@ -111,16 +113,17 @@ export function setupQueue(root, hooks) {
 export const refresh = throttle(async () => {
   state.loadedAt = Date.now();
   const asked = ++state.asked;
-  let entries;
+  let answer;
   try {
-    entries = (await queueApi.queue()).jobs;
+    answer = await queueApi.queue();
   } catch {
     return; // the next poll tries again; a key prompt comes from request()
   }
   // A poll sent before an action may answer after the action's own refresh: keep the newer.
   if (asked < state.shown) return;
   state.shown = asked;
-  state.entries = entries;
+  state.entries = answer.jobs;
+  state.workers = answer.workers;
   render();
 }, 1000);
 
@@ -265,7 +268,16 @@ function fillRow(row, entry, lastPosition) {
   cells.down.setAttribute("aria-label", t("queue.downLabel", { title }));
 }
 
+/** Where the takes are rendered: the server's own process, or its engine actors on Ray. */
+function whereText(w) {
+  if (!w) return t("queue.here");
+  const where = w.address ? t("queue.rayAt", { address: w.address }) : t("queue.localRay");
+  if (w.gpu) return t("queue.workersGpu", { n: w.workers, where });
+  return t(w.threads === 1 ? "queue.workersCpuOne" : "queue.workersCpu", { n: w.workers, where, threads: w.threads });
+}
+
 function render() {
+  el.where.textContent = whereText(state.workers);
   const entries = state.entries;
   const lastPosition = Math.max(0, ...entries.map((e) => e.position || 0));
   const seen = new Set();
