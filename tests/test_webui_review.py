@@ -61,10 +61,13 @@ def test_review_panel_lists_the_flagged_segment_and_its_actions_reach_the_api(
         assert tid("review-status-1").get_attribute("data-status") == "flagged"
         assert tid("review-count-flagged").get_attribute("data-n") == "1"
         assert tid("review-count-ok").get_attribute("data-n") == "2"
-        # (the cut words are heard as one other word: a change, the script's side marked)
+        # (the cut words are marked on the script's side: missing, or heard as another word,
+        # which is then marked on the heard side too)
         marked = tid("review-script-1").locator("del.diff-missing, mark.diff-changed").all_inner_texts()
         assert "carrots" in " ".join(marked), marked
-        assert tid("review-heard-1-1").locator("mark.diff-changed, ins.diff-added").count() >= 1
+        changed = tid("review-script-1").locator("mark.diff-changed").count()
+        heard = tid("review-heard-1-1").locator("mark.diff-changed, ins.diff-added").count()
+        assert heard >= 1 or not changed
         assert "counting his carrots" not in tid("review-heard-1-1").inner_text()
         assert tid("review-take-1-1").locator("audio").count() == 1
         assert tid("review-take-1-1").get_attribute("data-chosen") == "true"
