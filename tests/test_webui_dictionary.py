@@ -12,6 +12,21 @@ from browser_util import browser, open_ui, serve_cli  # noqa: F401 - the fixture
 NAME = "Xyloquendra"
 
 
+def _add(page, tid, match: str, say: str, kind: str, language: str | None = None) -> None:
+    """Fill the editor's fields with an entry and press Add."""
+    tid("dict-match").fill(match)
+    tid("dict-say").fill(say)
+    tid("dict-kind").select_option(kind)
+    if language is not None:
+        tid("dict-language").select_option(language)
+    tid("dict-add").click()
+
+
+def _wait_for_error(page) -> None:
+    page.wait_for_function("document.querySelector('[data-testid=dict-message]')"
+                           ".dataset.kind === 'error'")
+
+
 @pytest.mark.timeout(240)
 def test_dictionary_editor_in_the_browser(browser, tmp_path):  # noqa: F811
     bad = tmp_path / "bad.csv"
@@ -21,12 +36,8 @@ def test_dictionary_editor_in_the_browser(browser, tmp_path):  # noqa: F811
         message = tid("dict-message")
         assert "No entries yet" in tid("dict-list").inner_text()
 
-        tid("dict-match").fill(NAME)
-        tid("dict-say").fill("kɛnd]]")
-        tid("dict-kind").select_option("ipa")
-        tid("dict-add").click()
-        page.wait_for_function("document.querySelector('[data-testid=dict-message]')"
-                               ".dataset.kind === 'error'")
+        _add(page, tid, NAME, "kɛnd]]", "ipa")
+        _wait_for_error(page)
         assert "not in piper's phoneme alphabet" in message.inner_text()
 
         tid("dict-say").fill("Kendra")
@@ -41,8 +52,7 @@ def test_dictionary_editor_in_the_browser(browser, tmp_path):  # noqa: F811
         assert "Say Kendra again." in message.inner_text()
 
         tid("dict-import-file").set_input_files(str(bad))
-        page.wait_for_function("document.querySelector('[data-testid=dict-message]')"
-                               ".dataset.kind === 'error'")
+        _wait_for_error(page)
         assert "line 3, column 4" in message.inner_text()
         assert len(api.get("/api/dictionary").json()["entries"]) == 1  # nothing stored
 
@@ -69,13 +79,8 @@ def test_dictionary_editor_in_chinese(browser, tmp_path):  # noqa: F811
 
         # A Chinese word in pinyin: a syllable without a tone number is refused with the
         # server's own (English) line.
-        tid("dict-match").fill("重庆")
-        tid("dict-say").fill("chong qing4")
-        tid("dict-kind").select_option("pinyin")
-        tid("dict-language").select_option("zh")
-        tid("dict-add").click()
-        page.wait_for_function("document.querySelector('[data-testid=dict-message]')"
-                               ".dataset.kind === 'error'")
+        _add(page, tid, "重庆", "chong qing4", "pinyin", language="zh")
+        _wait_for_error(page)
         assert "'chong' (character 1) is not a pinyin syllable with a tone number" in message.inner_text()
 
         tid("dict-say").fill("chong2 qing4")

@@ -206,17 +206,17 @@ def test_the_server_streams_in_order_with_workers(pool, data_dir, browser):  # n
 
         # The queue says where takes are rendered, to a client and in the web UI.
         assert srv.http.get("/api/queue").json()["workers"] == {
-            "workers": 2, "address": None, "gpu": False, "threads": pool.threads}
+            "workers": 2, "address": None, "gpu": False, "threads": pool.info.threads}
         page, errors, tid = open_ui(browser, srv.http)
         page.wait_for_function("document.querySelector('[data-testid=queue-workers]')"
                                ".textContent.includes('workers')")
-        threads = "one CPU thread" if pool.threads == 1 else f"{pool.threads} CPU threads"
+        threads = "one CPU thread" if pool.info.threads == 1 else f"{pool.info.threads} CPU threads"
         assert tid("queue-workers").inner_text() == (
             f"Rendered by 2 workers on a local Ray instance, {threads} each, "
             "several segments at once.")
         tid("lang-toggle").click()
         assert tid("queue-workers").inner_text() == \
-            f"由本机 Ray 实例上的 2 个工作进程并行生成，每个使用 {pool.threads} 个 CPU 线程。"
+            f"由本机 Ray 实例上的 2 个工作进程并行生成，每个使用 {pool.info.threads} 个 CPU 线程。"
         assert not errors, errors
         page.context.close()
 

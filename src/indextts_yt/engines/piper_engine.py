@@ -195,12 +195,13 @@ class PiperEngine(EngineBase):
         )
         limit = max(1, int(MAX_PHONEMES / max(1.0, length_scale)))
         # What PiperVoice.synthesize does (phonemes by sentence, one model call each, the
-        # result clipped to [-1, 1]), with a long sentence cut into pieces first.
+        # result clipped to [-1, 1]: the clip after our gain, which is over 1, covers it),
+        # with a long sentence cut into pieces first.
         for sentence in voice.phonemize(text):
             for piece in phoneme_pieces(sentence, limit):
                 ids = voice.phonemes_to_ids(piece)
                 raw = voice.phoneme_ids_to_audio(ids, syn_config)
-                audio = np.clip(np.asarray(raw).reshape(-1), -1.0, 1.0).astype(np.float32)
+                audio = np.asarray(raw, dtype=np.float32).reshape(-1)
                 if audio.size == 0:
                     continue
                 audio = audio * np.float32(OUTPUT_GAIN)

@@ -158,7 +158,6 @@ class WorkerPool:
             max_restarts=MAX_RESTARTS, max_task_retries=0, runtime_env={"env_vars": env},
             **needs)
         self.actors = [actor.remote(registry.snapshot()) for _ in range(workers)]
-        self.threads = threads
         self.info = FarmInfo(workers=workers, address=address, gpu=bool(gpus), threads=threads)
 
     def pids(self) -> list[int]:
@@ -225,7 +224,8 @@ class RayFarm:
         """Hand ``order`` to the least busy actor that can start its engine (other than
         ``avoid``, where there is another)."""
         seg = order.segment
-        if registry.get_engine(seg.engine).capabilities.cloning:
+        engine = registry.get_engine(seg.engine)
+        if engine.capabilities.cloning:
             voice = (seg.engine, seg.voice)
             first = self._voices.setdefault(voice, order.position)
             if first is not None and first != order.position:
@@ -237,7 +237,6 @@ class RayFarm:
             if k in busy:
                 busy[k] += 1
         k = min(busy, key=lambda k: (k == avoid, busy[k]))
-        engine = registry.get_engine(seg.engine)
         voice, settings = self.clips.resolve(engine, seg.voice, seg.settings)
         # Clip ids became paths here: their bytes go along.
         clips = [voice] if voice != seg.voice else []

@@ -98,8 +98,6 @@ export class CastEditor {
     this.renderCount();
   }
 
-  /** Choose a preset's dialogue voice ("": off); false when it is not among the choices
-   * (then dialogue is off). */
   /** Sets the dialogue voice ("" off) and whether attributions count; false when the
    * voice is not among the choices (then it is off). */
   setDialogue(voice, attribution = true) {
